@@ -1,0 +1,19 @@
+# intercal: raw data of an intercalation-electrode study -> fitted numbers -> figures.
+# Manifest only: the rules live in rules/*.smk, the science in src/intercal/.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/figures.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        ALL_TARGETS,
+        "results/tables/reproduction.csv",

@@ -1,0 +1,1 @@
+"""Figures drawn only from result tables (never by re-fitting)."""

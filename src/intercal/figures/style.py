@@ -1,0 +1,150 @@
+"""Shared matplotlib style for every figure of the pipeline.
+
+Sizes follow a two-column journal: a single column is 3.35 in wide, a full
+page 7.0 in. Colours are fixed per phase and per technique so that CrSe2 is
+the same colour in the Le Bail, operando and XANES panels.
+
+Use::
+
+    from intercal.figures import style
+    fig, axes = style.figure(ncols=2, nrows=1, width="double")
+    style.panel_label(axes[0], "a")
+    style.save(fig, "results/figures/fig2.pdf", "results/figures/fig2.png")
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+SINGLE_COLUMN_IN = 3.35
+DOUBLE_COLUMN_IN = 7.0
+
+#: colour per phase (consistent across techniques)
+PHASE_COLORS = {
+    "CrSe2": "#1f5fa8",
+    "LiCrSe2": "#c0392b",
+    "graphite": "#7f7f7f",
+    "Cr2O3": "#2e8b57",
+    "CrO2": "#8e44ad",
+    "hardware": "#b8860b",
+}
+
+#: colour per technique (for summary panels)
+TECHNIQUE_COLORS = {
+    "xrd": "#1f5fa8",
+    "operando": "#d35400",
+    "xas": "#16a085",
+    "musr": "#8e44ad",
+    "echem": "#c0392b",
+}
+
+#: observed / calculated / difference in Le Bail plots (paper Fig. 2a,b)
+LEBAIL_COLORS = {"obs": "black", "calc": "red", "diff": "blue", "ticks": "magenta"}
+
+#: a cycle of distinct colours for series (scan rates, cut-offs, potentials)
+SERIES = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+
+LABELS = {
+    "two_theta": r"2$\theta$ (deg)",
+    "intensity": "Intensity (counts)",
+    "energy": "Energy (eV)",
+    "norm_mu": r"Normalized $\mu(E)$",
+    "time_us": r"Time ($\mu$s)",
+    "asymmetry": "Asymmetry",
+    "temperature": "Temperature (K)",
+    "hop_rate": r"$\nu_{\mathrm{Li}}$ (MHz)",
+    "voltage": r"Voltage (V vs Li$^+$/Li)",
+    "capacity": r"Specific capacity (mAh g$^{-1}$)",
+    "current": "Current (mA)",
+    "zre": r"Z$'$ ($\Omega$)",
+    "zim": r"$-$Z$''$ ($\Omega$)",
+    "time_h": "Time (h)",
+    "x_li": r"x in Li$_x$CrSe$_2$",
+}
+
+RC = {
+    "font.size": 8,
+    "axes.labelsize": 8,
+    "axes.titlesize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 6.5,
+    "legend.frameon": False,
+    "lines.linewidth": 1.0,
+    "lines.markersize": 3,
+    "axes.linewidth": 0.7,
+    "xtick.direction": "in",
+    "ytick.direction": "in",
+    "xtick.top": True,
+    "ytick.right": True,
+    "xtick.major.size": 3,
+    "ytick.major.size": 3,
+    "savefig.dpi": 300,
+    "savefig.bbox": "tight",
+    "savefig.pad_inches": 0.03,
+    "pdf.fonttype": 42,
+    "font.family": "DejaVu Sans",
+}
+
+
+def apply() -> None:
+    """Apply the pipeline's rcParams."""
+    plt.rcParams.update(RC)
+
+
+def figure(ncols: int = 1, nrows: int = 1, width: str = "double", aspect: float = 0.75, **kw):
+    """Create a figure sized for the journal.
+
+    Parameters
+    ----------
+    ncols, nrows : int
+        Panel grid.
+    width : {"single", "double"}
+        Column width: 3.35 in or 7.0 in.
+    aspect : float
+        Height of one panel row divided by the width of one panel column.
+    **kw
+        Passed to :func:`matplotlib.pyplot.subplots`.
+
+    Returns
+    -------
+    fig, axes
+        ``axes`` is always a flat list.
+    """
+    apply()
+    if width not in ("single", "double"):
+        raise ValueError(f"width must be 'single' or 'double', got {width!r}")
+    w = SINGLE_COLUMN_IN if width == "single" else DOUBLE_COLUMN_IN
+    h = w / ncols * aspect * nrows
+    fig, axes = plt.subplots(nrows, ncols, figsize=(w, h), squeeze=False, **kw)
+    return fig, [ax for row in axes for ax in row]
+
+
+def panel_label(ax, letter: str, x: float = -0.16, y: float = 1.02) -> None:
+    """Put a bold panel letter ("a", "b", ...) at the top left of ``ax``."""
+    ax.text(x, y, f"({letter})", transform=ax.transAxes, fontweight="bold", va="bottom", ha="left")
+
+
+def save(fig, pdf_path: str | os.PathLike, png_path: str | os.PathLike | None = None) -> None:
+    """Save ``fig`` as vector PDF (and 300 dpi PNG), each written atomically."""
+    for path in (pdf_path, png_path):
+        if path is None:
+            continue
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
+        os.close(fd)
+        try:
+            fig.savefig(tmp, dpi=300)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    plt.close(fig)

@@ -1,0 +1,142 @@
+"""Atomic writers and the fit-record table shape shared by all techniques.
+
+A fit record is a table with one row per parameter::
+
+    parameter, value, stderr, unit, refined, note
+
+plus fit statistics stored as rows whose ``unit`` is ``"stat"``. Standard
+errors that could not be estimated are NaN with a note, never 0.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+FIT_RECORD_COLUMNS = ["parameter", "value", "stderr", "unit", "refined", "note"]
+
+
+def _atomic_path(path: str | os.PathLike) -> tuple[Path, Path]:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    return path, Path(tmp)
+
+
+def write_csv(df: pd.DataFrame, path: str | os.PathLike, **kwargs: Any) -> None:
+    """Write ``df`` as CSV atomically (write to a temporary file, then rename)."""
+    path, tmp = _atomic_path(path)
+    try:
+        df.to_csv(tmp, index=kwargs.pop("index", False), **kwargs)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, np.ndarray):
+        return [_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def write_json(data: Mapping[str, Any], path: str | os.PathLike) -> None:
+    """Write a mapping as pretty JSON atomically; NaN/inf become ``null``."""
+    path, tmp = _atomic_path(path)
+    try:
+        tmp.write_text(json.dumps(_jsonable(data), indent=2, sort_keys=False) + "\n")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_text(text: str, path: str | os.PathLike) -> None:
+    """Write text atomically."""
+    path, tmp = _atomic_path(path)
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def fit_record(
+    rows: Iterable[Mapping[str, Any]],
+    stats: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Build a fit-record table.
+
+    Parameters
+    ----------
+    rows : iterable of mappings
+        Each with ``parameter``, ``value``, ``stderr``, ``unit`` and optionally
+        ``refined`` (bool, default True) and ``note``.
+    stats : mapping, optional
+        Fit statistics (e.g. ``rwp``, ``gof``, ``n_points``); stored as rows
+        with unit ``"stat"`` and NaN stderr.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`FIT_RECORD_COLUMNS`.
+    """
+    out = []
+    for r in rows:
+        stderr = r.get("stderr", np.nan)
+        stderr = np.nan if stderr is None else float(stderr)
+        note = r.get("note", "")
+        refined = bool(r.get("refined", True))
+        if refined and not np.isfinite(stderr) and not note:
+            note = "stderr could not be estimated"
+        out.append(
+            {
+                "parameter": r["parameter"],
+                "value": float(r["value"]),
+                "stderr": stderr,
+                "unit": r.get("unit", ""),
+                "refined": refined,
+                "note": note,
+            }
+        )
+    for k, v in (stats or {}).items():
+        out.append(
+            {
+                "parameter": k,
+                "value": float(v),
+                "stderr": np.nan,
+                "unit": "stat",
+                "refined": False,
+                "note": "",
+            }
+        )
+    return pd.DataFrame(out, columns=FIT_RECORD_COLUMNS)
+
+
+def reproduction_rows(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Rows for a technique's partial reproduction table.
+
+    Each mapping has ``quantity``, ``value``, ``stderr`` (may be NaN) and
+    ``unit``; the quantity names must be those of REFERENCE.md (checked when
+    the tables are merged by :func:`intercal.reproduction.merge`).
+    """
+    df = pd.DataFrame(list(rows), columns=["quantity", "value", "stderr", "unit"])
+    return df

@@ -1,0 +1,96 @@
+"""The reproduction table contract (REFERENCE.md) and its acceptance check."""
+
+import math
+
+import pandas as pd
+import pytest
+
+from intercal.errors import InputError
+from intercal.reproduction import COLUMNS, PAPER, QUANTITIES, check, judge, merge, z_score
+
+
+def test_rows_follow_reference_md(root):
+    """Every quantity row of REFERENCE.md's table is in PAPER, in order, with its unit."""
+    ref = (
+        (root.parent / "shared" / "REFERENCE.md").read_text()
+        if (root.parent / "shared" / "REFERENCE.md").exists()
+        else None
+    )
+    if ref is None:
+        pytest.skip("../shared/REFERENCE.md is absent")
+    rows = [
+        line.split("|")[1:3]
+        for line in ref.splitlines()
+        if line.startswith("| ") and "." in line.split("|")[1] and "quantity" not in line
+    ]
+    names = [
+        r[0].strip()
+        for r in rows
+        if r[0].strip().split(".")[0] in {"lebail", "operando", "xas", "musr", "echem"}
+    ]
+    units = [r[1].strip() for r in rows if r[0].strip() in names]
+    assert names == QUANTITIES
+    assert units == [p[1] for p in PAPER]
+
+
+def test_merge_keeps_every_row_and_computes_z():
+    part = pd.DataFrame(
+        [{"quantity": "musr.activation_energy", "value": 80.0, "stderr": 6.0, "unit": "meV"}]
+    )
+    table = merge([part])
+    assert list(table.columns) == COLUMNS
+    assert list(table.quantity) == QUANTITIES
+    row = table.set_index("quantity").loc["musr.activation_energy"]
+    assert row.value == 80.0
+    assert row.z == pytest.approx((80.0 - 74.0) / math.sqrt(6.0**2 + 8.0**2))
+    # rows of techniques that did not run stay, with no value and no z
+    assert math.isnan(table.set_index("quantity").loc["lebail.CrSe2.a"].value)
+    assert math.isnan(table.set_index("quantity").loc["lebail.CrSe2.a"].z)
+
+
+def test_z_empty_when_neither_side_has_an_error():
+    assert math.isnan(z_score(125.0, math.nan, 125.3, math.nan))
+    assert z_score(125.0, 0.1, 125.3, math.nan) == pytest.approx(-3.0)
+
+
+def test_merge_rejects_unknown_quantity_wrong_unit_and_duplicates():
+    bad = pd.DataFrame([{"quantity": "musr.Ea", "value": 1, "stderr": 1, "unit": "meV"}])
+    with pytest.raises(InputError, match=r"'musr.Ea' is not a REFERENCE.md row"):
+        merge([bad], sources=["musr.csv"])
+    unit = pd.DataFrame(
+        [{"quantity": "musr.activation_energy", "value": 1, "stderr": 1, "unit": "eV"}]
+    )
+    with pytest.raises(InputError, match=r"musr.csv: musr.activation_energy has unit 'eV'"):
+        merge([unit], sources=["musr.csv"])
+    dup = pd.concat([unit.assign(unit="meV")] * 2)
+    with pytest.raises(InputError, match="given twice"):
+        merge([dup])
+    with pytest.raises(InputError, match=r"missing columns \['stderr'\]"):
+        merge([unit.drop(columns="stderr")])
+
+
+@pytest.mark.parametrize(
+    ("quantity", "value", "stderr", "ok"),
+    [
+        ("lebail.CrSe2.a", 3.3957, 0.0001, True),
+        ("lebail.CrSe2.a", 3.3960, 0.0001, False),
+        ("operando.transition_x", 0.54, math.nan, True),
+        ("operando.transition_x", 0.56, math.nan, False),
+        ("musr.onset_temperature", 149.0, 5.0, False),
+        ("musr.onset_temperature", 160.0, 5.0, True),
+        ("echem.diffusion_lithiation", 1.05e-8, 1e-10, True),
+        ("echem.diffusion_lithiation", 1.09e-8, 1e-10, False),
+        ("xas.Cr.edge_shift", -0.3, 0.05, False),
+        ("lebail.CrSe2.a", 3.3956, math.nan, False),
+    ],
+)
+def test_judge(quantity, value, stderr, ok):
+    paper = dict((q, v) for q, _, v, _ in PAPER)[quantity]
+    assert judge(quantity, value, stderr, paper)[0] is ok
+
+
+def test_check_requires_rows_of_required_techniques():
+    table = merge([])
+    assert check(table) == []
+    failures = check(table, ["musr"])
+    assert failures == ["musr.activation_energy: no value", "musr.onset_temperature: no value"]
