@@ -8,6 +8,9 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/figures.smk"
 
@@ -17,3 +20,4 @@ rule all:
     input:
         ALL_TARGETS,
         "results/tables/reproduction.csv",
+        "results/tables/reproduction.md",

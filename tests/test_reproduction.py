@@ -94,3 +94,21 @@ def test_check_requires_rows_of_required_techniques():
     assert check(table) == []
     failures = check(table, ["musr"])
     assert failures == ["musr.activation_energy: no value", "musr.onset_temperature: no value"]
+
+
+def test_render_flags_deviations_and_missing_rows():
+    from intercal.reproduction import render_markdown
+
+    part = pd.DataFrame(
+        [
+            {"quantity": "lebail.CrSe2.a", "value": 3.39571, "stderr": 0.00006, "unit": "angstrom"},
+            {"quantity": "lebail.CrSe2.c", "value": 5.9300, "stderr": 0.0002, "unit": "angstrom"},
+        ]
+    )
+    text = render_markdown(merge([part]))
+    lines = {line.split("|")[1].strip(): line for line in text.splitlines()[2:]}
+    assert "| 3.39571(6) | 3.3956(6) | angstrom |" in lines["lebail.CrSe2.a"]
+    assert lines["lebail.CrSe2.a"].rstrip().endswith("| ok |")
+    assert "DEVIATES" in lines["lebail.CrSe2.c"]
+    assert "not produced" in lines["musr.activation_energy"]
+    assert "| 150-175 |" in lines["musr.onset_temperature"]

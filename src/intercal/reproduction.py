@@ -228,6 +228,50 @@ def check(table: pd.DataFrame, required_prefixes: Iterable[str] = ()) -> list[st
     return failures
 
 
+def _fmt(value: float, stderr: float) -> str:
+    """Value with its esd in parentheses notation where an esd exists (3.3956(6))."""
+    if not np.isfinite(value):
+        return ""
+    if not np.isfinite(stderr) or stderr <= 0:
+        return f"{value:.6g}"
+    digits = max(
+        0,
+        -int(math.floor(math.log10(stderr)))
+        + (1 if stderr < 2 * 10 ** math.floor(math.log10(stderr)) else 0),
+    )
+    if abs(value) < 1e-3 or abs(value) >= 1e6:
+        return f"{value:.4g} +/- {stderr:.2g}"
+    scaled = round(stderr * 10**digits)
+    return f"{value:.{digits}f}({scaled})"
+
+
+def render_markdown(table: pd.DataFrame) -> str:
+    """Render the reproduction table as Markdown, deviations flagged.
+
+    A row is flagged "DEVIATES" when it fails its demo-data tolerance
+    (:data:`TOLERANCES`) or when |z| > 3; "not produced" when the technique did
+    not run.
+    """
+    lines = [
+        "| quantity | this run | paper | unit | z | status |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in table.itertuples(index=False):
+        if not np.isfinite(row.value):
+            status = "not produced"
+        else:
+            ok, why = judge(row.quantity, row.value, row.stderr, row.paper_value)
+            big_z = np.isfinite(row.z) and abs(row.z) > 3
+            status = "ok" if ok and not big_z else f"DEVIATES ({why}; z = {row.z:.1f})"
+        paper = _fmt(row.paper_value, row.paper_stderr) or "positive"
+        if row.quantity == "musr.onset_temperature":
+            paper = "150-175"
+        z = f"{row.z:.2f}" if np.isfinite(row.z) else ""
+        value = _fmt(row.value, row.stderr)
+        lines.append(f"| {row.quantity} | {value} | {paper} | {row.unit} | {z} | {status} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m intercal.reproduction check TABLE [--require PREFIX ...]``."""
     import argparse
