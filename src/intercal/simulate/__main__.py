@@ -18,7 +18,14 @@ from pathlib import Path
 import yaml
 
 #: technique key -> module under intercal.simulate, in generation order
-GENERATORS: dict[str, str] = {}
+GENERATORS: dict[str, str] = {
+    "xrd": "xrd_exsitu",
+    "operando": "operando",
+    "xas": "xas",
+    "musr": "muon",
+    "echem": "echem",
+    "dft": "dft",
+}
 
 DEFAULT_SEED = 20260218  # the paper's acceptance date
 
