@@ -1,0 +1,140 @@
+# muSR: alpha from the TF calibration run, one job per temperature (reduce its ZF + LF runs,
+# global Kubo-Toyabe fit), then the nu(T) aggregate (Delta fixed from the static regime,
+# Arrhenius fit, onset, D_Li) and the figures.
+import re
+
+validate(config["musr"], workflow.source_path("../schemas/musr.schema.yaml"))
+
+MUSR = section("musr")
+MUSR_TEMPS = {t["name"]: t for t in MUSR["temperatures"]}
+MUSR_TABLES = "results/tables/musr"
+
+
+wildcard_constraints:
+    musr_t="|".join(re.escape(s) for s in MUSR_TEMPS),
+
+
+rule musr_alpha:
+    input:
+        run=MUSR["calibration"]["file"],
+    output:
+        record=f"{MUSR_TABLES}/alpha_fit.csv",
+        curve=f"{MUSR_TABLES}/alpha_curve.csv",
+        alpha=f"{MUSR_TABLES}/alpha.json",
+    log:
+        "results/logs/musr/alpha.log",
+    benchmark:
+        "results/benchmarks/musr/alpha.tsv"
+    conda:
+        "../envs/musr.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        calibration=MUSR["calibration"],
+        grouping=MUSR.get("grouping"),
+        dead_time=MUSR.get("dead_time_correction", True),
+        background_window_us=MUSR.get("background_window_us"),
+    script:
+        "../scripts/musr_alpha.py"
+
+
+rule musr_temperature:
+    input:
+        runs=lambda wc: [r["file"] for r in MUSR_TEMPS[wc.musr_t]["runs"]],
+        alpha=f"{MUSR_TABLES}/alpha.json",
+    output:
+        reduced=f"{MUSR_TABLES}/reduced/{{musr_t}}.csv",
+        record=f"{MUSR_TABLES}/fits/{{musr_t}}.csv",
+        curves=f"{MUSR_TABLES}/fits/{{musr_t}}_curves.csv",
+    log:
+        "results/logs/musr/temperature_{musr_t}.log",
+    benchmark:
+        "results/benchmarks/musr/temperature_{musr_t}.tsv"
+    conda:
+        "../envs/musr.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        temperature=lambda wc: MUSR_TEMPS[wc.musr_t],
+        grouping=MUSR.get("grouping"),
+        dead_time=MUSR.get("dead_time_correction", True),
+        background_window_us=MUSR.get("background_window_us"),
+        reduction=MUSR["reduction"],
+        fit=MUSR["fit"],
+    script:
+        "../scripts/musr_temperature.py"
+
+
+rule musr_arrhenius:
+    input:
+        records=expand(f"{MUSR_TABLES}/fits/{{musr_t}}.csv", musr_t=MUSR_TEMPS),
+        reduced=expand(f"{MUSR_TABLES}/reduced/{{musr_t}}.csv", musr_t=MUSR_TEMPS),
+        curves=expand(f"{MUSR_TABLES}/fits/{{musr_t}}_curves.csv", musr_t=MUSR_TEMPS),
+    output:
+        nu_table=f"{MUSR_TABLES}/nu_vs_temperature.csv",
+        record=f"{MUSR_TABLES}/arrhenius_fit.csv",
+        curves=f"{MUSR_TABLES}/final_curves.csv",
+        repro="results/tables/reproduction/musr.csv",
+    log:
+        "results/logs/musr/arrhenius.log",
+    benchmark:
+        "results/benchmarks/musr/arrhenius.tsv"
+    conda:
+        "../envs/musr.yaml"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=15,
+    params:
+        fit=MUSR["fit"],
+        arrhenius=MUSR["arrhenius"],
+        jump_paths=MUSR.get("jump_paths", []),
+    script:
+        "../scripts/musr_arrhenius.py"
+
+
+rule musr_figures:
+    input:
+        nu_table=f"{MUSR_TABLES}/nu_vs_temperature.csv",
+        record=f"{MUSR_TABLES}/arrhenius_fit.csv",
+        curves=f"{MUSR_TABLES}/final_curves.csv",
+        code=[FIGURE_STYLE, "src/intercal/figures/musr.py"],
+    output:
+        s8_pdf=report(
+            "results/figures/si/figS8.pdf",
+            caption="../report/musr/figS8.rst",
+            category="muSR",
+        ),
+        s8_png="results/figures/si/figS8.png",
+        s7_pdf=report(
+            "results/figures/si/figS7.pdf",
+            caption="../report/musr/figS7.rst",
+            category="muSR",
+        ),
+        s7_png="results/figures/si/figS7.png",
+    log:
+        "results/logs/musr/figures.log",
+    benchmark:
+        "results/benchmarks/musr/figures.tsv"
+    conda:
+        "../envs/musr.yaml"
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
+    script:
+        "../scripts/musr_figures.py"
+
+
+ALL_TARGETS.extend(
+    [
+        f"{MUSR_TABLES}/nu_vs_temperature.csv",
+        "results/figures/si/figS7.pdf",
+        "results/figures/si/figS8.pdf",
+    ]
+)
+REPRO_PARTS.append("results/tables/reproduction/musr.csv")

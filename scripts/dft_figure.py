@@ -1,0 +1,19 @@
+"""Snakemake entry point: Fig. 1 (b hull, c voltage profile, d NEB) from results/dft tables."""
+
+import logging
+
+import pandas as pd
+
+from intercal.figures.dft import fig1
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+logging.getLogger("fontTools").setLevel(logging.WARNING)
+fig1(
+    hull=pd.read_csv(snakemake.input.hull),
+    profile=pd.read_csv(snakemake.input.profile),
+    neb_paths=pd.read_csv(snakemake.input.neb_paths),
+    neb_barriers=pd.read_csv(snakemake.input.neb_barriers),
+    pdf=snakemake.output.pdf,
+    png=snakemake.output.png,
+)
+logging.info("wrote %s and %s", snakemake.output.pdf, snakemake.output.png)

@@ -1,0 +1,24 @@
+"""alpha (forward/backward efficiency ratio) from the transverse-field calibration run."""
+
+import logging
+
+from intercal.musr.pipeline import calibrate_alpha
+from intercal.tables import write_csv, write_json
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+cal = dict(snakemake.params.calibration)
+grouping = snakemake.params.grouping or {}
+record, curve, alpha, alpha_err = calibrate_alpha(
+    snakemake.input.run,
+    field_G=cal["field_G"],
+    forward=grouping.get("forward"),
+    backward=grouping.get("backward"),
+    dead_time=snakemake.params.dead_time,
+    background_window_us=snakemake.params.background_window_us,
+    t_min_us=cal.get("t_min_us", 0.1),
+    t_max_us=cal.get("t_max_us", 10.0),
+)
+logging.info("alpha = %.5f +/- %.5f\n%s", alpha, alpha_err, record.to_string())
+write_csv(record, snakemake.output.record)
+write_csv(curve, snakemake.output.curve)
+write_json({"alpha": alpha, "alpha_stderr": alpha_err}, snakemake.output.alpha)

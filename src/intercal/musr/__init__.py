@@ -1,0 +1,1 @@
+"""Muon spin relaxation analysis: reduction, Kubo-Toyabe models, fits, Arrhenius."""

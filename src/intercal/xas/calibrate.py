@@ -1,0 +1,225 @@
+"""Energy calibration by the reference channel and merging of repeated scans.
+
+Each scan carries a reference (foil or powder) measured after the sample. Its
+E0 (first-derivative maximum, :func:`intercal.xas.edge.find_e0`) is shifted to
+the tabulated value; the same shift is applied to the sample energy axis. The
+shift of every scan is recorded. Calibrated scans of one sample are merged on
+the energy grid of the first scan (cubic-spline interpolation of the others,
+overlap range only) after checking that they agree: sample E0 within
+``e0_tolerance_eV`` of the median, and normalized spectra within
+``norm_tolerance`` (rms) of the median spectrum.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import InputError
+from .edge import find_e0
+
+
+@dataclass
+class CalibratedScan:
+    """A scan on the calibrated energy axis.
+
+    Attributes
+    ----------
+    path : str
+    energy : ndarray
+        Calibrated energy (eV) = recorded energy + ``shift``.
+    mu, mu_ref : ndarray
+        Sample and reference absorption.
+    ref_e0_measured, ref_e0_stderr : float
+        Reference E0 on the recorded axis (eV) and its standard error.
+    shift : float
+        Calibration shift (eV) = tabulated - measured reference E0.
+    """
+
+    path: str
+    energy: np.ndarray
+    mu: np.ndarray
+    mu_ref: np.ndarray | None
+    ref_e0_measured: float
+    ref_e0_stderr: float
+    shift: float
+    extra: dict = field(default_factory=dict)
+
+
+def check_reference_edge(
+    path: str, energy: np.ndarray, mu_ref: np.ndarray, min_snr: float = 20.0
+) -> float:
+    """Signal-to-noise of the reference edge; InputError when there is no edge.
+
+    The peak of dmu_ref/dE is compared with the robust noise (1.4826 x median
+    absolute deviation) of the point-to-point differences of mu_ref divided by
+    the local energy step.
+    """
+    d = np.gradient(mu_ref, energy)
+    dd = np.diff(mu_ref) / np.diff(energy)
+    noise = 1.4826 * np.median(np.abs(dd - np.median(dd))) + 1e-12
+    snr = float(np.max(np.abs(d)) / noise)
+    span = float(np.percentile(mu_ref, 95) - np.percentile(mu_ref, 5))
+    if snr < min_snr or span <= 0:
+        raise InputError(
+            f"{path}: the reference channel shows no absorption edge (derivative peak / noise "
+            f"= {snr:.1f}, expected >= {min_snr}); check the Iref column or the reference foil"
+        )
+    return snr
+
+
+def calibrate_scan(
+    path: str,
+    energy: np.ndarray,
+    mu: np.ndarray,
+    mu_ref: np.ndarray | None,
+    *,
+    reference_e0: float,
+    max_shift_eV: float = 20.0,
+    smooth_eV: float = 0.0,
+    half_width_eV: float = 1.5,
+    degree: int = 5,
+    min_snr: float = 20.0,
+) -> CalibratedScan:
+    """Calibrate one scan by its reference channel.
+
+    Parameters
+    ----------
+    path : str
+        File name (for messages and the record).
+    energy, mu, mu_ref : ndarray
+        Recorded energy (eV), sample and reference absorption.
+    reference_e0 : float
+        Tabulated E0 (eV) of the reference (e.g. Cr foil 5989.0, Se 12658.0).
+    max_shift_eV : float
+        Largest plausible |shift| (eV); larger means the wrong edge or reference.
+    smooth_eV, half_width_eV, degree
+        E0 settings passed to :func:`~intercal.xas.edge.find_e0`.
+    min_snr : float
+        Minimum derivative signal-to-noise of the reference edge.
+
+    Returns
+    -------
+    CalibratedScan
+
+    Raises
+    ------
+    InputError
+        No reference channel, no edge in it, or an implausible shift.
+    """
+    if mu_ref is None:
+        raise InputError(f"{path}: no reference channel (Iref) to calibrate the energy with")
+    check_reference_edge(path, energy, mu_ref, min_snr=min_snr)
+    window = (reference_e0 - max_shift_eV, reference_e0 + max_shift_eV)
+    e_ref, e_ref_err = find_e0(
+        energy,
+        mu_ref,
+        window=window,
+        smooth_eV=smooth_eV,
+        half_width_eV=half_width_eV,
+        degree=degree,
+        source=f"{path} (reference channel)",
+    )
+    shift = reference_e0 - e_ref
+    if abs(shift) > max_shift_eV:
+        raise InputError(
+            f"{path}: reference E0 found at {e_ref:.2f} eV, {shift:+.2f} eV from the tabulated "
+            f"{reference_e0:.2f} eV (more than max_shift_eV = {max_shift_eV})"
+        )
+    return CalibratedScan(
+        path=path,
+        energy=energy + shift,
+        mu=mu,
+        mu_ref=mu_ref,
+        ref_e0_measured=e_ref,
+        ref_e0_stderr=e_ref_err,
+        shift=shift,
+    )
+
+
+def merge_scans(
+    scans: list[CalibratedScan],
+    *,
+    e0_window: tuple[float, float] | None = None,
+    e0_tolerance_eV: float = 0.3,
+    norm_tolerance: float = 0.05,
+    normalize_kw: dict | None = None,
+    half_width_eV: float = 1.5,
+    degree: int = 5,
+) -> dict:
+    """Merge calibrated repeats of one sample after checking that they agree.
+
+    Parameters
+    ----------
+    scans : list of CalibratedScan
+    e0_window : (float, float), optional
+        Search window (eV, calibrated) of the sample E0.
+    e0_tolerance_eV : float
+        Largest allowed |E0_scan - median E0| (eV).
+    norm_tolerance : float
+        Largest allowed rms difference of a scan's normalized spectrum from the
+        median normalized spectrum within E0-20 .. E0+50 eV.
+    normalize_kw : dict, optional
+        Settings for :func:`intercal.xas.normalize.normalize` used by the check.
+    half_width_eV, degree
+        E0 settings.
+
+    Returns
+    -------
+    dict
+        ``energy``, ``mu`` (mean), ``mu_sem`` (standard error of the mean per
+        point, NaN for one scan), ``scan_e0`` (list), ``rms`` (list).
+
+    Raises
+    ------
+    InputError
+        No scans, no common energy range, or scans that disagree (names the file).
+    """
+    from scipy.interpolate import CubicSpline
+
+    from .normalize import normalize
+
+    if not scans:
+        raise InputError("merge_scans: no scans given")
+    lo = max(s.energy[0] for s in scans)
+    hi = min(s.energy[-1] for s in scans)
+    grid = scans[0].energy[(scans[0].energy >= lo) & (scans[0].energy <= hi)]
+    if grid.size < 20:
+        raise InputError(
+            f"scans {[s.path for s in scans]} share fewer than 20 points of energy range"
+        )
+    stack = np.vstack([CubicSpline(s.energy, s.mu)(grid) for s in scans])
+    e0s = []
+    for s, mu in zip(scans, stack, strict=True):
+        e0, _ = find_e0(
+            grid, mu, window=e0_window, half_width_eV=half_width_eV, degree=degree, source=s.path
+        )
+        e0s.append(e0)
+    med = float(np.median(e0s))
+    for s, e0 in zip(scans, e0s, strict=True):
+        if abs(e0 - med) > e0_tolerance_eV:
+            raise InputError(
+                f"{s.path}: after calibration its edge is at {e0:.2f} eV, {e0 - med:+.2f} eV from "
+                f"the median {med:.2f} eV of the repeats (tolerance {e0_tolerance_eV} eV); "
+                "the scans disagree and will not be merged"
+            )
+    kw = dict(normalize_kw or {})
+    norms = np.vstack([normalize(grid, mu, e0=med, **kw)["norm"] for mu in stack])
+    ref = np.median(norms, axis=0)
+    m = (grid >= med - 20) & (grid <= med + 50)
+    rms = [float(np.sqrt(np.mean((n[m] - ref[m]) ** 2))) for n in norms]
+    if len(scans) > 1:
+        for s, r in zip(scans, rms, strict=True):
+            if r > norm_tolerance:
+                raise InputError(
+                    f"{s.path}: normalized spectrum differs from the median of the repeats by "
+                    f"{r:.3f} rms (tolerance {norm_tolerance}); the scans disagree and will "
+                    "not be merged"
+                )
+    mean = stack.mean(axis=0)
+    if len(scans) > 1:
+        sem = stack.std(axis=0, ddof=1) / np.sqrt(len(scans))
+    else:
+        sem = np.full(grid.size, np.nan)
+    return {"energy": grid, "mu": mean, "mu_sem": sem, "scan_e0": e0s, "rms": rms}
