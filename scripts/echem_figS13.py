@@ -1,0 +1,12 @@
+"""Snakemake script: Fig. S13 (Ip vs v^0.5, Randles-Sevcik lines) from the CV tables."""
+
+import logging
+
+import pandas as pd
+
+from intercal.figures.echem import figure_s13, save
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+fig = figure_s13(pd.read_csv(snakemake.input.peaks), pd.read_csv(snakemake.input.rs))
+save(fig, snakemake.output.pdf, snakemake.output.png)
+logging.info("wrote %s", snakemake.output.png)

@@ -1,0 +1,14 @@
+"""Snakemake script: Fig. S15 (EIS fits per potential, R_ct vs potential) from the EIS tables."""
+
+import logging
+
+import pandas as pd
+
+from intercal.figures.echem import figure_s15, load_spectra, save
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+inp = snakemake.input
+spectra, stats = load_spectra(inp.eis_fit, inp.eis_curve, inp.eis_model)
+fig = figure_s15(spectra, pd.read_csv(inp.rct), stats)
+save(fig, snakemake.output.pdf, snakemake.output.png)
+logging.info("wrote %s", snakemake.output.png)

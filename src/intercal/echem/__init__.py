@@ -1,0 +1,1 @@
+"""Electrochemistry analysis: cycling (:mod:`.capacity`), CV (:mod:`.cv`), EIS (:mod:`.eis`)."""

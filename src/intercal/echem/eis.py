@@ -1,0 +1,177 @@
+"""Impedance: equivalent-circuit fits and the Lin-KK validity check, both with impedance.py."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..errors import FitError, InputError
+
+
+def linkk(
+    freq_Hz: np.ndarray,
+    z: np.ndarray,
+    *,
+    c: float = 0.85,
+    max_M: int = 100,
+    fit_type: str = "complex",
+    add_cap: bool = True,
+    min_M_per_decade: float = 3.0,
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """Lin-KK validity test (Schoenleber et al. 2014) with impedance.py's ``linKK``.
+
+    Z is fitted with R0 + j w L [+ 1/(j w C)] + sum_k R_k / (1 + j w tau_k),
+    tau_k log-spaced over the measured range; the number M of RC elements
+    grows until mu = 1 - sum(R_k<0)|R_k| / sum(R_k>=0) R_k drops below
+    ``c``. A Kramers-Kronig-consistent (linear, causal, stable) spectrum
+    leaves residuals at the noise level.
+
+    Parameters
+    ----------
+    freq_Hz, z : array
+        Frequencies (Hz) and complex impedance (Ohm).
+    c : float
+        mu threshold that stops the growth of M.
+    max_M : int
+        Largest number of RC elements tried.
+    fit_type : {"complex", "real", "imag"}
+        Which part of Z the linear fit uses (impedance.py's option).
+    add_cap : bool
+        Add a series capacitance: needed for blocking or finite-length
+        (reflective) diffusion, whose low-frequency branch does not return to
+        the real axis.
+    min_M_per_decade : float
+        Lower bound on M (RC elements per decade of frequency). The mu
+        criterion can stop at a very small M on spectra with few, well
+        separated time constants (a single ideal RC stops at M = 4 with
+        residuals of ~70 %), which would flag a valid spectrum; with fewer than
+        about 3 time constants per decade the basis cannot represent one RC
+        arc. When the mu criterion stops below this bound, the test is rerun
+        with exactly ``ceil(min_M_per_decade * decades)`` elements. 0 disables it.
+
+    Returns
+    -------
+    (dict, DataFrame)
+        Statistics ``kk_M``, ``kk_M_from_mu`` (1 when the mu criterion set M,
+        0 when the lower bound did), ``kk_mu``, ``kk_max_residual_percent`` (largest
+        real or imaginary residual relative to |Z|, %) and
+        ``kk_rms_residual_percent`` (rms of the complex relative residual, %);
+        and the per-point residuals (``freq_Hz``, ``kk_res_real_percent``,
+        ``kk_res_imag_percent``).
+
+    Raises
+    ------
+    InputError
+        Non-finite, non-positive or too few frequencies, or a bad ``fit_type``.
+    """
+    import contextlib
+    import io
+
+    from impedance.validation import linKK
+
+    f = np.asarray(freq_Hz, float)
+    z = np.asarray(z, complex)
+    if f.shape != z.shape or f.ndim != 1:
+        raise InputError(f"freq_Hz {f.shape} and z {z.shape} must be 1-D of the same length")
+    if f.size < 5 or not np.all(np.isfinite(f)) or np.any(f <= 0) or not np.all(np.isfinite(z)):
+        raise InputError(
+            f"linkk needs >= 5 finite points with freq_Hz > 0; got {f.size} points, "
+            f"{int(np.sum(~np.isfinite(z)))} non-finite Z"
+        )
+    if fit_type not in ("complex", "real", "imag"):
+        raise InputError(f"fit_type must be 'complex', 'real' or 'imag', got {fit_type!r}")
+    # impedance.py 1.7.1 builds its circuit as a string and eval()s it; under
+    # numpy 2 the repr of a float64 is "np.float64(...)", which that eval cannot
+    # resolve (ECSHackWeek/impedance.py PR #334). Legacy printing restores "1.0".
+    # linKK also prints its progress to stdout: silence it.
+    if min_M_per_decade < 0:
+        raise InputError(f"min_M_per_decade must be >= 0, got {min_M_per_decade}")
+    m_min = int(math.ceil(min_M_per_decade * np.log10(f.max() / f.min())))
+    with np.printoptions(legacy="1.25"), contextlib.redirect_stdout(io.StringIO()):
+        m_el, mu, _, res_re, res_im = linKK(
+            f, z, c=c, max_M=max_M, fit_type=fit_type, add_cap=add_cap
+        )
+        from_mu = m_el >= m_min
+        if not from_mu:
+            m_el, mu, _, res_re, res_im = linKK(
+                f, z, c=None, max_M=m_min, fit_type=fit_type, add_cap=add_cap
+            )
+    res_re = 100.0 * np.asarray(res_re, float)
+    res_im = 100.0 * np.asarray(res_im, float)
+    stats = {
+        "kk_M": float(m_el),
+        "kk_M_from_mu": float(from_mu),
+        "kk_mu": float(mu),
+        "kk_max_residual_percent": float(max(np.max(np.abs(res_re)), np.max(np.abs(res_im)))),
+        "kk_rms_residual_percent": float(np.sqrt(np.mean(res_re**2 + res_im**2))),
+    }
+    resid = pd.DataFrame(
+        {"freq_Hz": f, "kk_res_real_percent": res_re, "kk_res_imag_percent": res_im}
+    )
+    return stats, resid
+
+
+def fit_circuit(
+    freq_Hz: np.ndarray,
+    z: np.ndarray,
+    *,
+    circuit: str,
+    initial_guess: list[float],
+    f_max_Hz: float | None = None,
+    f_min_Hz: float | None = None,
+    ignore_below_x: bool = False,
+) -> tuple[pd.DataFrame, dict[str, float], object]:
+    """Fit an equivalent circuit with impedance.py's ``CustomCircuit``.
+
+    Parameters
+    ----------
+    freq_Hz, z : array
+        Frequencies (Hz) and complex impedance (Ohm, Im < 0 capacitive).
+    circuit : str
+        impedance.py circuit string, e.g. ``"R0-p(R1,CPE1)-p(R2,CPE2)-W1"``.
+    initial_guess : list of float
+        One value per circuit parameter, in impedance.py's order.
+    f_max_Hz, f_min_Hz : float, optional
+        Frequency range used in the fit.
+    ignore_below_x : bool
+        Drop points with Im(Z) > 0 (inductive), as impedance.py's ``ignoreBelowX``.
+
+    Returns
+    -------
+    (DataFrame, dict, CustomCircuit)
+        Parameter table (``parameter``, ``value``, ``stderr``, ``unit``), fit
+        statistics (``n_points``, ``rms_relative_residual``) and the fitted circuit.
+    """
+    from impedance.models.circuits import CustomCircuit
+
+    f = np.asarray(freq_Hz, float)
+    z = np.asarray(z, complex)
+    m = np.isfinite(f) & np.isfinite(z.real) & np.isfinite(z.imag) & (f > 0)
+    if f_max_Hz is not None:
+        m &= f <= f_max_Hz
+    if f_min_Hz is not None:
+        m &= f >= f_min_Hz
+    if ignore_below_x:
+        m &= z.imag < 0
+    if m.sum() < len(initial_guess) + 2:
+        raise InputError(f"only {m.sum()} usable points for {len(initial_guess)} parameters")
+    model = CustomCircuit(circuit=circuit, initial_guess=list(initial_guess))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(f[m], z[m], global_opt=False, maxfev=100000)
+    except (RuntimeError, ValueError) as err:
+        raise FitError(f"circuit {circuit} did not converge: {err}") from err
+    names, units = model.get_param_names()
+    conf = getattr(model, "conf_", None)
+    rows = []
+    for k, (n, u) in enumerate(zip(names, units, strict=True)):
+        se = float(conf[k]) if conf is not None and np.isfinite(conf[k]) else np.nan
+        rows.append({"parameter": n, "value": float(model.parameters_[k]), "stderr": se, "unit": u})
+    zfit = model.predict(f[m])
+    rel = np.abs(zfit - z[m]) / np.abs(z[m])
+    stats = {"n_points": float(m.sum()), "rms_relative_residual": float(np.sqrt(np.mean(rel**2)))}
+    return pd.DataFrame(rows), stats, model

@@ -1,0 +1,515 @@
+"""Electrochemistry figures: Fig. 3 (a-d) and Figs. S10, S13, S14, S15.
+
+Drawn only from the result tables in ``results/tables/echem/`` (per-file
+cycling curves and cycle tables, CV curves and peaks, the Randles-Sevcik
+fits, the rate-capability table, EIS data/fit curves and the R_ct table),
+never by re-fitting. Every ``figure_*`` function returns the matplotlib
+Figure (so tests can count panels); :func:`save` writes PDF and PNG.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.ticker import MultipleLocator
+
+from . import style
+
+LABEL_CURRENT_PEAK = r"$|I_\mathrm{p}|$ (mA)"
+LABEL_SQRT_RATE = r"$v^{1/2}$ ((mV s$^{-1}$)$^{1/2}$)"
+LABEL_CYCLE = "Cycle number"
+LABEL_RCT = r"$R_\mathrm{ct}$ ($\Omega$)"
+LABEL_POTENTIAL = r"Potential (V vs Li$^+$/Li)"
+
+
+def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
+    missing = [c for c in cols if c not in df.columns]
+    if missing:
+        raise ValueError(f"{what}: table lacks columns {missing}; has {list(df.columns)}")
+
+
+def value_esd(value: float, esd: float, *, sci: bool = False) -> str:
+    """Format ``value`` with its esd in parentheses, e.g. ``9.23(3)`` or ``9.23(3)e-9``.
+
+    The esd keeps one significant digit (two when its first digit is 1); a
+    NaN esd gives the value with 3 significant digits and no parentheses.
+    With ``sci`` the result is mathtext ``9.23(3)$\\times10^{-9}$``.
+    """
+    exp = int(math.floor(math.log10(abs(value)))) if sci and value != 0 else 0
+    m, e = value / 10**exp, esd / 10**exp
+    if not np.isfinite(e) or e <= 0:
+        body = f"{m:.3g}"
+    else:
+        lead = int(math.floor(math.log10(e)))
+        digits = 2 if f"{e:e}"[0] == "1" else 1
+        dec = max(0, -(lead - digits + 1))
+        scaled = round(e * 10**dec)
+        body = f"{m:.{dec}f}({scaled})"
+    return body + (rf"$\times10^{{{exp}}}$" if sci and exp != 0 else "")
+
+
+def _cutoff_label(key: str) -> str:
+    return f"{float(key):.2f} V"
+
+
+def _half(curves: pd.DataFrame, cycle: int, direction: str) -> pd.DataFrame:
+    return curves[(curves["cycle"] == cycle) & (curves["direction"] == direction)]
+
+
+# --------------------------------------------------------------------------- Fig. 3 panels
+def draw_first_cycles(ax, curves_by_cutoff: Mapping[str, pd.DataFrame]) -> None:
+    """1st discharge (solid) and charge (dashed) at each lower cut-off (Fig. 3a).
+
+    Parameters
+    ----------
+    ax : matplotlib Axes
+    curves_by_cutoff : mapping
+        Cut-off key (V, e.g. ``"0.75"``) -> GCPL curves table (``cycle``,
+        ``direction``, ``capacity_mAh_g``, ``voltage_V``).
+    """
+    keys = sorted(curves_by_cutoff, key=float)
+    for i, key in enumerate(keys):
+        c = curves_by_cutoff[key]
+        _need(c, ["cycle", "direction", "capacity_mAh_g", "voltage_V"], "GCPL curves")
+        col = style.SERIES[i % len(style.SERIES)]
+        d = _half(c, 1, "discharge")
+        ax.plot(d.capacity_mAh_g, d.voltage_V, color=col, label=_cutoff_label(key))
+        ch = _half(c, 1, "charge")
+        ax.plot(ch.capacity_mAh_g, ch.voltage_V, color=col, ls="--")
+    ax.set_xlabel(style.LABELS["capacity"])
+    ax.set_ylabel(style.LABELS["voltage"])
+    ax.set_xlim(left=0)
+    ax.legend(loc="upper right", title="lower cut-off", ncol=1)
+    ax.text(
+        0.97,
+        0.33,
+        "1st cycle, 0.1 C\nsolid: discharge\ndashed: charge",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=6.5,
+    )
+
+
+def draw_gcd_cycles(ax, curves: pd.DataFrame, cycles: Sequence[int], label: str = "") -> None:
+    """Discharge/charge curves of the selected cycles of one file (Fig. 3b)."""
+    _need(curves, ["cycle", "direction", "capacity_mAh_g", "voltage_V"], "GCPL curves")
+    present = sorted(set(curves["cycle"]))
+    missing = [c for c in cycles if c not in present]
+    if missing:
+        raise ValueError(f"GCPL curves have no cycles {missing}; cycles present {present}")
+    cmap = colormaps["viridis"]
+    for k, cyc in enumerate(cycles):
+        col = cmap(0.85 * k / max(1, len(cycles) - 1))
+        for direction in ("discharge", "charge"):
+            d = _half(curves, cyc, direction)
+            ax.plot(
+                d.capacity_mAh_g,
+                d.voltage_V,
+                color=col,
+                label=f"cycle {cyc}" if direction == "discharge" else None,
+            )
+    ax.set_xlabel(style.LABELS["capacity"])
+    ax.set_ylabel(style.LABELS["voltage"])
+    ax.set_xlim(left=0)
+    ax.legend(loc="upper right", title=label or None, bbox_to_anchor=(1.0, 0.75))
+
+
+def draw_cv(ax, cv_curves: Sequence[pd.DataFrame], rs: pd.DataFrame, cycle: int = 1) -> None:
+    """CV of one cycle at every scan rate, with D_Li from the Randles-Sevcik fits (Fig. 3c).
+
+    Parameters
+    ----------
+    cv_curves : sequence of DataFrame
+        One table per scan rate (``scan_rate_mV_s``, ``cycle``,
+        ``voltage_V``, ``current_mA``).
+    rs : DataFrame
+        Randles-Sevcik table (``peak`` cathodic/anodic, ``D_cm2_s``,
+        ``D_stderr_cm2_s``).
+    cycle : int
+        CV cycle drawn (the one analysed).
+    """
+    tables = sorted(cv_curves, key=lambda t: float(t["scan_rate_mV_s"].iloc[0]))
+    for i, t in enumerate(tables):
+        _need(t, ["scan_rate_mV_s", "cycle", "voltage_V", "current_mA"], "CV curves")
+        d = t[t["cycle"] == cycle]
+        if d.empty:
+            raise ValueError(f"CV curve table has no cycle {cycle}")
+        ax.plot(
+            d.voltage_V,
+            d.current_mA,
+            color=style.SERIES[i % len(style.SERIES)],
+            label=f"{t['scan_rate_mV_s'].iloc[0]:g} mV s$^{{-1}}$",
+        )
+    _need(rs, ["peak", "D_cm2_s", "D_stderr_cm2_s"], "Randles-Sevcik table")
+    r = rs.set_index("peak")
+    lines = []
+    for peak, name in (("cathodic", "lith."), ("anodic", "delith.")):
+        if peak in r.index:
+            v = value_esd(r.loc[peak, "D_cm2_s"], r.loc[peak, "D_stderr_cm2_s"], sci=True)
+            lines.append(rf"$D_\mathrm{{Li}}$ ({name}) = {v} cm$^2$ s$^{{-1}}$")
+    ax.text(0.03, 0.97, "\n".join(lines), transform=ax.transAxes, va="top", fontsize=6.5)
+    ax.axhline(0, color="0.6", lw=0.5, zorder=0)
+    ax.set_xlabel(LABEL_POTENTIAL)
+    ax.set_ylabel(style.LABELS["current"])
+    ax.legend(loc="lower left", ncol=2, handlelength=1.2, columnspacing=0.8)
+
+
+def spectrum_label(potential_V: float, name: str = "") -> str:
+    """Legend label: ``"OCV (2.85 V)"`` when the file name says OCV, else ``"2.36 V"``."""
+    return f"OCV ({potential_V:.2f} V)" if "OCV" in name else f"{potential_V:.2f} V"
+
+
+def load_spectra(
+    fits: Sequence[str], curves: Sequence[str], models: Sequence[str]
+) -> tuple[list[tuple[str, float, pd.DataFrame, pd.DataFrame]], list[dict[str, float]]]:
+    """Read the per-spectrum EIS tables (fit record, data/fit curve, dense fit).
+
+    Returns
+    -------
+    (list, list)
+        ``(label, potential_V, curve, model)`` per spectrum in the given
+        order, and the statistics rows of each fit record as a dict.
+    """
+    if not len(fits) == len(curves) == len(models):
+        raise ValueError(
+            f"need one curve and one model per fit table; got {len(fits)}, {len(curves)}, "
+            f"{len(models)}"
+        )
+    spectra, stats = [], []
+    for f, c, m in zip(fits, curves, models, strict=True):
+        rec = pd.read_csv(f)
+        _need(rec, ["parameter", "value"], str(f))
+        st = dict(zip(rec["parameter"], rec["value"], strict=True))
+        if "potential_V" not in st:
+            raise ValueError(f"{f}: fit record has no potential_V row")
+        e = float(st["potential_V"])
+        name = str(f).rsplit("/", 1)[-1]
+        spectra.append((spectrum_label(e, name), e, pd.read_csv(c), pd.read_csv(m)))
+        stats.append(st)
+    return spectra, stats
+
+
+def draw_nyquist(
+    ax,
+    spectra: Sequence[tuple[str, float, pd.DataFrame, pd.DataFrame]],
+    *,
+    legend: bool = True,
+    color_offset: int = 0,
+) -> tuple[float, float, float, float]:
+    """Nyquist plot: measured points and fitted circuit lines (Fig. 3d, Fig. S15).
+
+    Parameters
+    ----------
+    spectra : sequence of (label, potential_V, curve, model)
+        ``curve`` has ``z_real_ohm``, ``z_imag_ohm`` (measured, Im < 0
+        capacitive); ``model`` has ``fit_real_ohm``, ``fit_imag_ohm`` on a
+        dense frequency grid.
+
+    Returns
+    -------
+    (float, float, float, float)
+        Data extent (min/max Z', min/max -Z'') for :func:`equal_aspect`.
+    """
+    for i, (label, _, curve, model) in enumerate(spectra):
+        _need(curve, ["z_real_ohm", "z_imag_ohm"], "EIS curve")
+        _need(model, ["fit_real_ohm", "fit_imag_ohm"], "EIS model")
+        col = style.SERIES[(i + color_offset) % len(style.SERIES)]
+        ax.plot(
+            curve.z_real_ohm,
+            -curve.z_imag_ohm,
+            "o",
+            ms=2.2,
+            mfc="none",
+            mew=0.6,
+            color=col,
+            label=label,
+        )
+        ax.plot(model.fit_real_ohm, -model.fit_imag_ohm, "-", color=col, lw=0.9)
+    zr = np.concatenate(
+        [np.r_[c.z_real_ohm, m.fit_real_ohm].astype(float) for _, _, c, m in spectra]
+    )
+    zi = -np.concatenate(
+        [np.r_[c.z_imag_ohm, m.fit_imag_ohm].astype(float) for _, _, c, m in spectra]
+    )
+    extent = (min(0.0, np.nanmin(zr)), np.nanmax(zr), min(0.0, np.nanmin(zi)), np.nanmax(zi))
+    ax.set_xlabel(style.LABELS["zre"])
+    ax.set_ylabel(style.LABELS["zim"])
+    if legend:
+        ax.legend(loc="upper left", title="1st discharge", handletextpad=0.2)
+    return extent
+
+
+def equal_aspect(ax, extent: tuple[float, float, float, float], top_room: float = 0.0) -> None:
+    """Give a Nyquist panel equal x and y scales by widening one axis range (call after layout).
+
+    The panel box keeps its size; the data ``extent`` returned by
+    :func:`draw_nyquist` is padded by 4 %, and the shorter range (relative to the box) is extended:
+    x to the right, y upward (where the legend sits). ``top_room`` reserves a
+    fraction of the height above the data (for labels).
+    """
+    x0, x1, y0, y1 = extent
+    dx, dy = x1 - x0, (y1 - y0) / (1.0 - top_room)
+    x0, x1 = x0 - 0.04 * dx, x1 + 0.04 * dx
+    y0, y1 = y0 - 0.04 * dy, y0 + 1.04 * dy
+    bb = ax.get_window_extent()
+    ratio = bb.height / bb.width  # y span per x span at equal scale
+    if (y1 - y0) < ratio * (x1 - x0):
+        y1 = y0 + ratio * (x1 - x0)
+    else:
+        x1 = x0 + (y1 - y0) / ratio
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+
+
+def figure_3(
+    *,
+    first_cycles: Mapping[str, pd.DataFrame],
+    gcd: pd.DataFrame,
+    gcd_cycles: Sequence[int],
+    gcd_label: str,
+    cv_curves: Sequence[pd.DataFrame],
+    rs: pd.DataFrame,
+    cv_cycle: int,
+    spectra: Sequence[tuple[str, float, pd.DataFrame, pd.DataFrame]],
+):
+    """Fig. 3: (a) 1st cycles per cut-off, (b) GCD from the 2nd cycle, (c) CV, (d) Nyquist."""
+    fig, axes = style.figure(ncols=2, nrows=2, width="double", aspect=0.78)
+    draw_first_cycles(axes[0], first_cycles)
+    draw_gcd_cycles(axes[1], gcd, gcd_cycles, label=gcd_label)
+    draw_cv(axes[2], cv_curves, rs, cycle=cv_cycle)
+    extent = draw_nyquist(axes[3], spectra)
+    for ax, letter in zip(axes, "abcd", strict=True):
+        style.panel_label(ax, letter)
+    fig.tight_layout(w_pad=2.0, h_pad=1.5)
+    equal_aspect(axes[3], extent)
+    return fig
+
+
+# --------------------------------------------------------------------------- SI figures
+def figure_s10(long_cycles: Mapping[str, pd.DataFrame], c_rate: float = 0.5):
+    """Fig. S10: discharge capacity, retention and coulombic efficiency vs cycle per cut-off.
+
+    Parameters
+    ----------
+    long_cycles : mapping
+        Cut-off key (V) -> per-cycle table (``cycle``, ``discharge_mAh_g``,
+        ``retention_percent``, ``coulombic_efficiency_percent``).
+    """
+    fig, axes = style.figure(ncols=3, nrows=1, width="double", aspect=0.9)
+    keys = sorted(long_cycles, key=float)
+    for i, key in enumerate(keys):
+        t = long_cycles[key]
+        _need(
+            t,
+            ["cycle", "discharge_mAh_g", "retention_percent", "coulombic_efficiency_percent"],
+            "cycle table",
+        )
+        col = style.SERIES[i % len(style.SERIES)]
+        kw = {"color": col, "marker": "o", "ms": 2.0, "lw": 0.7, "mfc": "none", "mew": 0.6}
+        last = float(t["retention_percent"].iloc[-1])
+        axes[0].plot(t.cycle, t.discharge_mAh_g, label=_cutoff_label(key), **kw)
+        axes[1].plot(
+            t.cycle, t.retention_percent, label=f"{_cutoff_label(key)}: {last:.1f} %", **kw
+        )
+        axes[2].plot(t.cycle, t.coulombic_efficiency_percent, label=_cutoff_label(key), **kw)
+    axes[0].set_ylabel(r"$Q_\mathrm{discharge}$ (mAh g$^{-1}$)")
+    axes[0].set_ylim(bottom=0)
+    axes[0].legend(loc="lower left", title=f"lower cut-off, {c_rate:g} C", ncol=2)
+    axes[1].set_ylabel("Capacity retention (%)")
+    ret = pd.concat([long_cycles[k]["retention_percent"] for k in keys])
+    span = 100.0 - float(ret.min())
+    # room below the curves for the legend
+    axes[1].set_ylim(float(ret.min()) - 0.9 * span, 100.0 + 0.08 * span)
+    axes[1].legend(loc="lower left", title=f"after {int(t.cycle.max())} cycles")
+    ce = pd.concat([long_cycles[k]["coulombic_efficiency_percent"] for k in keys])
+    lo = min(95.0, float(ce.quantile(0.02)) - 0.5)
+    axes[2].set_ylim(lo, 100.5)
+    axes[2].set_ylabel("Coulombic efficiency (%)")
+    axes[2].legend(loc="lower right", ncol=2)
+    for ax, letter in zip(axes, "abc", strict=True):
+        ax.set_xlabel(LABEL_CYCLE)
+        style.panel_label(ax, letter, x=-0.25)
+    fig.tight_layout(w_pad=1.5)
+    return fig
+
+
+def figure_s13(peaks: pd.DataFrame, rs: pd.DataFrame):
+    """Fig. S13: baseline-corrected |Ip| vs v^0.5 with the Randles-Sevcik line fits.
+
+    Parameters
+    ----------
+    peaks : DataFrame
+        ``scan_rate_mV_s``, ``Ipc_mA``, ``Ipa_mA``.
+    rs : DataFrame
+        ``peak``, ``slope`` (A (V/s)^-0.5), ``intercept`` (A), ``D_cm2_s``,
+        ``D_stderr_cm2_s``, ``r2``.
+    """
+    _need(peaks, ["scan_rate_mV_s", "Ipc_mA", "Ipa_mA"], "CV peaks")
+    _need(rs, ["peak", "slope", "intercept", "D_cm2_s", "D_stderr_cm2_s", "r2"], "Randles-Sevcik")
+    fig, (ax,) = style.figure(1, 1, width="single", aspect=0.85)
+    x = np.sqrt(peaks["scan_rate_mV_s"].to_numpy(float))
+    xx = np.linspace(0.0, x.max() * 1.05, 50)
+    r = rs.set_index("peak")
+    for peak, col, name, marker in (
+        ("cathodic", style.PHASE_COLORS["LiCrSe2"], "cathodic (lithiation)", "v"),
+        ("anodic", style.PHASE_COLORS["CrSe2"], "anodic (delithiation)", "^"),
+    ):
+        y = np.abs(peaks["Ipc_mA" if peak == "cathodic" else "Ipa_mA"].to_numpy(float))
+        ax.plot(x, y, marker, color=col, mfc="none", ms=4, label=name)
+        row = r.loc[peak]
+        # the fit is Ip (A) = intercept + slope (v / (V/s))^0.5; x here is (v / (mV/s))^0.5
+        yy = 1000.0 * (row.intercept + row.slope * xx / math.sqrt(1000.0))
+        d = value_esd(row.D_cm2_s, row.D_stderr_cm2_s, sci=True)
+        ax.plot(xx, yy, "-", color=col, lw=0.8, label=rf"$D$ = {d} cm$^2$ s$^{{-1}}$")
+    ax.set_xlim(0, xx.max())
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel(LABEL_SQRT_RATE)
+    ax.set_ylabel(LABEL_CURRENT_PEAK)
+    ax.legend(loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def figure_s14(
+    rate_cycles: pd.DataFrame,
+    rate_table: pd.DataFrame,
+    rate_curves: pd.DataFrame,
+    *,
+    cycles_per_step: int,
+):
+    """Fig. S14: (a) discharge capacity per cycle through the C-rate steps, (b) GCD per rate.
+
+    Parameters
+    ----------
+    rate_cycles : DataFrame
+        Per-cycle table of the rate test (``cycle``, ``discharge_mAh_g``).
+    rate_table : DataFrame
+        ``step``, ``c_rate``, ``discharge_mAh_g``, ``retention_percent``.
+    rate_curves : DataFrame
+        GCPL curves of the rate test.
+    cycles_per_step : int
+        Cycles per C-rate step (as in the config used for ``rate_table``).
+    """
+    _need(rate_cycles, ["cycle", "discharge_mAh_g"], "rate cycle table")
+    _need(rate_table, ["step", "c_rate", "discharge_mAh_g", "retention_percent"], "rate table")
+    fig, axes = style.figure(ncols=2, nrows=1, width="double", aspect=0.8)
+    ax = axes[0]
+    for _, s in rate_table.iterrows():
+        k = int(s.step) - 1
+        sel = rate_cycles.iloc[k * cycles_per_step : (k + 1) * cycles_per_step]
+        col = style.SERIES[k % len(style.SERIES)]
+        ax.plot(sel.cycle, sel.discharge_mAh_g, "o", color=col, ms=3.5, mfc="none", mew=0.8)
+        ax.text(
+            sel.cycle.mean(),
+            sel.discharge_mAh_g.max() + 4,
+            f"{s.c_rate:g} C\n{s.retention_percent:.0f} %",
+            ha="center",
+            va="bottom",
+            fontsize=6.5,
+            color=col,
+        )
+    ax.set_xlabel(LABEL_CYCLE)
+    ax.set_ylabel(r"Discharge capacity (mAh g$^{-1}$)")
+    ax.set_ylim(0, float(rate_cycles.discharge_mAh_g.max()) * 1.3)
+    ax.set_xlim(0, len(rate_table) * cycles_per_step + 1)
+    ax = axes[1]
+    seen = set()
+    for _, s in rate_table.iterrows():
+        if s.c_rate in seen:  # a repeated rate (back to 0.1 C) adds no new curve
+            continue
+        seen.add(s.c_rate)
+        k = int(s.step) - 1
+        cyc = k * cycles_per_step + (cycles_per_step + 1) // 2  # middle cycle of the step
+        col = style.SERIES[k % len(style.SERIES)]
+        for direction in ("discharge", "charge"):
+            d = _half(rate_curves, cyc, direction)
+            ax.plot(
+                d.capacity_mAh_g,
+                d.voltage_V,
+                color=col,
+                label=f"{s.c_rate:g} C" if direction == "discharge" else None,
+            )
+    ax.set_xlabel(style.LABELS["capacity"])
+    ax.set_ylabel(style.LABELS["voltage"])
+    qmax = float(rate_curves["capacity_mAh_g"].max())
+    ax.set_xlim(0, 1.4 * qmax)  # room on the right for the legend
+    ax.legend(loc="center right", title="middle cycle\nof each step")
+    for ax, letter in zip(axes, "ab", strict=True):
+        style.panel_label(ax, letter)
+    fig.tight_layout(w_pad=2.0)
+    return fig
+
+
+def figure_s15(
+    spectra: Sequence[tuple[str, float, pd.DataFrame, pd.DataFrame]],
+    rct: pd.DataFrame,
+    fit_stats: Sequence[Mapping[str, float]],
+):
+    """Fig. S15: one Nyquist panel per potential (data + fit), and R_ct vs potential.
+
+    Parameters
+    ----------
+    spectra : sequence of (label, potential_V, curve, model)
+        As for :func:`draw_nyquist`, in measurement order.
+    rct : DataFrame
+        ``potential_V``, ``R_ct_ohm``, ``R_ct_stderr_ohm`` (and ``kk_flagged``).
+    fit_stats : sequence of mapping
+        Per spectrum: ``rms_relative_residual``, ``kk_max_residual_percent``,
+        ``kk_flagged``.
+    """
+    _need(rct, ["potential_V", "R_ct_ohm", "R_ct_stderr_ohm"], "R_ct table")
+    n = len(spectra)
+    ncols = 4
+    nrows = math.ceil((n + 1) / ncols)
+    fig, axes = style.figure(ncols=ncols, nrows=nrows, width="double", aspect=0.95)
+    extents = []
+    for i, (spec, stats) in enumerate(zip(spectra, fit_stats, strict=True)):
+        ax = axes[i]
+        extents.append(draw_nyquist(ax, [spec], legend=False, color_offset=i))
+        flag = " (KK flag)" if stats.get("kk_flagged", 0) else ""
+        ax.text(
+            0.04,
+            0.96,
+            f"{spec[0]}\nfit rms {100 * stats['rms_relative_residual']:.1f} %\n"
+            f"Lin-KK max {stats['kk_max_residual_percent']:.1f} %{flag}",
+            transform=ax.transAxes,
+            va="top",
+            fontsize=6,
+        )
+        style.panel_label(ax, "abcdefghijklmnop"[i], x=-0.3)
+    ax = axes[n]
+    order = rct.sort_values("potential_V", ascending=False)
+    ax.errorbar(
+        order.potential_V,
+        order.R_ct_ohm,
+        yerr=order.R_ct_stderr_ohm,
+        fmt="o-",
+        color=style.TECHNIQUE_COLORS["echem"],
+        mfc="white",
+        ms=3.5,
+        lw=0.8,
+        capsize=2,
+    )
+    ax.invert_xaxis()
+    ax.xaxis.set_major_locator(MultipleLocator(0.5))
+    ax.set_xlabel(LABEL_POTENTIAL)
+    ax.set_ylabel(LABEL_RCT)
+    ax.set_ylim(bottom=0)
+    ax.text(0.04, 0.96, "1st discharge ->", transform=ax.transAxes, va="top", fontsize=6)
+    style.panel_label(ax, "abcdefghijklmnop"[n], x=-0.3)
+    for ax in axes[n + 1 :]:
+        ax.set_visible(False)
+    fig.tight_layout(w_pad=1.0, h_pad=1.0)
+    for ax, extent in zip(axes[:n], extents, strict=True):
+        equal_aspect(ax, extent, top_room=0.3)
+    return fig
+
+
+def save(fig, pdf, png) -> None:
+    """Write ``fig`` as PDF and 300 dpi PNG (atomic, via the style module)."""
+    style.save(fig, pdf, png)
