@@ -12,7 +12,19 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/echem.smk"
+include: "rules/xas.smk"
+include: "rules/musr.smk"
+include: "rules/operando.smk"
+include: "rules/dft.smk"
 include: "rules/figures.smk"
+
+
+# tiny aggregates run on the submit host under a cluster executor
+localrules:
+    all,
+    reproduction_table,
+    render_reproduction,
 
 
 rule all:

@@ -15,7 +15,6 @@ It copies the workflow to a temporary folder (results there, not here) and print
 from __future__ import annotations
 
 import argparse
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "workflow"))
-from wfutil import copy_workflow  # noqa: E402
+from wfutil import copy_workflow, restore_scan, withhold_last_scan  # noqa: E402
 
 
 def run(workdir: Path, cores: int, *args: str) -> float:
@@ -53,34 +52,14 @@ def job_cpu_seconds(workdir: Path) -> tuple[float, float, int]:
     return wall, cpu, n
 
 
-def add_operando_scan(workdir: Path) -> bool:
-    """Append a copy of the last operando scan as a new scan (and its log row)."""
-    scans = sorted((workdir / "data" / "operando" / "scans").glob("scan_*.xye"))
-    log = workdir / "data" / "operando" / "scan_log.csv"
-    if not scans or not log.exists():
-        return False
-    last = scans[-1]
-    number = int(last.stem.split("_")[1]) + 1
-    new = last.with_name(f"scan_{number:04d}{last.suffix}")
-    shutil.copy2(last, new)
-    df = pd.read_csv(log, comment="#")
-    row = df.iloc[[-1]].copy()
-    row.iloc[0, 0] = number
-    step = df.iloc[-1, 2] - df.iloc[-2, 2]
-    row.iloc[0, 1] = df.iloc[-1, 1] + step
-    row.iloc[0, 2] = df.iloc[-1, 2] + step
-    header = [line for line in log.read_text().splitlines() if line.startswith("#")]
-    body = pd.concat([df, row]).to_csv(index=False)
-    log.write_text("\n".join(header + [body.rstrip("\n")]) + "\n")
-    return True
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--cores", type=int, default=2)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         wf = copy_workflow(ROOT, Path(tmp) / "wf")
+        # the last operando scan is held back and "arrives" after the cold build
+        scan, row = withhold_last_scan(wf)
         cold = run(wf, args.cores)
         wall, cpu, n = job_cpu_seconds(wf)
         noop = run(wf, args.cores)
@@ -92,11 +71,9 @@ def main() -> int:
             f"ideal wall = CPU / cores = {ideal:.1f} s; ratio cold / ideal = {cold / ideal:.2f}"
             "   (target <= 1.5)"
         )
-        if add_operando_scan(wf):
-            one = run(wf, args.cores)
-            print(f"one new operando scan:            {one:7.1f} s   (target <= 15 s)")
-        else:
-            print("one new operando scan:            n/a (no operando scan series in data/)")
+        restore_scan(wf, scan, row)
+        one = run(wf, args.cores)
+        print(f"one new operando scan:            {one:7.1f} s   (target <= 15 s)")
     return 0
 
 

@@ -13,6 +13,10 @@ ALL_TARGETS = []
 #: partial reproduction tables (quantity, value, stderr, unit), one per technique
 REPRO_PARTS = []
 
+#: plotting code that every figure rule takes as input, so that restyling reruns
+#: only figure jobs (never a fit)
+FIGURE_STYLE = "src/intercal/figures/style.py"
+
 DATA_DIR = config["study"]["data_dir"]
 RESULTS = config["study"]["results_dir"]
 

@@ -112,3 +112,32 @@ def test_render_flags_deviations_and_missing_rows():
     assert "DEVIATES" in lines["lebail.CrSe2.c"]
     assert "not produced" in lines["musr.activation_energy"]
     assert "| 150-175 |" in lines["musr.onset_temperature"]
+
+
+def test_c_expansion_is_judged_against_the_papers_own_cells():
+    # REFERENCE.md: c 5.869 -> 6.294 A is 7.24 %, not the quoted 7.67 %
+    ok, why = judge("operando.c_expansion", 7.25, 0.01, 7.67)
+    assert ok and "7.2414" in why and "contradicts" in why
+    assert not judge("operando.c_expansion", 7.67, 0.01, 7.67)[0]
+
+
+def test_render_separates_tolerance_from_large_z_and_keeps_table_shape():
+    from intercal.reproduction import render_markdown
+
+    part = pd.DataFrame(
+        [
+            # 5 % low, inside the 10 % tolerance, but 16 esd away
+            {
+                "quantity": "echem.diffusion_lithiation",
+                "value": 9.23e-9,
+                "stderr": 3e-11,
+                "unit": "cm2/s",
+            },
+        ]
+    )
+    text = render_markdown(merge([part]))
+    row = next(line for line in text.splitlines() if "diffusion_lithiation" in line)
+    assert "within tolerance" in row and "DEVIATES" not in row and "z\\| = 16.0 > 3" in row
+    # every row still has exactly the 6 columns (pipes inside cells are escaped)
+    for line in text.splitlines():
+        assert len(line.replace("\\|", "").split("|")) == 8, line

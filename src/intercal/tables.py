@@ -24,17 +24,30 @@ import pandas as pd
 FIT_RECORD_COLUMNS = ["parameter", "value", "stderr", "unit", "refined", "note"]
 
 
-def _atomic_path(path: str | os.PathLike) -> tuple[Path, Path]:
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> tuple[Path, Path]:
+    """Return (path, temporary sibling) for an atomic write.
+
+    The temporary file gets the permissions an ordinary ``open()`` would give
+    (0666 minus the umask), not mkstemp's private 0600, so that results stay
+    readable by co-workers once renamed into place.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, 0o666 & ~_umask())
     return path, Path(tmp)
 
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike, **kwargs: Any) -> None:
     """Write ``df`` as CSV atomically (write to a temporary file, then rename)."""
-    path, tmp = _atomic_path(path)
+    path, tmp = atomic_path(path)
     try:
         df.to_csv(tmp, index=kwargs.pop("index", False), **kwargs)
         os.replace(tmp, path)
@@ -59,7 +72,7 @@ def _jsonable(obj: Any) -> Any:
 
 def write_json(data: Mapping[str, Any], path: str | os.PathLike) -> None:
     """Write a mapping as pretty JSON atomically; NaN/inf become ``null``."""
-    path, tmp = _atomic_path(path)
+    path, tmp = atomic_path(path)
     try:
         tmp.write_text(json.dumps(_jsonable(data), indent=2, sort_keys=False) + "\n")
         os.replace(tmp, path)
@@ -70,7 +83,7 @@ def write_json(data: Mapping[str, Any], path: str | os.PathLike) -> None:
 
 def write_text(text: str, path: str | os.PathLike) -> None:
     """Write text atomically."""
-    path, tmp = _atomic_path(path)
+    path, tmp = atomic_path(path)
     try:
         tmp.write_text(text)
         os.replace(tmp, path)

@@ -20,13 +20,13 @@ WORKFLOW_ITEMS = [
     "profiles",
     "report",
     "data",
-    "src/intercal/figures/style.py",
+    "src/intercal/figures",  # plotting code is an input of the figure rules
 ]
 
 
-def copy_workflow(root: Path, dest: Path) -> Path:
+def copy_workflow(root: Path, dest: Path, items=WORKFLOW_ITEMS) -> Path:
     """Copy the workflow files into ``dest`` (the package itself stays installed)."""
-    for item in WORKFLOW_ITEMS:
+    for item in items:
         src = root / item
         if not src.exists():
             continue
@@ -51,6 +51,15 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
     return proc
 
 
+def copy_built(src: Path, dest: Path) -> Path:
+    """Copy a workflow that has run, with its results and .snakemake metadata.
+
+    Modification times are kept (copy2), so snakemake sees the copy as up to date.
+    """
+    shutil.copytree(src, dest, symlinks=True, ignore=shutil.ignore_patterns("locks", "incomplete"))
+    return dest
+
+
 def planned_jobs(workdir: Path, *targets: str) -> Counter:
     """Jobs that ``snakemake -n`` would run, as a Counter of rule names."""
     proc = snakemake(workdir, "-n", *targets)
@@ -65,3 +74,30 @@ def planned_jobs(workdir: Path, *targets: str) -> Counter:
         name, count = line.split()
         jobs[name] = int(count)
     return jobs
+
+
+def withhold_last_scan(workdir: Path) -> tuple[Path, str]:
+    """Remove the last operando scan and its scan-log row from a workflow copy.
+
+    Returns the removed scan's path and log line, for :func:`restore_scan`: a
+    build without the scan followed by its return is the "new scan arrives"
+    case, on data that stay inside the cycling file's time range.
+    """
+    scans = sorted((workdir / "data" / "operando" / "scans").glob("scan_*.xye"))
+    last = scans[-1]
+    keep = workdir / ".withheld" / last.name
+    keep.parent.mkdir(exist_ok=True)
+    shutil.move(last, keep)
+    log = workdir / "data" / "operando" / "scan_log.csv"
+    lines = log.read_text().splitlines()
+    row = next(line for line in reversed(lines) if last.name in line)
+    lines.remove(row)
+    log.write_text("\n".join(lines) + "\n")
+    return last, row
+
+
+def restore_scan(workdir: Path, scan: Path, row: str) -> None:
+    """Put back a scan removed by :func:`withhold_last_scan` (file and log row)."""
+    shutil.move(workdir / ".withheld" / scan.name, scan)
+    log = workdir / "data" / "operando" / "scan_log.csv"
+    log.write_text(log.read_text() + row + "\n")

@@ -95,8 +95,12 @@ def figure_s7(curves: pd.DataFrame, pdf, png) -> None:
             a = (g["asymmetry"].to_numpy()[:n] * w).reshape(-1, 4).sum(1) / w.reshape(-1, 4).sum(1)
             e = 1.0 / np.sqrt(w.reshape(-1, 4).sum(1))
             lab = "ZF" if fld == 0 else f"LF {fld:g} G"
-            ax.errorbar(t, a, yerr=e, fmt="o", ms=1.2, lw=0.4, color=colors[fld], label=lab)
-            ax.plot(g["time_us"], g["model"], color=colors[fld], lw=0.9)
+            ax.errorbar(
+                t, a, yerr=e, fmt="o", ms=1.2, lw=0.4, color=colors[fld], alpha=0.45, label=lab
+            )
+            # the fit on top of the data, outlined so that it stays visible
+            ax.plot(g["time_us"], g["model"], color="black", lw=1.4, zorder=3)
+            ax.plot(g["time_us"], g["model"], color=colors[fld], lw=0.8, zorder=4)
         ax.text(0.95, 0.92, f"{temp:.0f} K", transform=ax.transAxes, ha="right", va="top")
     for ax in axes[len(temps) :]:
         ax.set_visible(False)
@@ -104,5 +108,7 @@ def figure_s7(curves: pd.DataFrame, pdf, png) -> None:
         ax.set_xlabel(style.LABELS["time_us"])
     for ax in axes[::ncols]:
         ax.set_ylabel(style.LABELS["asymmetry"])
-    axes[0].legend(loc="lower left", markerscale=2)
+    leg = axes[0].legend(loc="lower left", markerscale=2)
+    for h in leg.legend_handles:
+        h.set_alpha(1.0)
     style.save(fig, pdf, png)

@@ -15,10 +15,11 @@ Use::
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import matplotlib
+
+from intercal.tables import atomic_path
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -137,10 +138,7 @@ def save(fig, pdf_path: str | os.PathLike, png_path: str | os.PathLike | None = 
     for path in (pdf_path, png_path):
         if path is None:
             continue
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-        os.close(fd)
+        path, tmp = atomic_path(path, suffix=Path(path).suffix)
         try:
             fig.savefig(tmp, dpi=300)
             os.replace(tmp, path)
