@@ -17,6 +17,7 @@ include: "rules/xas.smk"
 include: "rules/musr.smk"
 include: "rules/operando.smk"
 include: "rules/dft.smk"
+include: "rules/xrd.smk"
 include: "rules/figures.smk"
 
 

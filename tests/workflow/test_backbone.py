@@ -38,3 +38,26 @@ def test_wrong_type_fails_naming_the_expected_type(workflow):
     proc = snakemake(workflow, "-n", check=False)
     assert proc.returncode != 0
     assert "'six' is not of type 'number'" in proc.stdout + proc.stderr
+
+
+def test_every_rule_declares_log_benchmark_threads_resources_env_and_script(root):
+    import re
+
+    required = ["log:", "benchmark:", "threads:", "resources:", "conda:", "script:"]
+    problems = []
+    n_rules = 0
+    for smk in sorted((root / "rules").glob("*.smk")):
+        text = smk.read_text()
+        blocks = re.split(r"^\s*rule (\w+):\s*$", text, flags=re.M)
+        for name, body in zip(blocks[1::2], blocks[2::2], strict=True):
+            body = re.split(r"^\S", body, maxsplit=1, flags=re.M)[
+                0
+            ]  # up to the next top-level line
+            n_rules += 1
+            missing = [k for k in required if k not in body]
+            if missing:
+                problems.append(f"{smk.name}: rule {name} lacks {missing}")
+            if "mem_mb" not in body or "runtime" not in body:
+                problems.append(f"{smk.name}: rule {name} lacks mem_mb/runtime resources")
+    assert n_rules >= 25  # the parser saw the rules
+    assert problems == []

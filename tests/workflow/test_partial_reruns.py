@@ -1,8 +1,8 @@
 """Partial reruns: new data or a changed setting reruns only the jobs that read it.
 
-One full build of the demo workflow on a temporary copy (module fixture, about
-1.5 min on 2 cores), then each test changes a copy of that built tree and
-asserts the exact set of jobs that ``snakemake -n`` plans.
+One full build of the demo workflow on a temporary copy (the ``built`` fixture
+in conftest.py, about 1.5 min on 2 cores), then each test changes a copy of that
+built tree and asserts the exact set of jobs that ``snakemake -n`` plans.
 """
 
 from __future__ import annotations
@@ -12,29 +12,12 @@ import shutil
 import pytest
 import yaml
 
-from .wfutil import (
-    copy_built,
-    copy_workflow,
-    planned_jobs,
-    restore_scan,
-    snakemake,
-    withhold_last_scan,
-)
+from .wfutil import copy_built, planned_jobs, restore_scan
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 #: aggregates downstream of every technique: the reproduction table and rule all
 SUMMARY = {"reproduction_table", "render_reproduction", "all"}
-
-
-@pytest.fixture(scope="module")
-def built(root, tmp_path_factory):
-    wf = copy_workflow(root, tmp_path_factory.mktemp("built") / "wf")
-    # the last operando scan is held back; test_new_operando_scan brings it in
-    withhold_last_scan(wf)
-    snakemake(wf)
-    assert planned_jobs(wf) == {}, "a second run right after the build must do nothing"
-    return wf
 
 
 @pytest.fixture()

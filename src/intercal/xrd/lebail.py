@@ -1,0 +1,1037 @@
+"""Le Bail whole-pattern refinement (pure functions plus a small model class).
+
+Pattern model
+-------------
+``y_calc(2theta) = bkg(2theta) + sum_r I_r [phi(2theta; c_r1) + R phi(2theta; c_r2)]``
+
+- ``c_rj = 2 asin(lambda_j / (2 d_r)) + zero - (360/pi) s cos(theta) / R_gon``: Ka1/Ka2
+  positions, zero shift ``zero`` (deg) and sample displacement ``s`` (um; positive moves
+  peaks to low angle; goniometer radius ``R_gon`` in mm), as in GSAS-II;
+- ``phi``: unit-area TCH pseudo-Voigt with FCJ asymmetry (:mod:`.profile`), evaluated
+  in a window of +-``cutoff_fwhm`` FWHM around each peak;
+- ``bkg``: Chebyshev polynomial of the first kind on 2theta mapped to [-1, 1];
+- ``d_r`` from the cell under the space group's constraints (:mod:`.reflections`).
+
+Refinement
+----------
+The model is linear in the background coefficients and the integrated intensities
+``I_r`` (counts deg) and non-linear in the rest (cell, zero, displacement, U, V, W, X,
+Y, SH/L and per-phase profile terms). Every evaluation of the model takes the Le Bail
+extraction to its converged limit: for the current non-linear parameters, the
+intensities and background are the exact weighted least-squares solution
+(``min chi^2 = sum_i w_i (y_i - y_calc,i)^2``, ``w_i = 1/esd_i^2``), which is the fixed
+point of Le Bail's iteration in its least-squares form. The non-linear parameters are
+then refined by Levenberg-Marquardt on this *projected* chi^2 (variable projection,
+Golub & Pereyra 1973, with Kaufman's Jacobian), so the intensities are updated inside
+every Jacobian iteration instead of being alternated with it. This converges in a few
+Gauss-Newton-like steps where alternating extraction and least squares crawls along the
+zero / displacement / cell valley.
+
+The extraction is unbiased: every point of every window is used, whatever the sign of
+``obs - bkg`` (GSAS-II drops points with ``obs - bkg <= 0``, which inflates weak
+intensities). Intensities are not forced positive, so a weak reflection can come out
+slightly negative (honestly, within its esd). Reflections whose profiles coincide
+exactly (e.g. hk0 and kh0 in Laue class 6/m) share their summed intensity equally,
+as in Le Bail's partition.
+
+Start: the zero shift is first located by a scan of the projected chi^2 over
+``+-zero_search_deg`` (steps of half the narrowest FWHM, profile tails cut at
+``core_fwhm``), then positions are refined with the profile fixed, then everything.
+
+Convergence: a Levenberg-Marquardt step is accepted when it lowers chi^2; the fit has
+converged when the largest accepted shift is below ``shift_tolerance`` (default 0.01)
+of the parameter's esd.
+
+Uncertainties: the joint covariance of all parameters (non-linear, background and
+intensities), ``(J^T W J)^-1`` at convergence, so that the esds of the cell include the
+correlation with the extracted intensities; multiplied by ``GoF^2 = chi^2 / (N - P)``
+when ``scale_esd_by_gof`` (recorded in the result); ``P`` counts the non-linear and
+background parameters and the independent intensities.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.linalg
+import scipy.sparse
+
+from ..errors import FitError, InputError
+from . import profile as prof
+from .reflections import SpaceGroupInfo, full_cell, inv_d2, reflections, space_group, volume
+
+_DEBUG = bool(__import__("os").environ.get("INTERCAL_XRD_DEBUG"))
+PROFILE_PARAMS = ("U", "V", "W", "X", "Y", "SHL")
+UNITS = {
+    "a": "angstrom",
+    "b": "angstrom",
+    "c": "angstrom",
+    "alpha": "deg",
+    "beta": "deg",
+    "gamma": "deg",
+    "zero": "deg",
+    "displacement": "um",
+    "U": "centideg^2",
+    "V": "centideg^2",
+    "W": "centideg^2",
+    "X": "centideg",
+    "Y": "centideg",
+    "SHL": "1",
+}
+
+
+@dataclass
+class Phase:
+    """One phase of a pattern: name, space group and starting cell.
+
+    Parameters
+    ----------
+    name : str
+        Phase name (used in parameter names, e.g. ``"CrSe2.a"``).
+    space_group : str
+        Hermann-Mauguin symbol.
+    cell : dict
+        Starting values of the independent cell parameters (angstrom, deg);
+        extra keys implied by the crystal system are ignored.
+    """
+
+    name: str
+    space_group: str
+    cell: dict
+
+
+@dataclass
+class Settings:
+    """Instrument and fit settings (units in the names).
+
+    The profile starting values (``U``...``SHL``), zero and displacement are
+    refined unless listed in ``fixed``.
+
+    Attributes
+    ----------
+    soller_rad : float or None
+        Half-acceptance (rad) of the Soller slits, an instrument constant (not refined);
+        None for the plain FCJ model of GSAS-II.
+    zero_search_deg : float
+        Half-width (deg) of the scan that locates the zero shift before the least
+        squares (0 switches it off; skipped when ``zero`` is fixed).
+    shift_tolerance : float
+        Converged when the largest parameter shift of a step is below this fraction of
+        the parameter's esd.
+    tolerance : float
+        Relative chi^2 change below which a step that is rejected at every damping
+        counts as converged (the minimum is reached to machine precision).
+    """
+
+    wavelength1_A: float = 1.5405929
+    wavelength2_A: float | None = 1.5444150
+    ratio: float = 0.5
+    goniometer_radius_mm: float = 240.0
+    zero_deg: float = 0.0
+    displacement_um: float = 0.0
+    U: float = 2.0
+    V: float = -2.0
+    W: float = 5.0
+    X: float = 1.0
+    Y: float = 1.0
+    SHL: float = 0.02
+    soller_rad: float | None = None
+    background_terms: int = 6
+    two_theta_range_deg: tuple[float, float] | None = None
+    cutoff_fwhm: float = 50.0
+    core_fwhm: float = 8.0
+    fixed: tuple[str, ...] = ()
+    max_cycles: int = 100
+    tolerance: float = 1e-9
+    shift_tolerance: float = 0.01
+    zero_search_deg: float = 0.2
+    max_gof: float = 5.0
+    max_cell_change: float = 0.03
+    scale_esd_by_gof: bool = True
+    fcj_nodes: int = 0
+    phase_profile: dict = field(default_factory=dict)
+    """Phases with their own profile terms: ``{phase: [keys]}`` (starting from the global
+    values) or ``{phase: {key: start}}``."""
+
+
+@dataclass
+class LeBailResult:
+    """Outcome of :func:`refine`.
+
+    Attributes
+    ----------
+    name : str
+        Pattern name.
+    params : DataFrame
+        One row per parameter: parameter, value, stderr, unit, refined, scaled_by_gof.
+    stats : dict
+        rp, rwp, rexp, gof, chi2, chi2_red, n_points, n_params, n_ls_params,
+        n_intensities, cycles.
+    profile : DataFrame
+        two_theta_deg, obs, esd, calc, background, diff.
+    reflections : DataFrame
+        phase, h, k, l, multiplicity, d_A, two_theta_deg (Ka1, incl. zero/displacement),
+        intensity and intensity_esd (extracted, counts deg).
+    cells : dict
+        Phase name -> dict of a, b, c, alpha, beta, gamma, volume and their esds.
+    covariance : DataFrame
+        Covariance of the refined non-linear and background parameters (scaled as
+        stated), marginal over the intensities.
+    """
+
+    name: str
+    params: pd.DataFrame
+    stats: dict
+    profile: pd.DataFrame
+    reflections: pd.DataFrame
+    cells: dict
+    covariance: pd.DataFrame
+    settings: Settings = field(repr=False, default=None)
+    phases: list = field(repr=False, default=None)
+
+
+class PatternModel:
+    """The Le Bail pattern model of one pattern (see module docstring).
+
+    Parameters
+    ----------
+    x : ndarray
+        2theta (deg), strictly increasing.
+    phases : list of Phase
+    settings : Settings
+    name : str
+        Pattern name used in error messages.
+
+    Notes
+    -----
+    ``p`` vectors hold the non-linear parameters followed by the background
+    coefficients (``names``); the intensities are a separate vector of one value per
+    reflection (``hkl``). Reflection lists are built once, from the starting cell with
+    a margin of ``max_cell_change``.
+    """
+
+    def __init__(self, x: np.ndarray, phases: list[Phase], settings: Settings, name: str):
+        self.x = np.asarray(x, dtype=float)
+        self.name = name
+        self.settings = settings
+        s = settings
+        if not phases:
+            raise InputError(f"pattern {name}: no phases given")
+        self.sgs: list[SpaceGroupInfo] = []
+        names, values = [], []
+        self.cell_slices = []
+        for ph in phases:
+            sg = space_group(ph.space_group)
+            self.sgs.append(sg)
+            start = len(names)
+            for p in sg.cell_params:
+                if p not in ph.cell:
+                    raise InputError(
+                        f"pattern {name}: phase {ph.name} ({ph.space_group}, "
+                        f"{sg.crystal_system}) needs starting cell parameter {p!r}; "
+                        f"got {sorted(ph.cell)}"
+                    )
+                names.append(f"{ph.name}.{p}")
+                values.append(float(ph.cell[p]))
+            self.cell_slices.append(slice(start, len(names)))
+        self.phases = phases
+        self.n_cell = len(names)
+        names += ["zero", "displacement", *PROFILE_PARAMS]
+        values += [s.zero_deg, s.displacement_um, s.U, s.V, s.W, s.X, s.Y, s.SHL]
+        for phn, keys in (s.phase_profile or {}).items():
+            if phn not in [ph.name for ph in phases]:
+                raise InputError(
+                    f"pattern {name}: phase_profile names phase {phn!r}, which is not a phase of "
+                    f"this pattern ({[ph.name for ph in phases]})"
+                )
+            starts = keys if isinstance(keys, dict) else {k: None for k in keys}
+            for k, v0 in starts.items():
+                if k not in PROFILE_PARAMS[:5]:
+                    raise InputError(
+                        f"pattern {name}: phase_profile {phn}: {k!r} is not one of U V W X Y"
+                    )
+                names.append(f"{phn}.{k}")
+                values.append(getattr(s, k) if v0 is None else float(v0))
+        nb = int(s.background_terms)
+        if nb < 1:
+            raise InputError(f"pattern {name}: background_terms must be >= 1, got {nb}")
+        self.ib0 = len(names)
+        names += [f"bkg{j}" for j in range(nb)]
+        values += [0.0] * nb
+        self.names = names
+        self.p0 = np.array(values, dtype=float)
+        self.idx = {n: i for i, n in enumerate(names)}
+        unknown = [f for f in s.fixed if f not in self.idx]
+        if unknown:
+            raise InputError(
+                f"pattern {name}: fixed parameters {unknown} are not parameters of this "
+                f"pattern; known: {names[: self.ib0]}"
+            )
+        bfix = [f for f in s.fixed if f.startswith("bkg")]
+        if bfix:
+            raise InputError(
+                f"pattern {name}: background coefficients {bfix} cannot be fixed (they are "
+                "solved exactly with the intensities); lower background_terms instead"
+            )
+        self.refined = np.array([n not in s.fixed for n in names])
+        # Chebyshev basis
+        xmin, xmax = self.x[0], self.x[-1]
+        t = 2.0 * (self.x - xmin) / (xmax - xmin) - 1.0
+        self.bkg_basis = np.polynomial.chebyshev.chebvander(t, nb - 1)
+        # reflections (fixed hkl list, from the starting cell with a margin)
+        lam = [s.wavelength1_A] + ([s.wavelength2_A] if s.wavelength2_A and s.ratio > 0 else [])
+        self.lams = np.array(lam)
+        tmax = min(np.radians(xmax + 2.0) / 2.0, np.radians(179.0) / 2.0)
+        hkls, mults, phase_of = [], [], []
+        self.refl_slices = []
+        for iph, (ph, sg) in enumerate(zip(phases, self.sgs, strict=True)):
+            cell = full_cell(sg, {**ph.cell})
+            d_min = max(lam) / (2.0 * np.sin(tmax)) * (1.0 - s.max_cell_change)
+            refl = reflections(sg, cell, d_min)
+            n0 = sum(len(h) for h in hkls)
+            hkls.append(refl[["h", "k", "l"]].to_numpy())
+            mults.append(refl["multiplicity"].to_numpy())
+            phase_of.append(np.full(len(refl), iph))
+            self.refl_slices.append(slice(n0, n0 + len(refl)))
+        self.hkl = np.concatenate(hkls).astype(float)
+        self.mult = np.concatenate(mults)
+        self.phase_of = np.concatenate(phase_of)
+        nr = len(self.hkl)
+        if nr == 0:
+            raise InputError(f"pattern {name}: no reflections in the 2theta range")
+        self.nr = nr
+        nl = len(lam)
+        self.refl_of_peak = np.tile(np.arange(nr), nl)
+        self.lam_of_peak = np.repeat(self.lams, nr)
+        self.wfac = np.repeat(np.array([1.0, s.ratio][:nl]), nr)
+        # which parameter sets U..Y of each peak: (param index, peak mask) per profile key
+        ph_of_peak = self.phase_of[self.refl_of_peak]
+        self.profile_map = {}
+        for k in PROFILE_PARAMS[:5]:
+            own = np.zeros(ph_of_peak.size, bool)
+            entries = []
+            for iph, ph in enumerate(phases):
+                if k in (s.phase_profile or {}).get(ph.name, ()):
+                    m = ph_of_peak == iph
+                    own |= m
+                    entries.append((self.idx[f"{ph.name}.{k}"], m))
+            entries.insert(0, (self.idx[k], ~own))
+            self.profile_map[k] = entries
+        self._n_fcj_used = 0
+
+    # ------------------------------------------------------------------ geometry
+    def cells(self, p: np.ndarray) -> list[tuple[float, ...]]:
+        """Full cells (a, b, c, alpha, beta, gamma) of every phase at parameters ``p``."""
+        out = []
+        for sg, sl in zip(self.sgs, self.cell_slices, strict=True):
+            vals = dict(zip(sg.cell_params, p[sl], strict=True))
+            out.append(full_cell(sg, vals))
+        return out
+
+    def q(self, p: np.ndarray) -> np.ndarray:
+        """1/d^2 (angstrom^-2) of every reflection."""
+        return np.concatenate(
+            [
+                inv_d2(self.hkl[sl], cell)
+                for sl, cell in zip(self.refl_slices, self.cells(p), strict=True)
+            ]
+        )
+
+    def centers(self, p: np.ndarray, q: np.ndarray | None = None):
+        """Peak centres (deg) and Bragg angles theta (rad) of all Ka1/Ka2 peaks.
+
+        Returns
+        -------
+        c : ndarray
+            Centres (NaN where lambda/2d > 1).
+        th : ndarray
+            Bragg angle theta (rad).
+        """
+        if q is None:
+            q = self.q(p)
+        s = self.lam_of_peak * np.sqrt(q[self.refl_of_peak]) / 2.0
+        with np.errstate(invalid="ignore"):
+            th = np.arcsin(np.where(s < 1.0, s, np.nan))
+        r = self.settings.goniometer_radius_mm
+        disp = -np.degrees(2.0 * p[self.idx["displacement"]] * 1e-3 * np.cos(th) / r)
+        return np.degrees(2.0 * th) + p[self.idx["zero"]] + disp, th
+
+    # ------------------------------------------------------------------ profile
+    def _peak_param(self, p: np.ndarray, key: str) -> np.ndarray:
+        out = np.empty(self.refl_of_peak.size)
+        for j, m in self.profile_map[key]:
+            out[m] = p[j]
+        return out
+
+    def _n_fcj(self, c, gam, shl):
+        """Gauss-Legendre nodes for the FCJ integral (never decreases during a fit)."""
+        if self.settings.fcj_nodes:
+            return int(self.settings.fcj_nodes)
+        if shl <= 0 and not self.refined[self.idx["SHL"]]:
+            return 1
+        shl = max(shl, 0.005)
+        t = np.radians(np.minimum(c, 180 - c))
+        dmax = np.degrees(t - np.arccos(np.minimum(np.cos(t) * np.sqrt(1 + shl * shl), 1.0)))
+        inr = (c > self.x[0]) & (c < self.x[-1])
+        ratio = np.nanmax((dmax / gam)[inr]) if np.any(inr) else 0.0
+        n = int(np.clip(np.ceil(3.0 * ratio) + 4, 5, 40))
+        self._n_fcj_used = max(n, self._n_fcj_used)
+        return self._n_fcj_used
+
+    def evaluate(
+        self, p: np.ndarray, derivs: bool = False, cutoff_fwhm: float | None = None
+    ) -> dict:
+        """Profile arrays of every peak on its window.
+
+        Returns
+        -------
+        dict
+            ii, pk (ragged indices: point and peak of each entry), val (unit-area
+            profile, deg^-1), background (counts), centers, theta, and with ``derivs``
+            the derivatives d_c (d val / d centre), d_gam, d_eta, d_shl and the per-peak
+            FWHM / eta derivatives with respect to U, V, W, X, Y.
+
+        Raises
+        ------
+        FitError
+            When the Gaussian variance or the Lorentzian width of a peak in range is
+            not positive.
+        """
+        s = self.settings
+        q = self.q(p)
+        c, th = self.centers(p, q)
+        ok = np.isfinite(c)
+        cc = np.where(ok, c, 90.0)
+        U, V, W, X, Y = (self._peak_param(p, k) for k in PROFILE_PARAMS[:5])
+        shl = p[self.idx["SHL"]]
+        gg, gl, sig2 = prof.gauss_lorentz_fwhm(cc, U, V, W, X, Y)
+        bad = ok & (c > self.x[0]) & (c < self.x[-1]) & ~((sig2 > 0) & (gl >= 0))
+        if np.any(bad):
+            raise FitError(
+                f"pattern {self.name}: profile width became unphysical (sigma^2 = "
+                f"U tan^2 + V tan + W <= 0 or Gamma_L < 0) at 2theta = "
+                f"{c[bad][0]:.2f} deg with U={U[bad][0]:.4g} V={V[bad][0]:.4g} "
+                f"W={W[bad][0]:.4g} X={X[bad][0]:.4g} Y={Y[bad][0]:.4g}"
+            )
+        gg = np.where(sig2 > 0, gg, 1e-4)
+        gl = np.maximum(gl, 0.0)
+        gam, eta, dgg, dgl, deg, del_ = prof.tch(gg, gl)
+        n = self._n_fcj(cc, gam, shl)
+        delta, wq = prof.fcj_nodes(cc, shl, n, s.soller_rad)
+        # core window (+-core_fwhm FWHM beyond the FCJ spread): the FCJ quadrature;
+        # tails out to +-cutoff_fwhm FWHM: one pseudo-Voigt at the mean FCJ shift (the
+        # two differ there by the FCJ variance times the curvature, << 1e-4 of the peak)
+        cutoff = s.cutoff_fwhm if cutoff_fwhm is None else cutoff_fwhm
+        core = min(s.core_fwhm, cutoff)
+        dlo = np.maximum(delta.max(axis=1), 0)
+        dhi = np.minimum(delta.min(axis=1), 0)
+        lo = np.where(ok, c - core * gam - dlo, np.inf)
+        hi = np.where(ok, c + core * gam - dhi, -np.inf)
+        ii, pk = prof.windows(self.x, lo, hi)
+        olo = np.where(ok, c - cutoff * gam - dlo, np.inf)
+        ohi = np.where(ok, c + cutoff * gam - dhi, -np.inf)
+        io, po = prof.windows(self.x, olo, ohi)
+        xo = self.x[io]
+        tail = (xo < lo[po]) | (xo > hi[po])
+        io, po = io[tail], po[tail]
+        dbar = np.sum(delta * wq, axis=1)
+        dx = self.x[ii][:, None] - (c[pk][:, None] - delta[pk])
+        dxo = xo[tail] - (c[po] - dbar[po])
+        # smooth taper over the outer 20 % of the window, so that chi^2 stays continuous
+        # when a window edge crosses a data point (its derivative is neglected: < 1e-4)
+        uo = np.abs(xo[tail] - c[po]) / (cutoff * gam[po])
+        taper = np.clip((1.0 - uo) / 0.2, 0.0, 1.0)
+        taper = taper * taper * (3.0 - 2.0 * taper)
+        out = {
+            "ii": np.concatenate([ii, io]),
+            "pk": np.concatenate([pk, po]),
+            "centers": c,
+            "theta": th,
+            "gam": gam,
+            "eta": eta,
+            "n_fcj": n,
+        }
+        w = wq[pk]
+        gpk, epk = gam[pk][:, None], eta[pk][:, None]
+        if derivs:
+            v, d_x, d_g, d_e = prof.pseudo_voigt(dx, gpk, epk, True)
+            vo, d_xo, d_go, d_eo = (
+                t * taper for t in prof.pseudo_voigt(dxo, gam[po], eta[po], True)
+            )
+            out["val"] = np.concatenate([np.einsum("ij,ij->i", v, w), vo])
+            out["d_c"] = -np.concatenate([np.einsum("ij,ij->i", d_x, w), d_xo])
+            out["d_gam"] = np.concatenate([np.einsum("ij,ij->i", d_g, w), d_go])
+            out["d_eta"] = np.concatenate([np.einsum("ij,ij->i", d_e, w), d_eo])
+            if delta.shape[1] > 1:
+                h = 1e-4 + 1e-3 * abs(shl)
+                delta2, wq2 = prof.fcj_nodes(cc, shl + h, delta.shape[1], s.soller_rad)
+                dd = (delta2 - delta) / h
+                dw = (wq2 - wq) / h
+                ddbar = (np.sum(delta2 * wq2, axis=1) - dbar) / h
+                out["d_shl"] = np.concatenate(
+                    [
+                        np.einsum("ij,ij->i", dw[pk], v) + np.einsum("ij,ij->i", w * d_x, dd[pk]),
+                        d_xo * ddbar[po],
+                    ]
+                )
+            else:
+                out["d_shl"] = np.zeros(out["ii"].size)
+            # derivatives of the per-peak FWHM and eta with respect to U, V, W, X, Y
+            t = np.tan(th)
+            dsig = np.stack([t * t, t, np.ones_like(t)])  # d sig2 / d(U, V, W)
+            dgg_dsig = 8.0 * np.log(2.0) / (2e4 * gg)
+            dgl_dxy = np.stack([1.0 / np.cos(th) / 100.0, t / 100.0])  # d Gamma_L / d(X, Y)
+            dgam = np.concatenate([dgg * dgg_dsig * dsig, dgl * dgl_dxy])
+            deta = np.concatenate([deg * dgg_dsig * dsig, del_ * dgl_dxy])
+            out["dgam_dp"] = np.nan_to_num(dgam)
+            out["deta_dp"] = np.nan_to_num(deta)
+        else:
+            v = prof.pseudo_voigt(dx, gpk, epk)
+            vo = prof.pseudo_voigt(dxo, gam[po], eta[po]) * taper
+            out["val"] = np.concatenate([np.einsum("ij,ij->i", v, w), vo])
+        ii, pk = out["ii"], out["pk"]
+        nb = self.bkg_basis.shape[1]
+        out["background"] = self.bkg_basis @ p[self.ib0 : self.ib0 + nb]
+        rp = self.refl_of_peak[pk]
+        out["rp"] = rp
+        # design matrix of the intensities: column r = phi_r1 + R phi_r2 (deg^-1)
+        out["A"] = scipy.sparse.csc_matrix(
+            (self.wfac[pk] * out["val"], (ii, rp)), shape=(self.x.size, self.nr)
+        )
+        return out
+
+    def calc(self, ev: dict, intens: np.ndarray) -> np.ndarray:
+        """Calculated pattern (counts) from evaluated profiles and intensities."""
+        return ev["background"] + ev["A"] @ intens
+
+    # ------------------------------------------------------------------ least squares
+    def jacobian(self, p: np.ndarray, ev: dict, intens: np.ndarray) -> np.ndarray:
+        """d y_calc / d p of the refined non-linear parameters (n_points x m).
+
+        The background and intensities are linear parameters (see :class:`LinearSolver`).
+        """
+        n = self.x.size
+        ii, pk = ev["ii"], ev["pk"]
+        amp = (intens[self.refl_of_peak] * self.wfac)[pk]
+        cols = {}
+        c0, th = ev["centers"], ev["theta"]
+        base = amp * ev["d_c"]
+        for j in range(self.n_cell):
+            if not self.refined[j]:
+                continue
+            h = 1e-7 * max(abs(p[j]), 1.0)
+            pp = p.copy()
+            pp[j] += h
+            dc = (self.centers(pp)[0] - c0) / h
+            cols[j] = np.bincount(ii, weights=base * np.nan_to_num(dc)[pk], minlength=n)
+        cols[self.idx["zero"]] = np.bincount(ii, weights=base, minlength=n)
+        r = self.settings.goniometer_radius_mm
+        dcd = -np.degrees(2e-3 * np.cos(th) / r)
+        cols[self.idx["displacement"]] = np.bincount(
+            ii, weights=base * np.nan_to_num(dcd)[pk], minlength=n
+        )
+        bg, be = amp * ev["d_gam"], amp * ev["d_eta"]
+        for m, nm in enumerate(PROFILE_PARAMS[:5]):
+            for j, mask in self.profile_map[nm]:
+                if not self.refined[j]:
+                    continue
+                per_peak = mask[pk]
+                wts = (bg * ev["dgam_dp"][m][pk] + be * ev["deta_dp"][m][pk]) * per_peak
+                cols[j] = np.bincount(ii, weights=wts, minlength=n)
+        cols[self.idx["SHL"]] = np.bincount(ii, weights=amp * ev["d_shl"], minlength=n)
+        ref = self.nl_refined()
+        return np.stack([cols[j] for j in ref], axis=1)
+
+    def nl_refined(self) -> np.ndarray:
+        """Indices (into ``names``) of the refined non-linear parameters."""
+        return np.flatnonzero(self.refined[: self.ib0])
+
+
+class LinearSolver:
+    """Exact weighted least-squares solution for the background and the intensities.
+
+    ``L = [B | A]`` (Chebyshev basis, profile design matrix); solves
+    ``(L^T W L) c = L^T W y`` with the columns scaled to unit diagonal and a relative
+    ridge of 1e-10 (so that exactly coincident reflections share their intensity equally;
+    reflections with no point in range get zero).
+    """
+
+    RIDGE = 1e-10
+
+    def __init__(self, model: PatternModel, ev: dict, w: np.ndarray, bw: np.ndarray):
+        a = ev["A"]
+        self.model, self.a, self.w, self.bw = model, a, w, bw
+        wa = a.multiply(w[:, None]).tocsc()
+        self.wa = wa
+        bb = model.bkg_basis
+        k_bb = bb.T @ bw
+        k_ab = (wa.T @ bb).T if a.nnz else np.zeros((bb.shape[1], a.shape[1]))
+        k_aa = (a.T @ wa).toarray()
+        nb = bb.shape[1]
+        k = np.empty((nb + a.shape[1],) * 2)
+        k[:nb, :nb] = k_bb
+        k[:nb, nb:] = k_ab
+        k[nb:, :nb] = k_ab.T
+        k[nb:, nb:] = k_aa
+        self.k = k
+        d = np.sqrt(np.diag(k))
+        self.live = d > 0
+        d[~self.live] = 1.0
+        self.d = d
+        kn = k / np.outer(d, d)
+        kn[np.diag_indices_from(kn)] += self.RIDGE
+        try:
+            self.cho = scipy.linalg.cho_factor(kn, lower=False, check_finite=False)
+        except np.linalg.LinAlgError:
+            kn[np.diag_indices_from(kn)] += 1e-6
+            self.cho = scipy.linalg.cho_factor(kn, lower=False, check_finite=False)
+
+    def lt_w(self, m: np.ndarray) -> np.ndarray:
+        """L^T W m for a vector or a matrix m (rows = points)."""
+        top = self.bw.T @ m
+        bot = self.wa.T @ m
+        return np.concatenate([top, bot], axis=0)
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        """(L^T W L)^-1 rhs (regularised as stated)."""
+        d = self.d if rhs.ndim == 1 else self.d[:, None]
+        return scipy.linalg.cho_solve(self.cho, rhs / d, check_finite=False) / d
+
+    def apply(self, coef: np.ndarray) -> np.ndarray:
+        """L coef."""
+        nb = self.model.bkg_basis.shape[1]
+        return self.model.bkg_basis @ coef[:nb] + self.a @ coef[nb:]
+
+
+def _initial_background(x, y, w, basis, n_iter=8):
+    """Robust Chebyshev fit of the background: clip points above the fit and refit."""
+    keep = np.ones(x.size, bool)
+    coef = np.zeros(basis.shape[1])
+    sw = np.sqrt(w)
+    for _ in range(n_iter):
+        coef, *_ = np.linalg.lstsq(basis[keep] * sw[keep, None], y[keep] * sw[keep], rcond=None)
+        b = basis @ coef
+        keep = y < b + 1.0 / sw
+    return coef
+
+
+def statistics(y, calc, w, n_params):
+    """Rp, Rwp, Rexp (fractions), chi2, chi2_red and GoF = sqrt(chi2_red)."""
+    n = y.size
+    chi2 = float(np.sum(w * (y - calc) ** 2))
+    dof = n - n_params
+    if dof <= 0:
+        raise FitError(f"{n} points cannot determine {n_params} parameters")
+    swy2 = float(np.sum(w * y * y))
+    return {
+        "rp": float(np.sum(np.abs(y - calc)) / np.sum(np.abs(y))),
+        "rwp": math.sqrt(chi2 / swy2),
+        "rexp": math.sqrt(dof / swy2),
+        "chi2": chi2,
+        "chi2_red": chi2 / dof,
+        "gof": math.sqrt(chi2 / dof),
+        "n_points": n,
+        "n_params": n_params,
+    }
+
+
+class _Fit:
+    """State of one refinement: data, weights and the projected chi^2."""
+
+    def __init__(self, model: PatternModel, y: np.ndarray, w: np.ndarray):
+        self.model, self.y, self.w = model, y, w
+        self.bw = model.bkg_basis * w[:, None]
+        self.ny = None
+
+    def point(self, p: np.ndarray, derivs: bool, cutoff_fwhm: float | None = None) -> dict:
+        """Evaluate the model at ``p`` with the linear parameters solved exactly."""
+        m = self.model
+        ev = m.evaluate(p, derivs=derivs, cutoff_fwhm=cutoff_fwhm)
+        ls = LinearSolver(m, ev, self.w, self.bw)
+        coef = ls.solve(ls.lt_w(self.y))
+        calc = ls.apply(coef)
+        nb = m.bkg_basis.shape[1]
+        pp = p.copy()
+        pp[m.ib0 : m.ib0 + nb] = coef[:nb]
+        ev["background"] = m.bkg_basis @ coef[:nb]
+        r = self.y - calc
+        return {
+            "p": pp,
+            "ev": ev,
+            "ls": ls,
+            "intens": coef[nb:],
+            "calc": calc,
+            "chi2": float(np.sum(self.w * r * r)),
+        }
+
+    def reduced(self, st: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Normal matrix and gradient of the projected problem (Kaufman's Jacobian)."""
+        m = self.model
+        jac = m.jacobian(st["p"], st["ev"], st["intens"])
+        ls = st["ls"]
+        jr = jac - ls.apply(ls.solve(ls.lt_w(jac)))
+        wj = jr * self.w[:, None]
+        return jr.T @ wj, wj.T @ (self.y - st["calc"])
+
+
+def _esd_of_normal(a: np.ndarray, chi2_red: float) -> np.ndarray:
+    """esds from a normal matrix (NaN for parameters in its null space)."""
+    cov, _ = _covariance(a)
+    return np.sqrt(np.abs(np.diag(cov)) * max(chi2_red, 1e-300))
+
+
+def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
+    """Levenberg-Marquardt on the refined non-linear parameters (projected chi^2).
+
+    Returns
+    -------
+    st : dict
+        Final state (see :meth:`_Fit.point`).
+    cycles : int
+    converged : bool
+    info : str
+        Last shift / chi^2 change, for error messages.
+    """
+    m = fit.model
+    ref = m.nl_refined()
+    ishl = m.idx["SHL"]
+    lam = 1e-3
+    info = "no cycle run"
+    npts = m.x.size
+    for cycle in range(1, max_cycles + 1):
+        a, g = fit.reduced(st)
+        dg = np.diag(a).copy()
+        dg[dg <= 0] = 1.0
+        chi2_red = st["chi2"] / max(npts - ref.size, 1)
+        esd = _esd_of_normal(a, chi2_red)
+        accepted = None
+        while lam < 1e12:
+            try:
+                step = np.linalg.solve(a + lam * np.diag(dg), g)
+            except np.linalg.LinAlgError:
+                lam *= 10.0
+                continue
+            pt = st["p"].copy()
+            pt[ref] += step
+            if ishl in ref:
+                pt[ishl] = max(pt[ishl], 0.0)  # SH/L is a length ratio
+            try:
+                trial = fit.point(pt, derivs=True)
+            except FitError:
+                lam *= 10.0
+                continue
+            if trial["chi2"] < st["chi2"]:
+                accepted = trial
+                lam = max(lam / 10.0, 1e-9)
+                break
+            lam *= 10.0
+        if accepted is None:
+            # no step lowers chi^2 at any damping: at the minimum if the Gauss-Newton
+            # step is small compared with the esds
+            try:
+                gn = np.linalg.solve(a, g)
+            except np.linalg.LinAlgError:
+                gn = np.full(ref.size, np.inf)
+            ratio = np.nan_to_num(np.abs(gn) / esd, nan=0.0)
+            k = int(np.argmax(ratio)) if ratio.size else 0
+            info = (
+                f"no step lowers chi^2; Gauss-Newton shift {ratio[k]:.3g} esd in {m.names[ref[k]]}"
+            )
+            return st, cycle, bool(ratio.size == 0 or ratio[k] < 1.0), info
+        # shift relative to the esd (parameters without an esd do not count)
+        shift = np.nan_to_num(np.abs(accepted["p"][ref] - st["p"][ref]) / esd, nan=0.0)
+        rel = (st["chi2"] - accepted["chi2"]) / accepted["chi2"]
+        k = int(np.argmax(shift)) if shift.size else 0
+        info = (
+            f"relative chi2 change {rel:.2e}, largest shift {shift[k]:.3g} esd in {m.names[ref[k]]}"
+        )
+        if _DEBUG:
+            print(cycle, accepted["chi2"], lam, info)
+        st = accepted
+        _check_cells(m, st["p"], m.name, s)
+        if shift[k] < shift_tol or rel < s.tolerance:
+            return st, cycle, True, info
+    return st, max_cycles, False, info
+
+
+def _zero_scan(fit: _Fit, p: np.ndarray, s: Settings) -> np.ndarray:
+    """Start value of the zero shift: minimum of the projected chi^2 on a grid."""
+    m = fit.model
+    jz = m.idx["zero"]
+    if not m.refined[jz] or s.zero_search_deg <= 0:
+        return p
+    ev = m.evaluate(p)
+    c = ev["centers"]
+    inr = np.isfinite(c) & (c > m.x[0]) & (c < m.x[-1])
+    if not np.any(inr):
+        return p
+    step = max(float(np.min(ev["gam"][inr])) / 2.0, float(np.median(np.diff(m.x))))
+    nstep = int(np.ceil(s.zero_search_deg / step))
+    best = (np.inf, p)
+    for z in p[jz] + step * np.arange(-nstep, nstep + 1):
+        pz = p.copy()
+        pz[jz] = z
+        chi2 = fit.point(pz, derivs=False, cutoff_fwhm=s.core_fwhm)["chi2"]
+        if chi2 < best[0]:
+            best = (chi2, pz)
+    return best[1]
+
+
+def refine(
+    pattern: pd.DataFrame,
+    phases: list[Phase],
+    settings: Settings | None = None,
+    name: str = "pattern",
+) -> LeBailResult:
+    """Le Bail refinement of one powder pattern.
+
+    Parameters
+    ----------
+    pattern : DataFrame
+        Columns two_theta_deg (deg, increasing), intensity (counts), esd (counts).
+    phases : list of Phase
+        Phases with starting cells.
+    settings : Settings, optional
+        Instrument and fit settings.
+    name : str
+        Pattern name (error messages, result).
+
+    Returns
+    -------
+    LeBailResult
+
+    Raises
+    ------
+    InputError
+        Bad pattern table (columns, non-positive esd, too few points).
+    FitError
+        No convergence within ``max_cycles``, unphysical profile, a cell that moved by
+        more than ``max_cell_change`` (relative), or GoF above ``max_gof``; the
+        message names the pattern and what diverged.
+    """
+    s = settings or Settings()
+    for col in ("two_theta_deg", "intensity", "esd"):
+        if col not in pattern.columns:
+            raise InputError(f"pattern {name}: missing column {col!r}; got {list(pattern.columns)}")
+    df = pattern
+    if s.two_theta_range_deg is not None:
+        lo, hi = s.two_theta_range_deg
+        df = df[(df.two_theta_deg >= lo) & (df.two_theta_deg <= hi)]
+    x = df.two_theta_deg.to_numpy(float)
+    y = df.intensity.to_numpy(float)
+    e = df.esd.to_numpy(float)
+    if x.size < 20:
+        raise InputError(f"pattern {name}: only {x.size} points in the 2theta range")
+    if np.any(np.diff(x) <= 0):
+        raise InputError(f"pattern {name}: two_theta_deg is not strictly increasing")
+    if np.any(~(e > 0)):
+        i = int(np.argmax(~(e > 0)))
+        raise InputError(f"pattern {name}: esd must be > 0; point {i} (2theta {x[i]}) has {e[i]}")
+    w = 1.0 / e**2
+    model = PatternModel(x, phases, s, name)
+    fit = _Fit(model, y, w)
+    p = model.p0.copy()
+    nb = model.bkg_basis.shape[1]
+    p[model.ib0 : model.ib0 + nb] = _initial_background(x, y, w, model.bkg_basis)
+    p = _zero_scan(fit, p, s)
+    st = fit.point(p, derivs=True)
+    # stage 1: positions with the profile fixed (avoids widths growing to cover misplaced
+    # peaks); stage 2: everything that is refined
+    refined_all = model.refined.copy()
+    stage1 = refined_all.copy()
+    for j, nm in enumerate(model.names):
+        if nm.split(".")[-1] in PROFILE_PARAMS:
+            stage1[j] = False
+    cycles = 0
+    for stage, mask, max_cycles, tol in (
+        (1, stage1, 20, 0.1),
+        (2, refined_all, s.max_cycles, s.shift_tolerance),
+    ):
+        model.refined = mask
+        if stage == 1 and not np.any(mask[: model.ib0]):
+            continue
+        st, n, converged, info = _lm(fit, st, max_cycles, tol, s)
+        cycles += n
+        last_info = info
+        if stage == 2 and not converged:
+            raise FitError(
+                f"pattern {name}: Le Bail refinement did not converge in {s.max_cycles} cycles "
+                f"({info}); check the starting cell, space group and profile starting values"
+            )
+    # statistics and the joint covariance of (non-linear, background, intensities)
+    p, ev, intens, calc = st["p"], st["ev"], st["intens"], st["calc"]
+    ref = model.nl_refined()
+    jac = model.jacobian(p, ev, intens)
+    ls = st["ls"]
+    nlin = ls.k.shape[0]
+    full = np.empty((ref.size + nlin,) * 2)
+    full[: ref.size, : ref.size] = jac.T @ (jac * w[:, None])
+    cross = ls.lt_w(jac)
+    full[: ref.size, ref.size :] = cross.T
+    full[ref.size :, : ref.size] = cross
+    full[ref.size :, ref.size :] = ls.k
+    live = np.concatenate([np.ones(ref.size, bool), ls.live])
+    cov_live, rank = _covariance(full[np.ix_(live, live)])
+    cov = np.full(full.shape, np.nan)
+    cov[np.ix_(live, live)] = cov_live
+    in_range = model._in_range(ev) & ls.live[nb:]
+    n_int = int(rank - ref.size - nb)
+    n_ls = int(ref.size + nb)
+    stats = statistics(y, calc, w, n_ls + n_int)
+    stats.update(n_ls_params=n_ls, n_intensities=n_int, cycles=cycles, convergence=last_info)
+    if stats["gof"] > s.max_gof:
+        raise FitError(
+            f"pattern {name}: Le Bail fit converged to a poor minimum: GoF {stats['gof']:.2f} > "
+            f"max_gof {s.max_gof} (Rwp {100 * stats['rwp']:.2f} %); wrong space group, a "
+            "missing phase or a starting cell too far from the truth"
+        )
+    scale = stats["chi2_red"] if s.scale_esd_by_gof else 1.0
+    cov = cov * scale
+    del in_range
+    return _result(model, p, cov, intens, ev, y, e, calc, stats, name, s, phases)
+
+
+def _in_range(self, ev):
+    c = ev["centers"]
+    inr = (c > self.x[0]) & (c < self.x[-1])
+    return np.bincount(self.refl_of_peak, weights=inr.astype(float), minlength=len(self.hkl)) > 0
+
+
+PatternModel._in_range = _in_range
+
+
+def _covariance(a: np.ndarray) -> tuple[np.ndarray, int]:
+    """(J^T W J)^-1 with NaN rows/columns for parameters in a (near-)null space.
+
+    Returns
+    -------
+    cov : ndarray
+    rank : int
+        Number of independent parameter combinations.
+    """
+    d = np.sqrt(np.diag(a))
+    d[d == 0] = 1.0
+    an = a / np.outer(d, d)
+    vals, vecs = np.linalg.eigh(an)
+    good = vals > 1e-10 * max(vals.max(), 1e-300)
+    inv = (vecs[:, good] / vals[good]) @ vecs[:, good].T
+    cov = inv / np.outer(d, d)
+    if not np.all(good):
+        bad = np.abs(vecs[:, ~good]).max(axis=1) > 1e-3
+        cov[bad, :] = np.nan
+        cov[:, bad] = np.nan
+    return cov, int(np.count_nonzero(good))
+
+
+def _check_cells(model: PatternModel, p: np.ndarray, name: str, s: Settings) -> None:
+    for ph, sl in zip(model.phases, model.cell_slices, strict=True):
+        for j in range(sl.start, sl.stop):
+            rel = abs(p[j] - model.p0[j]) / abs(model.p0[j])
+            if not rel <= s.max_cell_change:
+                raise FitError(
+                    f"pattern {name}: cell parameter {model.names[j]} of phase {ph.name} "
+                    f"diverged from {model.p0[j]:.5f} to {p[j]:.5f} (relative change {rel:.3f} > "
+                    f"max_cell_change {s.max_cell_change}); the starting cell or space group "
+                    "does not match the pattern"
+                )
+
+
+def _unit(name: str) -> str:
+    base = name.split(".")[-1]
+    if base.startswith("bkg"):
+        return "counts"
+    return UNITS.get(base, "")
+
+
+def _result(model, p, cov, intens, ev, y, e, calc, stats, name, s, phases) -> LeBailResult:
+    """Assemble the result; ``cov`` is over (refined non-linear, background, intensities)."""
+    ref = model.nl_refined()
+    nb = model.bkg_basis.shape[1]
+    # parameter order of cov -> index into names
+    order = np.concatenate([ref, model.ib0 + np.arange(nb)])
+    npar = order.size
+    esd = np.full(len(p), np.nan)
+    esd[order] = np.sqrt(np.abs(np.diag(cov)[:npar]))
+    rows = []
+    for j, nm in enumerate(model.names):
+        rows.append(
+            {
+                "parameter": nm,
+                "value": float(p[j]),
+                "stderr": float(esd[j]) if model.refined[j] else np.nan,
+                "unit": _unit(nm),
+                "refined": bool(model.refined[j]),
+                "scaled_by_gof": bool(s.scale_esd_by_gof and model.refined[j]),
+            }
+        )
+    cov_full = np.full((len(p), len(p)), np.nan)
+    cov_full[np.ix_(order, order)] = cov[:npar, :npar]
+    cells = {}
+    for ph, sg, sl in zip(phases, model.sgs, model.cell_slices, strict=True):
+        vals = p[sl]
+        cell = full_cell(sg, dict(zip(sg.cell_params, vals, strict=True)))
+        # propagate to a, b, c, alpha, beta, gamma and V by finite differences
+        jac = np.zeros((7, sl.stop - sl.start))
+        base = np.array([*cell, volume(cell)])
+        for k in range(sl.stop - sl.start):
+            v2 = vals.copy()
+            h = 1e-6 * max(abs(v2[k]), 1.0)
+            v2[k] += h
+            c2 = full_cell(sg, dict(zip(sg.cell_params, v2, strict=True)))
+            jac[:, k] = (np.array([*c2, volume(c2)]) - base) / h
+        sub = cov_full[sl, sl]
+        fixed = ~model.refined[sl]
+        sub = np.where(fixed[:, None] | fixed[None, :], 0.0, sub)
+        var = np.einsum("ik,kl,il->i", jac, np.nan_to_num(sub), jac)
+        if np.any(~np.isfinite(sub)):
+            var = np.where(np.abs(jac).sum(axis=1) > 0, np.nan, 0.0)
+        keys = ["a", "b", "c", "alpha", "beta", "gamma", "volume"]
+        cells[ph.name] = {
+            "space_group": ph.space_group,
+            **{k: float(base[i]) for i, k in enumerate(keys)},
+            **{f"{k}_esd": float(np.sqrt(var[i])) for i, k in enumerate(keys)},
+        }
+    c1 = ev["centers"][: len(model.hkl)]
+    q = model.q(p)
+    refl = pd.DataFrame(
+        {
+            "phase": [phases[i].name for i in model.phase_of],
+            "h": model.hkl[:, 0].astype(int),
+            "k": model.hkl[:, 1].astype(int),
+            "l": model.hkl[:, 2].astype(int),
+            "multiplicity": model.mult,
+            "d_A": 1.0 / np.sqrt(q),
+            "two_theta_deg": c1,
+            "intensity": intens,
+            "intensity_esd": np.sqrt(np.abs(np.diag(cov)[npar:])),
+        }
+    )
+    inr = model._in_range(ev)
+    refl = refl[inr].sort_values(["phase", "two_theta_deg"], ignore_index=True)
+    prof_df = pd.DataFrame(
+        {
+            "two_theta_deg": model.x,
+            "obs": y,
+            "esd": e,
+            "calc": calc,
+            "background": ev["background"],
+            "diff": y - calc,
+        }
+    )
+    names = [model.names[j] for j in order]
+    cov_df = pd.DataFrame(cov[:npar, :npar], index=names, columns=names)
+    stats = {**stats, "esd_scaled_by_gof": bool(s.scale_esd_by_gof), "fcj_nodes": ev["n_fcj"]}
+    return LeBailResult(
+        name=name,
+        params=pd.DataFrame(rows),
+        stats=stats,
+        profile=prof_df,
+        reflections=refl,
+        cells=cells,
+        covariance=cov_df,
+        settings=s,
+        phases=phases,
+    )
