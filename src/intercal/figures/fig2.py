@@ -11,7 +11,7 @@ import pandas as pd
 
 from . import style
 from .musr import draw_hop_rate
-from .xas import draw_cr_xanes
+from .xas import draw_cr_xanes, formula_label
 from .xrd import draw_lebail
 
 
@@ -45,7 +45,7 @@ def fig2(
         raise ValueError(f"fig2 needs two Le Bail fits (panels a, b), got {len(lebail)}")
     fig, axes = style.figure(ncols=2, nrows=2, width="double", aspect=0.72)
     for ax, letter, (title, profile, refl) in zip(axes[:2], "ab", lebail, strict=True):
-        draw_lebail(ax, profile, refl, title)
+        draw_lebail(ax, profile, refl, formula_label(title))
         style.panel_label(ax, letter)
     draw_cr_xanes(axes[2], cr_spectra)
     style.panel_label(axes[2], "c")

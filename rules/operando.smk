@@ -1,0 +1,252 @@
+# Operando XRD (Fig. 4): scans aligned with the cell, batch peak tracking, aggregates.
+
+
+validate(config["operando"], workflow.source_path("../schemas/operando.schema.yaml"))
+
+from intercal.operando.calibration import check_window as op_check_calibration_window
+from intercal.operando.calibration import resolve as op_resolve_calibration
+from intercal.operando.scans import batches as op_scan_batches
+
+OPERANDO = section("operando")
+OP_SCAN_FILES = resolve_files("operando", "scans")
+
+
+# batch b holds scan numbers b*size+1 ... (b+1)*size: a new scan reruns only its batch
+OP_BATCHES = op_scan_batches(OP_SCAN_FILES, int(OPERANDO["batch_size"]))
+OP_BATCH_IDS = [f"{b:04d}" for b in sorted(OP_BATCHES)]
+OP_MATERIALS = {p["name"]: config["materials"][p["name"]] for p in OPERANDO["phases"]}
+OP_CROSS = OPERANDO.get("crosscheck", {})
+OP_ORDERED = [f for b in sorted(OP_BATCHES) for f in OP_BATCHES[b]]
+# 2theta calibration: resolved (d of the standard from materials) and its window checked
+# against the tracked phases' reflections and the hardware lines at load time
+OP_CAL = op_resolve_calibration(OPERANDO.get("calibration"), config["materials"])
+op_check_calibration_window(
+    OP_CAL,
+    [(p["name"], float(p["a"]), float(p["c"])) for p in OPERANDO["phases"]],
+    hardware_peaks_deg=OPERANDO.get("hardware_peaks_deg", []),
+    wavelength=float(OPERANDO.get("radiation", {}).get("wavelengths_A", [1.540593])[0]),
+)
+OP_CROSS_FILES = OP_ORDERED[:: int(OP_CROSS.get("every", 10))]
+
+
+rule operando_align:
+    input:
+        scan_log=OPERANDO["scan_log"],
+        cycling=OPERANDO["cycling_file"],
+    output:
+        alignment="results/operando/alignment.csv",
+        trace="results/operando/cycling_trace.csv",
+    log:
+        "results/logs/operando/align.log",
+    benchmark:
+        "results/benchmarks/operando/align.tsv"
+    conda:
+        "../envs/operando.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        columns=OPERANDO.get("scan_log_columns", {}),
+        clock_offset_s=OPERANDO.get("clock_offset_s"),
+        cell=OPERANDO["cell"],
+    script:
+        "../scripts/operando_align.py"
+
+
+rule operando_reference:
+    output:
+        factors="results/operando/reference_phases.json",
+        patterns="results/operando/simulated_patterns.csv",
+    log:
+        "results/logs/operando/reference.log",
+    benchmark:
+        "results/benchmarks/operando/reference.tsv"
+    conda:
+        "../envs/operando.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        materials=OP_MATERIALS,
+        phases=OPERANDO["phases"],
+        reflections=OPERANDO.get("reflections", {}),
+        radiation=OPERANDO.get("radiation", {}),
+        grid=OPERANDO.get("map_grid_deg", [12.0, 36.0, 0.02]),
+    script:
+        "../scripts/operando_reference.py"
+
+
+rule operando_batch:
+    input:
+        scans=lambda wc: OP_BATCHES[int(wc.batch)],
+        factors="results/operando/reference_phases.json",
+    output:
+        peaks="results/operando/batches/batch_{batch}.csv",
+        intensity_map="results/operando/batches/map_{batch}.npz",
+        calibration="results/operando/batches/calibration_{batch}.csv",
+    log:
+        "results/logs/operando/batch_{batch}.log",
+    benchmark:
+        "results/benchmarks/operando/batch_{batch}.tsv"
+    wildcard_constraints:
+        batch=r"\d{4}",
+    conda:
+        "../envs/operando.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=30,
+    params:
+        phases=OPERANDO["phases"],
+        fit=OPERANDO.get("fit", {}),
+        radiation=OPERANDO.get("radiation", {}),
+        calibration=OP_CAL,
+        reflections=OPERANDO.get("reflections", {}),
+        hardware_peaks_deg=OPERANDO.get("hardware_peaks_deg", []),
+        grid=OPERANDO.get("map_grid_deg", [12.0, 36.0, 0.02]),
+    script:
+        "../scripts/operando_batch.py"
+
+
+rule operando_lattice:
+    input:
+        batches=expand("results/operando/batches/batch_{batch}.csv", batch=OP_BATCH_IDS),
+        maps=expand("results/operando/batches/map_{batch}.npz", batch=OP_BATCH_IDS),
+        calibrations=expand(
+            "results/operando/batches/calibration_{batch}.csv", batch=OP_BATCH_IDS
+        ),
+        alignment="results/operando/alignment.csv",
+    output:
+        lattice="results/operando/lattice.csv",
+        intensity_map="results/operando/intensity_map.npz",
+        calibration=report(
+            "results/operando/calibration.csv",
+            caption="../report/operando/calibration.rst",
+            category="Operando XRD",
+        ),
+    log:
+        "results/logs/operando/lattice.log",
+    benchmark:
+        "results/benchmarks/operando/lattice.tsv"
+    conda:
+        "../envs/operando.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    script:
+        "../scripts/operando_lattice.py"
+
+
+rule operando_summary:
+    input:
+        lattice="results/operando/lattice.csv",
+        trace="results/operando/cycling_trace.csv",
+        calibration="results/operando/calibration.csv",
+    output:
+        summary="results/operando/summary.json",
+        table="results/operando/summary.csv",
+        repro="results/tables/reproduction/operando.csv",
+    log:
+        "results/logs/operando/summary.log",
+    benchmark:
+        "results/benchmarks/operando/summary.tsv"
+    conda:
+        "../envs/operando.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        states=OPERANDO.get("states", {}),
+        transition=OPERANDO.get("transition", {}),
+    script:
+        "../scripts/operando_summary.py"
+
+
+rule operando_crosscheck:
+    input:
+        lattice="results/operando/lattice.csv",
+        scans=OP_CROSS_FILES,
+    output:
+        table="results/operando/crosscheck_lebail.csv",
+    log:
+        "results/logs/operando/crosscheck.log",
+    benchmark:
+        "results/benchmarks/operando/crosscheck.tsv"
+    conda:
+        "../envs/operando.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        materials=OP_MATERIALS,
+        extra_materials={
+            k: config["materials"][k] for k in OP_CROSS.get("extra_phases", [])
+        },
+        two_theta_range_deg=OP_CROSS.get("two_theta_range_deg", [25.0, 35.5]),
+        radiation=OPERANDO.get("radiation", {}),
+    script:
+        "../scripts/operando_crosscheck.py"
+
+
+rule operando_figure:
+    input:
+        lattice="results/operando/lattice.csv",
+        intensity_map="results/operando/intensity_map.npz",
+        trace="results/operando/cycling_trace.csv",
+        patterns="results/operando/simulated_patterns.csv",
+        summary="results/operando/summary.json",
+        code=[FIGURE_STYLE, "src/intercal/figures/operando.py"],
+    output:
+        pdf=report(
+            "results/figures/fig4.pdf",
+            caption="../report/operando/fig4.rst",
+            category="Operando XRD",
+        ),
+        png=report(
+            "results/figures/fig4.png",
+            caption="../report/operando/fig4.rst",
+            category="Operando XRD",
+        ),
+        s18_pdf=report(
+            "results/figures/si/figS18.pdf",
+            caption="../report/operando/figS18.rst",
+            category="Operando XRD",
+        ),
+        s18_png=report(
+            "results/figures/si/figS18.png",
+            caption="../report/operando/figS18.rst",
+            category="Operando XRD",
+        ),
+    log:
+        "results/logs/operando/figure.log",
+    benchmark:
+        "results/benchmarks/operando/figure.tsv"
+    conda:
+        "../envs/operando.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        states=OPERANDO.get("states", {}),
+    script:
+        "../scripts/operando_figure.py"
+
+
+ALL_TARGETS.extend(
+    [
+        "results/operando/lattice.csv",
+        "results/operando/summary.json",
+        "results/operando/calibration.csv",
+        "results/operando/crosscheck_lebail.csv",
+        "results/figures/fig4.pdf",
+        "results/figures/fig4.png",
+        "results/figures/si/figS18.png",
+    ]
+)
+REPRO_PARTS.append("results/tables/reproduction/operando.csv")

@@ -1,0 +1,25 @@
+"""Snakemake entry point: Le Bail cross-check of the tracked cells on every n-th scan."""
+
+import logging
+
+import pandas as pd
+
+from intercal.operando.crosscheck import crosscheck
+from intercal.operando.scans import scan_number
+from intercal.tables import write_csv
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+p = snakemake.params
+lattice = pd.read_csv(snakemake.input.lattice)
+files = {scan_number(f): f for f in snakemake.input.scans}
+table = crosscheck(
+    files,
+    lattice,
+    space_groups={k: v["space_group"] for k, v in p.materials.items()},
+    extra_phases=[(k, v["space_group"], v["cell"]) for k, v in p.extra_materials.items()],
+    two_theta_range_deg=tuple(p.two_theta_range_deg),
+    wavelengths=tuple(p.radiation.get("wavelengths_A", [1.540593, 1.544414])),
+)
+write_csv(table, snakemake.output.table)
+within = (table[["z_a", "z_c"]].abs() <= 2).all(axis=1)
+logging.info("%d scan/phase pairs; within 2 combined esds: %d", len(table), int(within.sum()))

@@ -1,0 +1,18 @@
+"""Snakemake entry point: Fig. 4 from the operando result tables."""
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from intercal.figures import operando
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+lattice = pd.read_csv(snakemake.input.lattice)
+with np.load(snakemake.input.intensity_map) as z:
+    imap = {k: z[k] for k in z.files}
+trace = pd.read_csv(snakemake.input.trace)
+patterns = pd.read_csv(snakemake.input.patterns)
+operando.fig4(lattice, imap, trace, patterns, snakemake.output.pdf, snakemake.output.png)
+operando.figs18(lattice, imap, trace, snakemake.output.s18_pdf, snakemake.output.s18_png)
+logging.info("Fig. 4 drawn from %d scans", lattice["scan"].nunique())

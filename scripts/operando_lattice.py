@@ -1,0 +1,33 @@
+"""Snakemake entry point: batch fits + alignment -> lattice table, intensity map, calibration."""
+
+import logging
+import os
+
+import numpy as np
+import pandas as pd
+
+from intercal.operando.summary import assemble_lattice
+from intercal.tables import write_csv
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+peaks = pd.concat([pd.read_csv(f) for f in snakemake.input.batches], ignore_index=True)
+alignment = pd.read_csv(snakemake.input.alignment)
+lattice = assemble_lattice(peaks, alignment)
+write_csv(lattice, snakemake.output.lattice)
+cal = pd.concat([pd.read_csv(f) for f in snakemake.input.calibrations], ignore_index=True)
+write_csv(cal, snakemake.output.calibration)
+scans, maps, grid = [], [], None
+for f in snakemake.input.maps:
+    with np.load(f) as z:
+        scans.append(z["scan"])
+        maps.append(z["intensity"])
+        grid = z["two_theta_deg"]
+tmp = snakemake.output.intensity_map + ".tmp.npz"
+np.savez_compressed(tmp, scan=np.concatenate(scans), two_theta_deg=grid, intensity=np.vstack(maps))
+os.replace(tmp, snakemake.output.intensity_map)
+logging.info(
+    "%d scans; present rows per phase: %s; %d calibration groups",
+    lattice["scan"].nunique(),
+    lattice[lattice.present].groupby("phase").size().to_dict(),
+    len(cal),
+)

@@ -1,0 +1,155 @@
+"""Fig. 4 (operando XRD) and SI S18, drawn from the tables in results/operando/.
+
+Fig. 4a: intensity map (2theta vs time, sqrt intensity) with the simulated
+CrSe2 and LiCrSe2 stick patterns on top and the cell voltage vs time beside it;
+4b: a and c of each present phase vs time; 4c: unit-cell volume vs time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from . import style
+
+
+def _map_panel(ax, imap: Mapping, t_scan_h: np.ndarray, vmax_pct: float = 99.5):
+    inten = np.asarray(imap["intensity"], float)
+    grid = np.asarray(imap["two_theta_deg"], float)
+    z = np.sqrt(np.clip(inten, 0, None))
+    order = np.argsort(t_scan_h)
+    t = t_scan_h[order]
+    z = z[order]
+    # cell edges in time from the scan mid-times
+    if t.size > 1:
+        mid = 0.5 * (t[1:] + t[:-1])
+        edges = np.concatenate([[t[0] - (mid[0] - t[0])], mid, [t[-1] + (t[-1] - mid[-1])]])
+    else:
+        edges = np.array([t[0] - 0.5, t[0] + 0.5])
+    gstep = grid[1] - grid[0]
+    gedges = np.concatenate([grid - gstep / 2, [grid[-1] + gstep / 2]])
+    vmin, vmax = np.nanpercentile(z, [1, vmax_pct])
+    mesh = ax.pcolormesh(gedges, edges, z, cmap="viridis", vmin=vmin, vmax=vmax, rasterized=True)
+    ax.set_xlabel(style.LABELS["two_theta"])
+    ax.set_ylabel(style.LABELS["time_h"])
+    return mesh
+
+
+def fig4(
+    lattice: pd.DataFrame,
+    imap: Mapping,
+    trace: pd.DataFrame,
+    patterns: pd.DataFrame,
+    pdf: str,
+    png: str | None = None,
+    two_theta_range: tuple[float, float] | None = None,
+) -> None:
+    """Draw Fig. 4 (see module docstring) and save it as PDF and PNG.
+
+    Parameters
+    ----------
+    lattice : DataFrame
+        results/operando/lattice.csv.
+    imap : mapping
+        ``scan, two_theta_deg, intensity`` (results/operando/intensity_map.npz).
+    trace : DataFrame
+        Cycling trace ``time_h, voltage_V`` (results/operando/cycling_trace.csv).
+    patterns : DataFrame
+        Simulated stick patterns ``phase, two_theta_deg, intensity``.
+    pdf, png : str
+        Output paths.
+    two_theta_range : (float, float), optional
+        2theta range shown (deg); default the map's grid.
+    """
+    import matplotlib.gridspec as gridspec
+
+    fig, axes = style.figure(1, 1, width="double", aspect=0.66)
+    fig.clf()
+    gs = gridspec.GridSpec(
+        2, 3, figure=fig, width_ratios=[2.3, 0.7, 2.0], height_ratios=[0.6, 3.0],
+        wspace=0.08, hspace=0.05,
+    )  # fmt: skip
+    ax_sim = fig.add_subplot(gs[0, 0])
+    ax_map = fig.add_subplot(gs[1, 0], sharex=ax_sim)
+    ax_v = fig.add_subplot(gs[1, 1], sharey=ax_map)
+    right = gridspec.GridSpecFromSubplotSpec(3, 1, subplot_spec=gs[:, 2], hspace=0.25)
+    ax_a = fig.add_subplot(right[0])
+    ax_c = fig.add_subplot(right[1], sharex=ax_a)
+    ax_vol = fig.add_subplot(right[2], sharex=ax_a)
+
+    times = lattice.drop_duplicates("scan").set_index("scan")["time_h"]
+    t_scan = times.reindex(np.asarray(imap["scan"])).to_numpy(float)
+    _map_panel(ax_map, imap, t_scan)
+    grid = np.asarray(imap["two_theta_deg"], float)
+    lo, hi = two_theta_range or (grid[0], grid[-1])
+    ax_map.set_xlim(lo, hi)
+    # simulated patterns on top
+    for k, (ph, grp) in enumerate(patterns.groupby("phase", sort=False)):
+        col = style.PHASE_COLORS.get(ph, style.SERIES[k % len(style.SERIES)])
+        base = k * 110.0
+        ax_sim.vlines(grp.two_theta_deg, base, base + grp.intensity, color=col, lw=1.0)
+        ax_sim.text(lo + 0.3, base + 55, ph, color=col, ha="left", va="center", fontsize=6.5)
+    ax_sim.set_yticks([])
+    ax_sim.set_ylim(0, 110.0 * max(patterns.phase.nunique(), 1) + 5)
+    ax_sim.tick_params(labelbottom=False)
+    ax_sim.set_ylabel("Sim.", fontsize=7)
+    style.panel_label(ax_sim, "a", x=-0.2, y=0.9)
+    # voltage beside
+    ax_v.plot(trace.voltage_V, trace.time_h, color="k", lw=0.8)
+    ax_v.set_xlabel("V (V)")
+    ax_v.tick_params(labelleft=False)
+    tmin, tmax = np.nanmin(t_scan), np.nanmax(t_scan)
+    ax_map.set_ylim(tmin, tmax)
+    ax_v.set_xlim(trace.voltage_V.min() - 0.2, trace.voltage_V.max() + 0.2)
+    # lattice vs time
+    pres = lattice[lattice.present.astype(bool)]
+    for k, (ph, grp) in enumerate(pres.groupby("phase", sort=False)):
+        col = style.PHASE_COLORS.get(ph, style.SERIES[k % len(style.SERIES)])
+        for ax, q, e in (
+            (ax_a, "a_A", "a_esd_A"),
+            (ax_c, "c_A", "c_esd_A"),
+            (ax_vol, "V_A3", "V_esd_A3"),
+        ):
+            ok = np.isfinite(grp[q])
+            ax.errorbar(
+                grp.time_h[ok], grp[q][ok], yerr=grp[e][ok].fillna(0), fmt="o", ms=2.0,
+                mew=0, elinewidth=0.6, color=col, label=ph,
+            )  # fmt: skip
+    ax_a.set_ylabel(r"$a$ ($\AA$)")
+    ax_c.set_ylabel(r"$c$ ($\AA$)")
+    ax_vol.set_ylabel(r"$V$ ($\AA^3$)")
+    ax_vol.set_xlabel(style.LABELS["time_h"])
+    for ax in (ax_a, ax_c, ax_vol):
+        ax.yaxis.set_label_position("right")
+        ax.yaxis.tick_right()
+    ax_a.tick_params(labelbottom=False)
+    ax_c.tick_params(labelbottom=False)
+    ax_a.legend(loc="center right", handletextpad=0.2)
+    style.panel_label(ax_a, "b", x=0.01, y=1.02)
+    style.panel_label(ax_vol, "c", x=0.01, y=1.02)
+    style.save(fig, pdf, png)
+
+
+def figs18(lattice: pd.DataFrame, imap: Mapping, trace: pd.DataFrame, pdf: str, png=None):
+    """SI S18: contour map of all scans (both cycles) beside the voltage."""
+    import matplotlib.gridspec as gridspec
+
+    fig, _ = style.figure(1, 1, width="double", aspect=0.55)
+    fig.clf()
+    gs = gridspec.GridSpec(1, 2, figure=fig, width_ratios=[3.0, 0.8], wspace=0.06)
+    ax = fig.add_subplot(gs[0])
+    ax_v = fig.add_subplot(gs[1], sharey=ax)
+    times = lattice.drop_duplicates("scan").set_index("scan")["time_h"]
+    t_scan = times.reindex(np.asarray(imap["scan"])).to_numpy(float)
+    inten = np.sqrt(np.clip(np.asarray(imap["intensity"], float), 0, None))
+    order = np.argsort(t_scan)
+    ax.contourf(imap["two_theta_deg"], t_scan[order], inten[order], levels=30, cmap="viridis")
+    ax.set_xlabel(style.LABELS["two_theta"])
+    ax.set_ylabel(style.LABELS["time_h"])
+    ax_v.plot(trace.voltage_V, trace.time_h, color="k", lw=0.8)
+    ax_v.set_xlabel("V (V)")
+    ax_v.tick_params(labelleft=False)
+    ax.set_ylim(np.nanmin(t_scan), np.nanmax(t_scan))
+    style.save(fig, pdf, png)

@@ -1,0 +1,293 @@
+"""Put the scans on the cell's clock: time, mean voltage, x and half-cycle per scan.
+
+The scan log gives each scan's start and end, either as seconds on a clock
+whose offset to the cycling file is known (``clock_offset_s``: the cell
+time_s at which the scan clock reads 0) or as absolute date-times, which are
+referred to the cycling file's "Acquisition started on" header. The charge
+passed is integrated from the current (trapezoid rule), so it does not depend
+on how an instrument resets its own charge counter; the Li content is
+
+    x(t) = x0 + s * Q(t) * 3.6 / (F * n),   n = m_active / M(formula)
+
+with s = +1 when lithiation is the negative current (a cathode vs Li, the
+BioLogic convention) and Q in mAh. Each scan gets the time average of the
+voltage and of x over its acquisition interval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..errors import InputError
+
+FARADAY = 96485.33212  # C/mol
+
+
+def molar_mass(formula: str) -> float:
+    """Molar mass (g/mol) of ``formula`` via pymatgen's Composition."""
+    from pymatgen.core import Composition
+
+    try:
+        return float(Composition(formula).weight)
+    except Exception as err:  # pymatgen raises several types for bad formulas
+        raise InputError(f"operando.cell.host_formula: cannot parse {formula!r}: {err}") from err
+
+
+def cumulative_charge_mAh(time_s: np.ndarray, current_mA: np.ndarray) -> np.ndarray:
+    """Cumulative charge (mAh, signed like the current) by the trapezoid rule."""
+    t = np.asarray(time_s, float)
+    i = np.asarray(current_mA, float)
+    q = np.concatenate([[0.0], np.cumsum(0.5 * (i[1:] + i[:-1]) * np.diff(t))])
+    return q / 3600.0
+
+
+def _interval_mean(t, y, t0, t1):
+    """Time average of the piecewise-linear y(t) over [t0, t1]."""
+    if t1 <= t0:
+        return float(np.interp(t0, t, y))
+    inner = (t > t0) & (t < t1)
+    tt = np.concatenate([[t0], t[inner], [t1]])
+    yy = np.concatenate([[np.interp(t0, t, y)], y[inner], [np.interp(t1, t, y)]])
+    return float(np.sum(0.5 * (yy[1:] + yy[:-1]) * np.diff(tt)) / (t1 - t0))
+
+
+def parse_acquisition_start(text: str, source: str = "cycling file") -> pd.Timestamp:
+    """Parse a BioLogic 'Acquisition started on' value (MM/DD/YYYY HH:MM:SS[.fff])."""
+    for fmt in ("%m/%d/%Y %H:%M:%S.%f", "%m/%d/%Y %H:%M:%S", "%Y-%m-%d %H:%M:%S"):
+        try:
+            return pd.Timestamp(pd.to_datetime(text.strip(), format=fmt))
+        except (ValueError, TypeError):
+            continue
+    raise InputError(
+        f"{source}: 'Acquisition started on' = {text!r}; expected MM/DD/YYYY HH:MM:SS[.fff]"
+    )
+
+
+def scan_times(
+    log: pd.DataFrame,
+    *,
+    columns: Mapping[str, str],
+    clock_offset_s: float | None = None,
+    cell_start: pd.Timestamp | None = None,
+    source: str = "scan log",
+) -> pd.DataFrame:
+    """Scan number, start and end (s on the cycling file's clock) from a scan log.
+
+    Parameters
+    ----------
+    log : DataFrame
+        The scan log as read from its CSV.
+    columns : mapping
+        Names of the ``scan``, ``start`` and ``end`` columns in ``log``.
+    clock_offset_s : float, optional
+        For numeric start/end: cell time_s at scan-clock zero.
+    cell_start : Timestamp, optional
+        For date-time start/end: the cycling file's acquisition start.
+    source : str
+        Name used in messages.
+
+    Returns
+    -------
+    DataFrame
+        ``scan, start_s, end_s`` sorted as in the log.
+
+    Raises
+    ------
+    InputError
+        Missing columns, unparsable times, end before start, scan numbers
+        repeated or not increasing, or no way to put the times on the cell clock.
+    """
+    for role in ("scan", "start", "end"):
+        col = columns.get(role, role)
+        if col not in log.columns:
+            raise InputError(
+                f"{source}: no column {col!r} (operando.scan_log_columns.{role}); "
+                f"columns are {list(log.columns)}"
+            )
+    scan = log[columns.get("scan", "scan")].to_numpy()
+    try:
+        scan = scan.astype(int)
+    except (TypeError, ValueError) as err:
+        raise InputError(f"{source}: scan numbers must be integers ({err})") from err
+    if np.any(np.diff(scan) <= 0):
+        i = int(np.argmax(np.diff(scan) <= 0))
+        raise InputError(
+            f"{source}: scan numbers must increase; line {i + 3} has {scan[i + 1]} after {scan[i]}"
+        )
+    out = {}
+    for role in ("start", "end"):
+        col = log[columns.get(role, role)]
+        if pd.api.types.is_numeric_dtype(col):
+            if clock_offset_s is None:
+                raise InputError(
+                    f"{source}: column {col.name!r} holds seconds; set operando.clock_offset_s "
+                    "(cell time_s at scan-clock zero) to put the scans on the cell's clock"
+                )
+            out[role] = col.to_numpy(float) + clock_offset_s
+        else:
+            try:
+                ts = pd.to_datetime(col, format="ISO8601")
+            except (ValueError, TypeError) as err:
+                raise InputError(
+                    f"{source}: column {col.name!r} is neither seconds nor ISO date-times ({err})"
+                ) from err
+            if cell_start is None:
+                raise InputError(
+                    f"{source}: column {col.name!r} holds date-times but the cycling file has no "
+                    "acquisition start; set operando.clock_offset_s instead"
+                )
+            out[role] = (ts - cell_start).dt.total_seconds().to_numpy(float) + (
+                clock_offset_s or 0.0
+            )
+    bad = np.flatnonzero(out["end"] < out["start"])
+    if bad.size:
+        raise InputError(f"{source}: scan {scan[bad[0]]} ends before it starts")
+    return pd.DataFrame({"scan": scan, "start_s": out["start"], "end_s": out["end"]})
+
+
+def li_content(
+    time_s: np.ndarray,
+    current_mA: np.ndarray,
+    active_mass_mg: float,
+    host_formula: str,
+    starting_x: float,
+    lithiation_current: str = "negative",
+) -> np.ndarray:
+    """x(t) = x0 + s Q(t) 3.6 / (F n): ions per formula unit from the charge passed.
+
+    Parameters
+    ----------
+    time_s, current_mA : ndarray
+        Cycling record (s, mA).
+    active_mass_mg : float
+        Active mass (mg).
+    host_formula : str
+        Formula per which x is counted (molar mass from pymatgen).
+    starting_x : float
+        x at the first point.
+    lithiation_current : {"negative", "positive"}
+        Sign of the inserting current.
+    """
+    sign = -1.0 if lithiation_current == "negative" else 1.0
+    n_mol = active_mass_mg / 1000.0 / molar_mass(host_formula)
+    q = cumulative_charge_mAh(time_s, current_mA)
+    return starting_x + sign * q * 3.6 / (FARADAY * n_mol)
+
+
+def align_scans(
+    scans: pd.DataFrame,
+    cycling: pd.DataFrame,
+    *,
+    active_mass_mg: float,
+    host_formula: str,
+    starting_x: float,
+    lithiation_current: str = "negative",
+    rest_current_mA: float = 1e-6,
+    source: str = "cycling file",
+) -> pd.DataFrame:
+    """Time, mean voltage, x, current direction and cycle for every scan.
+
+    Parameters
+    ----------
+    scans : DataFrame
+        ``scan, start_s, end_s`` on the cycling clock (:func:`scan_times`).
+    cycling : DataFrame
+        Tidy cycling table with ``time_s, voltage_V, current_mA``.
+    active_mass_mg : float
+        Active mass (mg).
+    host_formula : str
+        Host formula (e.g. ``"CrSe2"``), x counted per formula unit.
+    starting_x : float
+        x at the start of the cycling file.
+    lithiation_current : {"negative", "positive"}
+        Sign of the current that inserts the ion.
+    rest_current_mA : float
+        |I| below this counts as rest.
+    source : str
+        Name used in messages.
+
+    Returns
+    -------
+    DataFrame
+        ``scan, start_s, end_s, time_s, time_h, voltage_V, current_mA, x,
+        direction`` (lithiation / delithiation / rest) and ``cycle`` (1 for the
+        first lithiation and the delithiation after it, ...).
+    """
+    for col in ("time_s", "voltage_V", "current_mA"):
+        if col not in cycling.columns:
+            raise InputError(f"{source}: no column {col!r}; columns are {list(cycling.columns)}")
+    if lithiation_current not in ("negative", "positive"):
+        raise InputError(
+            f"operando.cell.lithiation_current is {lithiation_current!r}; "
+            "expected 'negative' or 'positive'"
+        )
+    if not active_mass_mg > 0:
+        raise InputError(f"operando.cell.active_mass_mg must be > 0, got {active_mass_mg}")
+    t = cycling["time_s"].to_numpy(float)
+    if np.any(np.diff(t) < 0):
+        i = int(np.argmax(np.diff(t) < 0))
+        raise InputError(f"{source}: time_s decreases at data row {i + 2} ({t[i + 1]} < {t[i]})")
+    v = cycling["voltage_V"].to_numpy(float)
+    cur = cycling["current_mA"].to_numpy(float)
+    sign = -1.0 if lithiation_current == "negative" else 1.0
+    x = li_content(t, cur, active_mass_mg, host_formula, starting_x, lithiation_current)
+    # cycles from the current direction of the cycling record
+    direction = np.where(
+        np.abs(cur) <= rest_current_mA, 0, np.where(sign * cur > 0, 1, -1)
+    )  # 1 lithiation, -1 delithiation
+    cyc = np.zeros(t.size, int)
+    k = 0
+    prev = 0
+    for j, d in enumerate(direction):
+        if d == 1 and prev != 1:
+            k += 1
+        if d != 0:
+            prev = d
+        cyc[j] = k
+    lo, hi = t[0], t[-1]
+    out = []
+    for r in scans.itertuples(index=False):
+        if r.start_s < lo - 1e-6 or r.end_s > hi + 1e-6:
+            raise InputError(
+                f"scan {r.scan}: acquisition {r.start_s:.0f}-{r.end_s:.0f} s lies outside the "
+                f"cycling record ({lo:.0f}-{hi:.0f} s); check operando.clock_offset_s"
+            )
+        mid = 0.5 * (r.start_s + r.end_s)
+        imean = _interval_mean(t, cur, r.start_s, r.end_s)
+        d = 0 if abs(imean) <= rest_current_mA else (1 if sign * imean > 0 else -1)
+        j = min(int(np.searchsorted(t, mid)), t.size - 1)
+        j2 = min(int(np.searchsorted(t, r.end_s)), t.size - 1)
+        out.append(
+            {
+                "scan": int(r.scan),
+                "start_s": float(r.start_s),
+                "end_s": float(r.end_s),
+                "time_s": mid,
+                "time_h": mid / 3600.0,
+                "voltage_V": _interval_mean(t, v, r.start_s, r.end_s),
+                "current_mA": imean,
+                "x": _interval_mean(t, x, r.start_s, r.end_s),
+                "direction": {1: "lithiation", -1: "delithiation", 0: "rest"}[d],
+                # a lithiation that starts within the scan belongs to the new cycle
+                "cycle": int(cyc[j2] if d == 1 else cyc[j]),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def theoretical_capacity_mAh_g(host_formula: str, n_ions: float = 1.0) -> float:
+    """n F / (3.6 M): capacity (mAh/g) for ``n_ions`` per formula unit."""
+    return n_ions * FARADAY / (3.6 * molar_mass(host_formula))
+
+
+__all__ = [
+    "align_scans",
+    "cumulative_charge_mAh",
+    "molar_mass",
+    "parse_acquisition_start",
+    "scan_times",
+    "theoretical_capacity_mAh_g",
+]
