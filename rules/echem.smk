@@ -30,15 +30,6 @@ ECHEM_EIS = ECHEM_FILES["eis"]
 ECHEM_T = f"{RESULTS}/tables/echem"
 
 
-def echem_eis_circuit(name):
-    """(circuit, initial_guess) for one PEIS file: the first matching override, else the default."""
-    eis = ECHEM["eis"]
-    for o in eis.get("overrides", []):
-        if o["match"] in name:
-            return o["circuit"], o["initial_guess"]
-    return eis["circuit"], eis["initial_guess"]
-
-
 rule echem_gcpl:
     input:
         raw=lambda wc: ECHEM_GCPL[wc.name],

@@ -7,13 +7,9 @@ XRD = config["xrd"]
 XRD_PATTERNS = list(XRD["patterns"])
 
 
-def xrd_pattern_file(wildcards):
-    return XRD["patterns"][wildcards.pattern]["file"]
-
-
 rule xrd_lebail:
     input:
-        pattern=xrd_pattern_file,
+        pattern=lambda wc: XRD["patterns"][wc.pattern]["file"],
     output:
         fit="results/xrd/{pattern}/fit.csv",
         profile="results/xrd/{pattern}/profile.csv",
