@@ -189,6 +189,11 @@ rule operando_crosscheck:
         },
         two_theta_range_deg=OP_CROSS.get("two_theta_range_deg", [25.0, 35.5]),
         radiation=OPERANDO.get("radiation", {}),
+        # axial-divergence constants of the diffractometer, fixed in the cross-check
+        instrument={
+            k: config.get("xrd", {}).get("instrument", {}).get(k, default)
+            for k, default in (("SHL", 0.024), ("soller_half_acceptance_rad", 0.02))
+        },
     script:
         "../scripts/operando_crosscheck.py"
 

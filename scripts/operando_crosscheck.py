@@ -19,6 +19,11 @@ table = crosscheck(
     extra_phases=[(k, v["space_group"], v["cell"]) for k, v in p.extra_materials.items()],
     two_theta_range_deg=tuple(p.two_theta_range_deg),
     wavelengths=tuple(p.radiation.get("wavelengths_A", [1.540593, 1.544414])),
+    # axial-divergence constants of the diffractometer (xrd.instrument), fixed
+    instrument={
+        "SHL": float(p.instrument["SHL"]),
+        "soller_rad": float(p.instrument["soller_half_acceptance_rad"]),
+    },
 )
 write_csv(table, snakemake.output.table)
 within = (table[["z_a", "z_c"]].abs() <= 2).all(axis=1)

@@ -9,6 +9,21 @@ fixed at the scan's 2theta calibration (the ``cal_zero_shift_deg`` /
 calibration the tracking used; the keyword values where those columns are absent).
 The comparison reports, per scan and phase, both cells and
 z = (tracked - Le Bail) / sqrt(esd_t^2 + esd_LB^2).
+
+Profile: over the narrow range (tan(theta) varies by 40 %, three or four reflections)
+the angle dependence of the widths (U, V of the Gaussian, Y of the Lorentzian) and the
+axial-divergence SH/L cannot be told apart from a constant width or from the cell:
+refined together they wander to meaningless values (U ~ 1e4, V ~ -1e4 centideg^2) with
+cell esds inflated 10-50x or a cusp where sigma^2 -> 0. So only a constant Gaussian (W)
+and Lorentzian (X) width are refined, and the asymmetry (SH/L, Soller acceptance) is
+fixed at the diffractometer's constants (``instrument``, from ``xrd.instrument``).
+
+Time: a continuous 2theta scan records each reflection at its own time. The tracked
+cells are referred to the scan's mid-time (``*_time_shift_A`` columns of the lattice
+table); the Le Bail cell comes from the reflections of the refinement range, measured
+at the same times as the tracked reflections (which lie inside that range). So z is
+computed against the tracked cell *as measured* (``q_A - q_time_shift_A``), both cells
+being reported.
 """
 
 from __future__ import annotations
@@ -31,6 +46,7 @@ def crosscheck(
     zero_shift_deg: float = 0.0,
     displacement_mm: float = 0.0,
     goniometer_radius_mm: float = 240.0,
+    instrument: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """Le Bail refinement of the scans in ``files`` and comparison with ``lattice``.
 
@@ -47,17 +63,23 @@ def crosscheck(
     two_theta_range_deg, wavelengths, zero_shift_deg, displacement_mm, goniometer_radius_mm
         Refinement range and instrument (deg, angstrom, mm); zero shift and
         displacement only where ``lattice`` has no ``cal_*`` columns.
+    instrument : mapping, optional
+        Axial-divergence constants ``SHL`` ((S + H)/L) and ``soller_rad`` (Soller
+        half-acceptance, rad), fixed; default 0.024 and 0.02 (``xrd.instrument``).
 
     Returns
     -------
     DataFrame
-        ``scan, phase, a_track_A, a_track_esd_A, a_lebail_A, a_lebail_esd_A, z_a,``
-        the same for c, ``gof`` and ``note`` (refinement failures are noted, not hidden).
+        ``scan, phase, a_track_A`` (mid-time), ``a_track_meas_A`` (as measured),
+        ``a_track_esd_A, a_lebail_A, a_lebail_esd_A, z_a`` (as measured vs Le Bail), the
+        same for c, ``gof``, ``converged_by`` and ``note`` (refinement failures are noted,
+        not hidden).
     """
     from ..errors import FitError, InputError
     from ..io.xrd import read_pattern
     from ..xrd import lebail
 
+    inst = dict(instrument or {})
     out = []
     for scan, path in files.items():
         pres = lattice[(lattice.scan == scan) & lattice.present.astype(bool)]
@@ -73,7 +95,7 @@ def crosscheck(
             r0 = pres.iloc[0]
             zero, disp = float(r0["cal_zero_shift_deg"]), float(r0["cal_displacement_mm"])
             radius = float(r0.get("cal_radius_mm", radius))
-        fixed = ["zero", "displacement"]
+        fixed = ["zero", "displacement", "U", "V", "Y", "SHL"]
         for name, sg, cell in extra_phases:
             phases.append(lebail.Phase(name, sg, dict(cell)))
             fixed.append(f"{name}.a")
@@ -86,31 +108,45 @@ def crosscheck(
             goniometer_radius_mm=radius,
             fixed=tuple(fixed),
             background_terms=4,
-            U=0.6,
-            V=-0.3,
-            W=0.2,
-            X=4.0,
-            Y=9.0,
+            # constant widths: W = 3 centideg^2 (Gaussian FWHM 0.04 deg) and X = 9
+            # centideg (Lorentzian FWHM 0.09 deg), i.e. the tracked FWHM of ~0.12 deg
+            U=0.0,
+            V=0.0,
+            W=3.0,
+            X=9.0,
+            Y=0.0,
+            SHL=float(inst.get("SHL", 0.024)),
+            soller_rad=inst.get("soller_rad", 0.02),
         )
-        note, cells, gof = "", {}, math.nan
+        note, cells, gof, how = "", {}, math.nan, ""
         try:
             res = lebail.refine(read_pattern(path), phases, st, name=f"scan {scan}")
             cells, gof = res.cells, float(res.stats["gof"])
+            how = str(res.stats.get("converged_by", ""))
         except (FitError, InputError, ValueError) as err:
             note = f"Le Bail failed: {err}"
         for r in ok.itertuples():
             lb = cells.get(r.phase, {})
-            row = {"scan": int(scan), "phase": r.phase, "gof": gof, "note": note}
+            row = {
+                "scan": int(scan),
+                "phase": r.phase,
+                "gof": gof,
+                "converged_by": how,
+                "note": note,
+            }
             for q in ("a", "c"):
                 vt, et = getattr(r, f"{q}_A"), getattr(r, f"{q}_esd_A")
+                shift = getattr(r, f"{q}_time_shift_A", 0.0)
+                vm = vt - (float(shift) if np.isfinite(shift) else 0.0)
                 vl, el = lb.get(q, math.nan), lb.get(f"{q}_esd", math.nan)
                 row.update(
                     {
                         f"{q}_track_A": vt,
+                        f"{q}_track_meas_A": vm,
                         f"{q}_track_esd_A": et,
                         f"{q}_lebail_A": vl,
                         f"{q}_lebail_esd_A": el,
-                        f"z_{q}": (vt - vl) / math.hypot(et, el) if np.isfinite(el) else math.nan,
+                        f"z_{q}": (vm - vl) / math.hypot(et, el) if np.isfinite(el) else math.nan,
                     }
                 )
             out.append(row)

@@ -40,7 +40,10 @@ Start: the zero shift is first located by a scan of the projected chi^2 over
 
 Convergence: a Levenberg-Marquardt step is accepted when it lowers chi^2; the fit has
 converged when the largest accepted shift is below ``shift_tolerance`` (default 0.01)
-of the parameter's esd.
+of the parameter's esd. When no step lowers chi^2 at any damping (the linear model and
+chi^2 disagree at the level of rounding), the fit has converged if the Gauss-Newton step
+predicts a chi^2 decrease below ``stall_tolerance`` (1e-3) of chi^2/dof, and has failed
+otherwise; ``stats["converged_by"]`` records which rule stopped it.
 
 Uncertainties: the joint covariance of all parameters (non-linear, background and
 intensities), ``(J^T W J)^-1`` at convergence, so that the esds of the cell include the
@@ -124,6 +127,17 @@ class Settings:
     tolerance : float
         Relative chi^2 change below which a step that is rejected at every damping
         counts as converged (the minimum is reached to machine precision).
+    stall_tolerance : float
+        When no Levenberg-Marquardt step lowers chi^2 (the Gauss-Newton model and chi^2
+        disagree at the level of rounding or of the profile windows' discretisation), the
+        fit counts as converged if the Gauss-Newton step predicts a chi^2 decrease below
+        this fraction of chi^2/dof, i.e. a step of at most ~sqrt(1e-3) = 0.03 esd in the
+        joint metric of all parameters (recorded as ``converged_by = "stalled"``);
+        otherwise the refinement fails.
+    reflection_margin_deg : float
+        Reflections are listed when their centre lies within the data range widened by
+        this margin (deg) on both sides; the tails of reflections further out are left
+        to the background.
     """
 
     wavelength1_A: float = 1.5405929
@@ -148,6 +162,8 @@ class Settings:
     tolerance: float = 1e-9
     shift_tolerance: float = 0.01
     zero_search_deg: float = 0.2
+    stall_tolerance: float = 1e-3
+    reflection_margin_deg: float = 2.0
     max_gof: float = 5.0
     max_cell_change: float = 0.03
     scale_esd_by_gof: bool = True
@@ -284,13 +300,21 @@ class PatternModel:
         # reflections (fixed hkl list, from the starting cell with a margin)
         lam = [s.wavelength1_A] + ([s.wavelength2_A] if s.wavelength2_A and s.ratio > 0 else [])
         self.lams = np.array(lam)
-        tmax = min(np.radians(xmax + 2.0) / 2.0, np.radians(179.0) / 2.0)
+        # reflections centred up to ``reflection_margin_deg`` outside the data range: a
+        # reflection further out has only a far tail in range, which cannot be told from
+        # the background (its intensity is then fitted to the background's curvature)
+        margin = float(s.reflection_margin_deg)
+        tmax = min(np.radians(xmax + margin) / 2.0, np.radians(179.0) / 2.0)
+        tmin = np.radians(xmin - margin) / 2.0
         hkls, mults, phase_of = [], [], []
         self.refl_slices = []
         for iph, (ph, sg) in enumerate(zip(phases, self.sgs, strict=True)):
             cell = full_cell(sg, {**ph.cell})
             d_min = max(lam) / (2.0 * np.sin(tmax)) * (1.0 - s.max_cell_change)
             refl = reflections(sg, cell, d_min)
+            if tmin > 0:
+                d_max = min(lam) / (2.0 * np.sin(tmin)) * (1.0 + s.max_cell_change)
+                refl = refl[refl["d_A"] <= d_max].reset_index(drop=True)
             n0 = sum(len(h) for h in hkls)
             hkls.append(refl[["h", "k", "l"]].to_numpy())
             mults.append(refl["multiplicity"].to_numpy())
@@ -441,10 +465,16 @@ class PatternModel:
         dx = self.x[ii][:, None] - (c[pk][:, None] - delta[pk])
         dxo = xo[tail] - (c[po] - dbar[po])
         # smooth taper over the outer 20 % of the window, so that chi^2 stays continuous
-        # when a window edge crosses a data point (its derivative is neglected: < 1e-4)
-        uo = np.abs(xo[tail] - c[po]) / (cutoff * gam[po])
-        taper = np.clip((1.0 - uo) / 0.2, 0.0, 1.0)
-        taper = taper * taper * (3.0 - 2.0 * taper)
+        # when a window edge crosses a data point. Its derivatives with respect to the
+        # centre and the FWHM are kept: the tails of a reflection centred outside the range
+        # (e.g. 001 below 25 deg) lie entirely in the taper zone, where they dominate.
+        xr = xo[tail] - c[po]
+        uo = np.abs(xr) / (cutoff * gam[po])
+        tt = np.clip((1.0 - uo) / 0.2, 0.0, 1.0)
+        taper = tt * tt * (3.0 - 2.0 * tt)
+        dtaper_du = -30.0 * tt * (1.0 - tt)  # d taper / d uo (zero outside the zone)
+        dtaper_dc = dtaper_du * (-np.sign(xr) / (cutoff * gam[po]))
+        dtaper_dg = dtaper_du * (-uo / gam[po])
         out = {
             "ii": np.concatenate([ii, io]),
             "pk": np.concatenate([pk, po]),
@@ -456,21 +486,27 @@ class PatternModel:
         }
         w = wq[pk]
         gpk, epk = gam[pk][:, None], eta[pk][:, None]
+        out_pk = out["pk"]
         if derivs:
             v, d_x, d_g, d_e = prof.pseudo_voigt(dx, gpk, epk, True)
-            vo, d_xo, d_go, d_eo = (
-                t * taper for t in prof.pseudo_voigt(dxo, gam[po], eta[po], True)
-            )
+            vo0, d_xo, d_go, d_eo = prof.pseudo_voigt(dxo, gam[po], eta[po], True)
+            vo, d_xo, d_go, d_eo = (t * taper for t in (vo0, d_xo, d_go, d_eo))
             out["val"] = np.concatenate([np.einsum("ij,ij->i", v, w), vo])
-            out["d_c"] = -np.concatenate([np.einsum("ij,ij->i", d_x, w), d_xo])
-            out["d_gam"] = np.concatenate([np.einsum("ij,ij->i", d_g, w), d_go])
+            out["d_c"] = -np.concatenate([np.einsum("ij,ij->i", d_x, w), d_xo - vo0 * dtaper_dc])
+            out["d_gam"] = np.concatenate([np.einsum("ij,ij->i", d_g, w), d_go + vo0 * dtaper_dg])
             out["d_eta"] = np.concatenate([np.einsum("ij,ij->i", d_e, w), d_eo])
             if delta.shape[1] > 1:
-                h = 1e-4 + 1e-3 * abs(shl)
+                # central difference where SH/L - h stays positive, forward otherwise
+                h = 1e-5 + 1e-3 * abs(shl)
                 delta2, wq2 = prof.fcj_nodes(cc, shl + h, delta.shape[1], s.soller_rad)
-                dd = (delta2 - delta) / h
-                dw = (wq2 - wq) / h
-                ddbar = (np.sum(delta2 * wq2, axis=1) - dbar) / h
+                if shl > h:
+                    delta1, wq1 = prof.fcj_nodes(cc, shl - h, delta.shape[1], s.soller_rad)
+                    h2 = 2.0 * h
+                else:
+                    delta1, wq1, h2 = delta, wq, h
+                dd = (delta2 - delta1) / h2
+                dw = (wq2 - wq1) / h2
+                ddbar = (np.sum(delta2 * wq2, axis=1) - np.sum(delta1 * wq1, axis=1)) / h2
                 out["d_shl"] = np.concatenate(
                     [
                         np.einsum("ij,ij->i", dw[pk], v) + np.einsum("ij,ij->i", w * d_x, dd[pk]),
@@ -479,15 +515,40 @@ class PatternModel:
                 )
             else:
                 out["d_shl"] = np.zeros(out["ii"].size)
-            # derivatives of the per-peak FWHM and eta with respect to U, V, W, X, Y
-            t = np.tan(th)
+            # derivatives of the per-peak FWHM and eta with respect to U, V, W, X, Y and to
+            # the peak centre: the widths are evaluated at the observed centre ``cc``
+            # (including zero and displacement), so cell, zero and displacement also move
+            # them. Where sigma^2 <= 0 the Gaussian FWHM is a constant floor (zero slope).
+            thc = np.radians(cc) / 2.0
+            t = np.tan(thc)
             dsig = np.stack([t * t, t, np.ones_like(t)])  # d sig2 / d(U, V, W)
-            dgg_dsig = 8.0 * np.log(2.0) / (2e4 * gg)
-            dgl_dxy = np.stack([1.0 / np.cos(th) / 100.0, t / 100.0])  # d Gamma_L / d(X, Y)
+            dgg_dsig = np.where(sig2 > 0, 8.0 * np.log(2.0) / (2e4 * gg), 0.0)
+            dgl_dxy = np.stack([1.0 / np.cos(thc) / 100.0, t / 100.0])  # d Gamma_L / d(X, Y)
             dgam = np.concatenate([dgg * dgg_dsig * dsig, dgl * dgl_dxy])
             deta = np.concatenate([deg * dgg_dsig * dsig, del_ * dgl_dxy])
             out["dgam_dp"] = np.nan_to_num(dgam)
             out["deta_dp"] = np.nan_to_num(deta)
+            dth = np.pi / 360.0  # d theta / d 2theta(deg)
+            dsig2_dc = (2.0 * U * t + V) * (1.0 + t * t) * dth
+            dgl_dc = (X * np.sin(thc) / np.cos(thc) ** 2 + Y * (1.0 + t * t)) * dth / 100.0
+            dgam_dc = np.nan_to_num(dgg * dgg_dsig * dsig2_dc + dgl * dgl_dc)
+            deta_dc = np.nan_to_num(deg * dgg_dsig * dsig2_dc + del_ * dgl_dc)
+            out["d_cw"] = (
+                out["d_c"] + out["d_gam"] * dgam_dc[out_pk] + (out["d_eta"] * deta_dc[out_pk])
+            )
+            if delta.shape[1] > 1:
+                # the FCJ shifts and weights depend on the Bragg angle too
+                hc = 1e-4
+                delta3, wq3 = prof.fcj_nodes(cc + hc, shl, delta.shape[1], s.soller_rad)
+                ddc = (delta3 - delta) / hc
+                dwc = (wq3 - wq) / hc
+                ddbarc = (np.sum(delta3 * wq3, axis=1) - dbar) / hc
+                out["d_cw"] += np.concatenate(
+                    [
+                        np.einsum("ij,ij->i", dwc[pk], v) + np.einsum("ij,ij->i", w * d_x, ddc[pk]),
+                        d_xo * ddbarc[po],
+                    ]
+                )
         else:
             v = prof.pseudo_voigt(dx, gpk, epk)
             vo = prof.pseudo_voigt(dxo, gam[po], eta[po]) * taper
@@ -518,7 +579,8 @@ class PatternModel:
         amp = (intens[self.refl_of_peak] * self.wfac)[pk]
         cols = {}
         c0, th = ev["centers"], ev["theta"]
-        base = amp * ev["d_c"]
+        # a centre shift also changes the FWHM and eta evaluated at the centre
+        base = amp * ev["d_cw"]
         for j in range(self.n_cell):
             if not self.refined[j]:
                 continue
@@ -691,7 +753,10 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
     st : dict
         Final state (see :meth:`_Fit.point`).
     cycles : int
-    converged : bool
+    converged_by : str
+        How the fit converged: "shift" (every shift below ``shift_tol`` esd), "chi2"
+        (relative chi^2 change below ``tolerance``), "stalled" (no step lowers chi^2 and
+        the predicted decrease is negligible, see :func:`_stalled`); "" when it did not.
     info : str
         Last shift / chi^2 change, for error messages.
     """
@@ -729,18 +794,19 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
                 break
             lam *= 10.0
         if accepted is None:
-            # no step lowers chi^2 at any damping: at the minimum if the Gauss-Newton
-            # step is small compared with the esds
-            try:
-                gn = np.linalg.solve(a, g)
-            except np.linalg.LinAlgError:
-                gn = np.full(ref.size, np.inf)
-            ratio = np.nan_to_num(np.abs(gn) / esd, nan=0.0)
-            k = int(np.argmax(ratio)) if ratio.size else 0
+            # no step lowers chi^2 at any damping. The Gauss-Newton model predicts the
+            # decrease g^T A^-1 g; when that is below stall_tolerance * chi^2/dof the
+            # minimum is reached to within the model's resolution (the remaining step is
+            # ~sqrt(stall_tolerance) esd in the joint metric); otherwise the model and chi^2
+            # disagree on a step that matters: a genuine failure
+            ok, pred, ratio, k = _stalled(a, g, esd, chi2_red, s.stall_tolerance)
+            name_k = m.names[ref[k]] if ratio.size else "-"
             info = (
-                f"no step lowers chi^2; Gauss-Newton shift {ratio[k]:.3g} esd in {m.names[ref[k]]}"
+                f"no step lowers chi^2; predicted chi^2 decrease {pred:.3g} "
+                f"({pred / max(chi2_red, 1e-300):.3g} chi^2/dof), Gauss-Newton shift "
+                f"{ratio[k] if ratio.size else 0.0:.3g} esd in {name_k}"
             )
-            return st, cycle, bool(ratio.size == 0 or ratio[k] < 1.0), info
+            return st, cycle, "stalled" if ok else "", info
         # shift relative to the esd (parameters without an esd do not count)
         shift = np.nan_to_num(np.abs(accepted["p"][ref] - st["p"][ref]) / esd, nan=0.0)
         rel = (st["chi2"] - accepted["chi2"]) / accepted["chi2"]
@@ -753,8 +819,46 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
         st = accepted
         _check_cells(m, st["p"], m.name, s)
         if shift[k] < shift_tol or rel < s.tolerance:
-            return st, cycle, True, info
-    return st, max_cycles, False, info
+            return st, cycle, "shift" if shift[k] < shift_tol else "chi2", info
+    return st, max_cycles, "", info
+
+
+def _stalled(
+    a: np.ndarray, g: np.ndarray, esd: np.ndarray, chi2_red: float, tol: float
+) -> tuple[bool, float, np.ndarray, int]:
+    """Stopping rule for an LM cycle in which no damped step lowers chi^2.
+
+    Parameters
+    ----------
+    a, g : ndarray
+        Normal matrix and gradient (``J^T W r``) of the projected problem.
+    esd : ndarray
+        esds of the parameters (for the message).
+    chi2_red : float
+        chi^2 / (N - P).
+    tol : float
+        Largest predicted decrease, in units of chi^2/dof, that counts as converged.
+
+    Returns
+    -------
+    converged : bool
+        The Gauss-Newton step predicts a chi^2 decrease ``g^T A^-1 g <= tol chi2_red``.
+    predicted : float
+        That predicted decrease (inf when A is singular).
+    ratio : ndarray
+        |Gauss-Newton shift| / esd per parameter.
+    k : int
+        Index of the largest ratio.
+    """
+    try:
+        gn = scipy.linalg.lstsq(a, g, cond=1e-12)[0] if g.size else g
+        pred = float(g @ gn)
+    except (np.linalg.LinAlgError, ValueError):
+        gn, pred = np.full(g.size, np.inf), math.inf
+    ratio = np.nan_to_num(np.abs(gn) / esd, nan=0.0)
+    k = int(np.argmax(ratio)) if ratio.size else 0
+    ok = bool(g.size == 0 or (np.isfinite(pred) and pred <= tol * max(chi2_red, 1e-300)))
+    return ok, pred, ratio, k
 
 
 def _zero_scan(fit: _Fit, p: np.ndarray, s: Settings) -> np.ndarray:
@@ -853,7 +957,8 @@ def refine(
         model.refined = mask
         if stage == 1 and not np.any(mask[: model.ib0]):
             continue
-        st, n, converged, info = _lm(fit, st, max_cycles, tol, s)
+        st, n, converged_by, info = _lm(fit, st, max_cycles, tol, s)
+        converged = bool(converged_by)
         cycles += n
         last_info = info
         if stage == 2 and not converged:
@@ -881,7 +986,13 @@ def refine(
     n_int = int(rank - ref.size - nb)
     n_ls = int(ref.size + nb)
     stats = statistics(y, calc, w, n_ls + n_int)
-    stats.update(n_ls_params=n_ls, n_intensities=n_int, cycles=cycles, convergence=last_info)
+    stats.update(
+        n_ls_params=n_ls,
+        n_intensities=n_int,
+        cycles=cycles,
+        convergence=last_info,
+        converged_by=converged_by,
+    )
     if stats["gof"] > s.max_gof:
         raise FitError(
             f"pattern {name}: Le Bail fit converged to a poor minimum: GoF {stats['gof']:.2f} > "
