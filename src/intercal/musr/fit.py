@@ -259,21 +259,16 @@ def fit_kt_global(
     def pget(v, name, lab):
         return v[name] if name in v else v[f"{name}_{lab}"]
 
+    def model(v, d, lab, t):
+        """The KT model of dataset ``d`` (label ``lab``) at times ``t`` for values ``v``."""
+        a0, a_bg, lam = (pget(v, name, lab) for name in ("a0", "a_bg", "lam"))
+        return kt_model(t, v["delta"], v["nu"], d.field_G, a0, a_bg, lam, method)
+
     def resid(p):
         v = p.valuesdict()
         out = []
         for d, lab, (t, a, e) in zip(datasets, labels, data, strict=True):
-            mod = kt_model(
-                t,
-                v["delta"],
-                v["nu"],
-                d.field_G,
-                pget(v, "a0", lab),
-                pget(v, "a_bg", lab),
-                pget(v, "lam", lab),
-                method,
-            )
-            out.append((a - mod) / e)
+            out.append((a - model(v, d, lab, t)) / e)
         return np.concatenate(out)
 
     res = lmfit.minimize(resid, params, method="least_squares")
@@ -315,16 +310,7 @@ def fit_kt_global(
     v = res.params.valuesdict()
     curves = []
     for d, lab, (t, a, e) in zip(datasets, labels, data, strict=True):
-        mod = kt_model(
-            t,
-            v["delta"],
-            v["nu"],
-            d.field_G,
-            pget(v, "a0", lab),
-            pget(v, "a_bg", lab),
-            pget(v, "lam", lab),
-            method,
-        )
+        mod = model(v, d, lab, t)
         curves.append(
             pd.DataFrame(
                 {
