@@ -16,11 +16,12 @@ def config(root):
 
 
 def test_shipped_config_is_valid(root, config):
-    validate(copy.deepcopy(config), str(root / SCHEMA))
+    validate(copy.deepcopy(config), str(root / SCHEMA))  # raises on any violation
     for section in ("xrd", "operando", "xas", "musr", "echem", "dft"):
         schema = root / "schemas" / f"{section}.schema.yaml"
-        if section in config and schema.exists():
-            validate(copy.deepcopy(config[section]), str(schema))
+        assert section in config, f"config.yaml has no {section} section"
+        assert schema.exists(), f"{schema} is missing"
+        validate(copy.deepcopy(config[section]), str(schema))
 
 
 def test_misspelt_top_level_key_fails_naming_it(root, config):
