@@ -50,3 +50,15 @@ def test_far_cell_is_an_error():
     df, _ = synthetic()
     with pytest.raises(FitError, match="pattern syn"):
         refine(df, [Phase("LaB6", "Pm-3m", {"a": 4.30})], START, "syn")
+
+
+def test_asymmetry_beyond_max_shl_is_an_error():
+    from dataclasses import replace
+
+    df, _ = synthetic()
+    # the synthetic truth has SH/L = 0.03: a fit that ends above max_shl is refused
+    r = refine(df, [Phase("LaB6", "Pm-3m", {"a": 4.157})], START, "syn")
+    shl = r.params.set_index("parameter").loc["SHL"]
+    assert abs(shl.value - 0.03) < 3 * shl.stderr
+    with pytest.raises(FitError, match=r"pattern syn: the axial-divergence asymmetry SH/L ran"):
+        refine(df, [Phase("LaB6", "Pm-3m", {"a": 4.157})], replace(START, max_shl=0.01), "syn")

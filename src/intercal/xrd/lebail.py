@@ -166,6 +166,7 @@ class Settings:
     reflection_margin_deg: float = 2.0
     max_gof: float = 5.0
     max_cell_change: float = 0.03
+    max_shl: float = 0.15
     scale_esd_by_gof: bool = True
     fcj_nodes: int = 0
     phase_profile: dict = field(default_factory=dict)
@@ -998,6 +999,14 @@ def refine(
             f"pattern {name}: Le Bail fit converged to a poor minimum: GoF {stats['gof']:.2f} > "
             f"max_gof {s.max_gof} (Rwp {100 * stats['rwp']:.2f} %); wrong space group, a "
             "missing phase or a starting cell too far from the truth"
+        )
+    ishl = model.idx["SHL"]
+    if model.refined[ishl] and p[ishl] > s.max_shl:
+        raise FitError(
+            f"pattern {name}: the axial-divergence asymmetry SH/L ran away to {p[ishl]:.3g} "
+            f"(> max_shl {s.max_shl}; lab instruments have 0.01-0.08); it trades off against "
+            "zero, displacement and the Soller term: fix SHL at the instrument value "
+            "(fit.fixed) or give a starting value from a standard"
         )
     scale = stats["chi2_red"] if s.scale_esd_by_gof else 1.0
     cov = cov * scale
