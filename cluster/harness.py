@@ -9,6 +9,7 @@ tables of two runs.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -24,18 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 CLUSTER_DIR = ROOT / "cluster"
 #: scratch folder of the test cluster (config, state, logs, pid files)
 SLURM_DIR = Path(os.environ.get("INTERCAL_SLURM_DIR", "/tmp/intercal-slurm"))
-#: what a workflow copy needs (whatever of it exists)
-WORKFLOW_ITEMS = (
-    "Snakefile",
-    "config.yaml",
-    "rules",
-    "scripts",
-    "schemas",
-    "envs",
-    "profiles",
-    "data",
-    "report",
-)
 #: technique branches, cheapest first: the first that the workflow has and whose
 #: dry run stays within MAX_JOBS jobs (per-file jobs plus aggregates) is used
 BRANCH_PREFERENCE = ("xas", "echem", "musr", "xrd", "operando", "dft")
@@ -129,17 +118,18 @@ def stop_cluster() -> str:
 def copy_workflow(dest: Path, source: Path | None = None) -> Path:
     """Copy the workflow (without results/ and .snakemake/) into dest and return dest.
 
-    The source is this checkout, or the folder INTERCAL_WORKFLOW_SOURCE names.
+    The source is this checkout, or the folder INTERCAL_WORKFLOW_SOURCE names. The
+    list of what a copy needs lives in one place, tests/workflow/wfutil.py, which the
+    workflow tests and benchmarks use too.
     """
     source = Path(os.environ.get("INTERCAL_WORKFLOW_SOURCE", ROOT)) if source is None else source
+    spec = importlib.util.spec_from_file_location(
+        "intercal_wfutil", ROOT / "tests" / "workflow" / "wfutil.py"
+    )
+    wfutil = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(wfutil)
     dest.mkdir(parents=True, exist_ok=True)
-    for item in WORKFLOW_ITEMS:
-        src = source / item
-        if src.is_dir():
-            shutil.copytree(src, dest / item, ignore=shutil.ignore_patterns("__pycache__"))
-        elif src.is_file():
-            shutil.copy2(src, dest / item)
-    return dest
+    return wfutil.copy_workflow(source, dest)
 
 
 @dataclass

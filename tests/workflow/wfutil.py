@@ -33,7 +33,7 @@ def copy_workflow(root: Path, dest: Path, items=WORKFLOW_ITEMS) -> Path:
         target = dest / item
         target.parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
-            shutil.copytree(src, target)
+            shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(src, target)
     return dest
