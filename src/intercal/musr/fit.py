@@ -41,6 +41,19 @@ class TFResult:
     result: lmfit.minimizer.MinimizerResult
 
 
+def _fit_stats(res: lmfit.minimizer.MinimizerResult, t_min_us: float, t_max_us: float) -> dict:
+    """Statistics of an lmfit result for the fit record (errors scaled by reduced chi^2)."""
+    return {
+        "chi2": res.chisqr,
+        "redchi": res.redchi,
+        "n_points": res.ndata,
+        "n_free": res.nvarys,
+        "errors_scaled_by_redchi": 1,
+        "t_min_us": t_min_us,
+        "t_max_us": t_max_us,
+    }
+
+
 def fit_alpha_tf(
     time_us,
     forward,
@@ -123,18 +136,7 @@ def fit_alpha_tf(
     rows = [
         {"parameter": k, "value": p[k].value, "stderr": _stderr(p[k]), "unit": units[k]} for k in p
     ]
-    record = fit_record(
-        rows,
-        {
-            "chi2": res.chisqr,
-            "redchi": res.redchi,
-            "n_points": res.ndata,
-            "n_free": res.nvarys,
-            "errors_scaled_by_redchi": 1,
-            "t_min_us": t_min_us,
-            "t_max_us": t_max_us,
-        },
-    )
+    record = fit_record(rows, _fit_stats(res, t_min_us, t_max_us))
     v = p.valuesdict()
     al = v["alpha"]
     s_ = F + al * B
@@ -295,18 +297,8 @@ def fit_kt_global(
                 "note": note,
             }
         )
-    record = fit_record(
-        rows,
-        {
-            "chi2": res.chisqr,
-            "redchi": res.redchi,
-            "n_points": res.ndata,
-            "n_free": res.nvarys,
-            "errors_scaled_by_redchi": 1,
-            "t_min_us": t_min_us,
-            "t_max_us": min(t_max_us, max(float(t.max()) for t, _, _ in data)),
-        },
-    )
+    t_last = max(float(t.max()) for t, _, _ in data)
+    record = fit_record(rows, _fit_stats(res, t_min_us, min(t_max_us, t_last)))
     v = res.params.valuesdict()
     curves = []
     for d, lab, (t, a, e) in zip(datasets, labels, data, strict=True):
