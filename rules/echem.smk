@@ -1,5 +1,5 @@
 # Electrochemistry: GCPL cycling, rate test, CV (Randles-Sevcik), EIS fits.
-validate(config["echem"], workflow.source_path("../schemas/echem.schema.yaml"))
+validate_config(config["echem"], "echem.schema.yaml", "echem")
 
 ECHEM = config["echem"]
 ECHEM_MASS_MG = ECHEM["cell"]["electrode_mass_mg"] * ECHEM["cell"]["active_fraction"]
@@ -161,7 +161,7 @@ if ECHEM_GCD_KEY not in ECHEM["cutoff_files"]:
     )
 ECHEM_FIGS = f"{RESULTS}/figures"
 # plotting code as input: restyling reruns only the figure jobs, never a fit
-ECHEM_FIG_CODE = [FIGURE_STYLE, "src/intercal/figures/echem.py"]
+ECHEM_FIG_CODE = [*FIGURE_STYLE, *pkg_code("figures/echem.py")]
 ECHEM_EIS_TABLES = {
     kind: [f"{ECHEM_T}/eis/{n}_{kind}.csv" for n in ECHEM_EIS]
     for kind in ("fit", "curve", "model")
