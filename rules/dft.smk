@@ -11,6 +11,7 @@ rule dft_hull:
     input:
         configurations=DFT["configurations"],
         references=DFT["references"],
+        code=pkg_code("dft"),
     output:
         hull=f"{RESULTS}/dft/hull.csv",
     log:
@@ -35,6 +36,7 @@ rule dft_voltage:
     input:
         configurations=DFT["configurations"],
         references=DFT["references"],
+        code=pkg_code("dft"),
     output:
         profile=f"{RESULTS}/dft/voltage_profile.csv",
         summary=f"{RESULTS}/dft/voltage_summary.json",
@@ -58,6 +60,7 @@ rule dft_voltage:
 rule dft_neb:
     input:
         paths=DFT_NEB_FILES,
+        code=pkg_code("dft"),
     output:
         barriers=f"{RESULTS}/dft/neb_barriers.csv",
         paths=f"{RESULTS}/dft/neb_paths.csv",

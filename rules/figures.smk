@@ -15,14 +15,16 @@ rule results_table:
         code=pkg_code("reproduction.py"),
     output:
         [
-            report(
-                t,
-                caption="../report/reproduction.rst",
-                category="Summary",
-                labels={"table": os.path.basename(t)},
+            (
+                report(
+                    t,
+                    caption="../report/reproduction.rst",
+                    category="Summary",
+                    labels={"table": os.path.basename(t)},
+                )
+                if t.endswith(".md")
+                else t
             )
-            if t.endswith(".md")
-            else t
             for t in SUMMARY_TARGETS
         ],
     log:

@@ -17,6 +17,7 @@ wildcard_constraints:
 rule musr_alpha:
     input:
         run=MUSR["calibration"]["file"],
+        code=pkg_code("musr", "io/muon.py"),
     output:
         record=f"{MUSR_TABLES}/alpha_fit.csv",
         curve=f"{MUSR_TABLES}/alpha_curve.csv",
@@ -44,6 +45,7 @@ rule musr_temperature:
     input:
         runs=lambda wc: [r["file"] for r in MUSR_TEMPS[wc.musr_t]["runs"]],
         alpha=f"{MUSR_TABLES}/alpha.json",
+        code=pkg_code("musr", "io/muon.py"),
     output:
         reduced=f"{MUSR_TABLES}/reduced/{{musr_t}}.csv",
         record=f"{MUSR_TABLES}/fits/{{musr_t}}.csv",
@@ -74,6 +76,7 @@ rule musr_arrhenius:
         records=expand(f"{MUSR_TABLES}/fits/{{musr_t}}.csv", musr_t=MUSR_TEMPS),
         reduced=expand(f"{MUSR_TABLES}/reduced/{{musr_t}}.csv", musr_t=MUSR_TEMPS),
         curves=expand(f"{MUSR_TABLES}/fits/{{musr_t}}_curves.csv", musr_t=MUSR_TEMPS),
+        code=pkg_code("musr", "io/muon.py"),
     output:
         nu_table=f"{MUSR_TABLES}/nu_vs_temperature.csv",
         record=f"{MUSR_TABLES}/arrhenius_fit.csv",

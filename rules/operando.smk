@@ -33,6 +33,7 @@ rule operando_align:
     input:
         scan_log=OPERANDO["scan_log"],
         cycling=OPERANDO["cycling_file"],
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
         alignment=f"{RESULTS}/operando/alignment.csv",
         trace=f"{RESULTS}/operando/cycling_trace.csv",
@@ -82,6 +83,7 @@ rule operando_batch:
     input:
         scans=lambda wc: OP_BATCHES[int(wc.batch)],
         factors=f"{RESULTS}/operando/reference_phases.json",
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
         peaks=f"{RESULTS}/operando/batches/batch_{{batch}}.csv",
         intensity_map=f"{RESULTS}/operando/batches/map_{{batch}}.npz",
@@ -112,12 +114,15 @@ rule operando_batch:
 
 rule operando_lattice:
     input:
-        batches=expand(f"{RESULTS}/operando/batches/batch_{{batch}}.csv", batch=OP_BATCH_IDS),
+        batches=expand(
+            f"{RESULTS}/operando/batches/batch_{{batch}}.csv", batch=OP_BATCH_IDS
+        ),
         maps=expand(f"{RESULTS}/operando/batches/map_{{batch}}.npz", batch=OP_BATCH_IDS),
         calibrations=expand(
             f"{RESULTS}/operando/batches/calibration_{{batch}}.csv", batch=OP_BATCH_IDS
         ),
         alignment=f"{RESULTS}/operando/alignment.csv",
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
         lattice=f"{RESULTS}/operando/lattice.csv",
         intensity_map=f"{RESULTS}/operando/intensity_map.npz",
@@ -145,6 +150,7 @@ rule operando_summary:
         lattice=f"{RESULTS}/operando/lattice.csv",
         trace=f"{RESULTS}/operando/cycling_trace.csv",
         calibration=f"{RESULTS}/operando/calibration.csv",
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
         summary=f"{RESULTS}/operando/summary.json",
         table=f"{RESULTS}/operando/summary.csv",
@@ -170,6 +176,7 @@ rule operando_crosscheck:
     input:
         lattice=f"{RESULTS}/operando/lattice.csv",
         scans=OP_CROSS_FILES,
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
         table=f"{RESULTS}/operando/crosscheck_lebail.csv",
     log:

@@ -18,6 +18,7 @@ wildcard_constraints:
 rule xas_spectrum:
     input:
         files=lambda wc: spectrum_files(XAS, wc.xas_spec),
+        code=pkg_code("xas", "io/xas.py"),
     output:
         spectrum=f"{XAS_TABLES}/spectra/{{xas_spec}}.csv",
         record=f"{XAS_TABLES}/fits/{{xas_spec}}.csv",
@@ -47,6 +48,7 @@ rule xas_lcf:
             f"{XAS_TABLES}/spectra/{c}.csv"
             for c in XAS["lcf"][wc.xas_spec]["components"]
         ],
+        code=pkg_code("xas", "io/xas.py"),
     output:
         record=f"{XAS_TABLES}/lcf/{{xas_spec}}.csv",
         curve=f"{XAS_TABLES}/lcf/{{xas_spec}}_curve.csv",
@@ -72,6 +74,7 @@ rule xas_aggregate:
     input:
         summaries=expand(f"{XAS_TABLES}/fits/{{s}}.json", s=XAS_SPECTRA),
         spectra=expand(f"{XAS_TABLES}/spectra/{{s}}.csv", s=XAS_SPECTRA),
+        code=pkg_code("xas", "io/xas.py"),
     output:
         repro=f"{RESULTS}/tables/reproduction/xas.csv",
         edges=f"{XAS_TABLES}/edges.csv",

@@ -10,6 +10,7 @@ XRD_PATTERNS = list(XRD["patterns"])
 rule xrd_lebail:
     input:
         pattern=lambda wc: XRD["patterns"][wc.pattern]["file"],
+        code=pkg_code("xrd", "io/xrd.py"),
     output:
         fit=f"{RESULTS}/xrd/{{pattern}}/fit.csv",
         profile=f"{RESULTS}/xrd/{{pattern}}/profile.csv",
@@ -44,7 +45,10 @@ rule xrd_lebail:
 
 rule xrd_reproduction:
     input:
-        summaries=expand(f"{RESULTS}/xrd/{{pattern}}/summary.json", pattern=XRD_PATTERNS),
+        summaries=expand(
+            f"{RESULTS}/xrd/{{pattern}}/summary.json", pattern=XRD_PATTERNS
+        ),
+        code=pkg_code("xrd", "io/xrd.py"),
     output:
         table=f"{RESULTS}/tables/reproduction/xrd.csv",
     log:
