@@ -181,9 +181,7 @@ def compare(results: pd.DataFrame, references: Sequence[Mapping[str, Any]]) -> p
     return pd.DataFrame(out, columns=COLUMNS)
 
 
-def judge(
-    value: float, stderr: float, reference: Mapping[str, Any]
-) -> tuple[bool | None, str]:
+def judge(value: float, stderr: float, reference: Mapping[str, Any]) -> tuple[bool | None, str]:
     """Judge one value against its reference's tolerance.
 
     Returns
@@ -196,9 +194,11 @@ def judge(
     if not np.isfinite(value):
         return False, "no value"
     target = _float(tol.pop("target", ref_value))
-    note = f" ({reference['note']})" if reference.get("note") and "target" in (
-        reference.get("tolerance") or {}
-    ) else ""
+    note = (
+        f" ({reference['note']})"
+        if reference.get("note") and "target" in (reference.get("tolerance") or {})
+        else ""
+    )
     if not tol:
         return None, "no tolerance given"
     kind, arg = next(iter(tol.items()))
