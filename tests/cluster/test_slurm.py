@@ -52,6 +52,7 @@ def cluster_opt_in(config) -> bool:
     expr = config.getoption("markexpr") or ""
     return re.search(r"(?<!not )\bcluster\b", expr) is not None
 
+
 #: relative tolerance for numbers in the local-vs-SLURM comparison (same code,
 #: same machine: the runs are expected to agree to the last digit; 1e-9 leaves
 #: room only for floating-point summation order in threaded BLAS)
