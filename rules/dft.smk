@@ -1,4 +1,4 @@
-# DFT tables of Fig. 1: convex hull, voltage profile, NEB barriers, and the figure.
+# DFT tables: convex hull, voltage profile, NEB barriers, and their figure (Fig. 1).
 
 
 validate_config(config["dft"], "dft.schema.yaml", "dft")
@@ -109,6 +109,9 @@ rule dft_figure:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        host=DFT["host"],
+        ion=DFT["working_ion"],
     script:
         "../scripts/dft_figure.py"
 

@@ -1,4 +1,4 @@
-"""Snakemake entry point: Fig. 1 (b hull, c voltage profile, d NEB) from results/dft tables."""
+"""Snakemake entry point: Fig. 1 (a hull, b voltage profile, c NEB) from the DFT tables."""
 
 import logging
 
@@ -15,5 +15,7 @@ fig1(
     neb_barriers=pd.read_csv(snakemake.input.neb_barriers),
     pdf=snakemake.output.pdf,
     png=snakemake.output.png,
+    host=snakemake.params.host,
+    ion=snakemake.params.ion,
 )
 logging.info("wrote %s and %s", snakemake.output.pdf, snakemake.output.png)

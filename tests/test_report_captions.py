@@ -12,18 +12,27 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from types import SimpleNamespace
 
 import jinja2
 import pytest
+import yaml
 from docutils.core import publish_parts
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPTIONS = sorted((ROOT / "report").rglob("*.rst"))
+#: what a caption's Jinja2 code sees (snakemake passes the job's snakemake object)
+SNAKEMAKE = SimpleNamespace(config=yaml.safe_load((ROOT / "config.yaml").read_text()))
 
 
 def render(text: str) -> tuple[str, str]:
-    """(html body, docutils messages) of one caption, as snakemake renders it."""
-    text = jinja2.Environment().from_string(text).render(snakemake=None, categories={}, files={})
+    """(html body, docutils messages) of one caption, as snakemake renders it.
+
+    Jinja2 as in snakemake (trim_blocks, lstrip_blocks; config = the demo's),
+    but strict: an undefined name is an error here, not an empty string.
+    """
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    text = env.from_string(text).render(snakemake=SNAKEMAKE, categories={}, files={})
     stream = io.StringIO()
     parts = publish_parts(
         text,

@@ -287,16 +287,19 @@ def test_fig1_from_tables(generated, tables, tmp_path):
         ]
     )
     pdf, png = tmp_path / "fig1.pdf", tmp_path / "fig1.png"
-    fig = fig1(hull, steps, paths, barriers, pdf, png)
+    fig = fig1(hull, steps, paths, barriers, pdf, png, **HOST_ION)
     assert pdf.stat().st_size > 10_000 and png.stat().st_size > 50_000
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert pdf.read_bytes()[:4] == b"%PDF"
-    # panel b is split in two (hull region, high-energy configurations), then c and d
+    # panel a is split in two (hull region, high-energy configurations), then b and c
     main = [ax for ax in fig.axes if ax.get_xlabel()]
     assert len(main) == 3
+    assert main[0].get_xlabel() == "x in Li$_x$CrSe$_{2}$"
     labels = [t.get_text() for ax in fig.axes for t in ax.texts]
-    assert sorted(labels) == ["(b)", "(c)", "(d)"]
+    assert sorted(labels) == ["(a)", "(b)", "(c)", "linear scale", "log scale"]
     assert len(fig.axes) == 4
+    scales = {ax.get_yscale() for ax in fig.axes if ax.texts}
+    assert scales == {"linear", "log"}
     (ax_d,) = [ax for ax in main if ax.get_xlabel().startswith("Reaction coordinate")]
     d_lines = [ln for ln in ax_d.get_lines() if len(ln.get_xdata()) == 9]
     assert len(d_lines) == 2  # both NEB paths drawn with all their images
