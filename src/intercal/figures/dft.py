@@ -10,7 +10,6 @@ space-group names, NEB path labels) comes from the tables and the config.
 from __future__ import annotations
 
 import os
-import re
 
 import numpy as np
 import pandas as pd
@@ -22,16 +21,6 @@ from intercal.figures import style
 SITE_MARKERS = ["o", "^", "s", "D", "v", "p", "h"]
 #: colour per space group, in order of first appearance (hull space group first)
 GROUP_COLORS = [style.SERIES[i] for i in (2, 1, 0, 3, 4, 5, 6, 7)]
-
-
-def formula_tex(formula: str) -> str:
-    """Mathtext with subscripted stoichiometry: ``"Mn2O4"`` -> ``"Mn$_{2}$O$_{4}$"``."""
-    return re.sub(r"(\d+(?:\.\d+)?)", r"$_{\1}$", formula)
-
-
-def x_label(host: str, ion: str) -> str:
-    """Axis label of the ion content, e.g. ``x in Li$_x$MnO$_{2}$``."""
-    return f"x in {ion}$_x${formula_tex(host)}"
 
 
 def _styles(hull: pd.DataFrame) -> tuple[dict, dict]:
@@ -235,7 +224,7 @@ def fig1(
     matplotlib.figure.Figure
         The (closed) figure, for inspection in tests.
     """
-    xlabel = x_label(host, ion)
+    xlabel = style.content_label(host, ion)
     fig, axes = style.figure(ncols=3, nrows=1, width="double", aspect=0.95)
     _voltage_panel(axes[1], profile, xlabel)
     _neb_panel(axes[2], neb_paths, neb_barriers)
