@@ -303,3 +303,18 @@ def test_fig1_from_tables(generated, tables, tmp_path):
     (ax_d,) = [ax for ax in main if ax.get_xlabel().startswith("Reaction coordinate")]
     d_lines = [ln for ln in ax_d.get_lines() if len(ln.get_xdata()) == 9]
     assert len(d_lines) == 2  # both NEB paths drawn with all their images
+
+
+def test_fig1_without_neb_has_two_panels(tables, tmp_path):
+    """A config without dft.neb: hull and voltage panels only, lettered a and b."""
+    from intercal.figures.dft import fig1
+
+    configs, e_li, _ = tables
+    hull = thermo.convex_hull(configs, e_li, **HOST_ION)
+    steps, _ = thermo.voltage_profile(configs, e_li, **HOST_ION)
+    pdf, png = tmp_path / "fig1.pdf", tmp_path / "fig1.png"
+    fig = fig1(hull, steps, None, None, pdf, png, **HOST_ION)
+    assert png.stat().st_size > 20_000
+    letters = sorted(t.get_text() for ax in fig.axes for t in ax.texts if t.get_text()[0] == "(")
+    assert letters == ["(a)", "(b)"]
+    assert not [ax for ax in fig.axes if ax.get_xlabel().startswith("Reaction coordinate")]

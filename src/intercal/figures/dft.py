@@ -80,7 +80,7 @@ def _scale_note(axis, text: str) -> None:
     )
 
 
-def _hull_panel(fig, ax, hull: pd.DataFrame, xlabel: str):
+def _hull_panel(fig, ax, hull: pd.DataFrame, xlabel: str, label_x: float = -0.2):
     """Mixing energy vs x, on a split axis when some configurations lie far above the hull.
 
     The lower part is linear and spans the configurations of the (site, space
@@ -136,7 +136,7 @@ def _hull_panel(fig, ax, hull: pd.DataFrame, xlabel: str):
     _scale_note(lower, "linear scale")
     lower.set_xlabel(xlabel)
     lower.set_ylabel(ylabel)
-    lower.yaxis.set_label_coords(-0.2, 1.0)
+    lower.yaxis.set_label_coords(label_x, 1.0)
     upper.legend(
         loc="lower left",
         bbox_to_anchor=(-0.02, 1.0),
@@ -195,15 +195,15 @@ def _neb_panel(ax, paths: pd.DataFrame, barriers: pd.DataFrame) -> None:
 def fig1(
     hull: pd.DataFrame,
     profile: pd.DataFrame,
-    neb_paths: pd.DataFrame,
-    neb_barriers: pd.DataFrame,
+    neb_paths: pd.DataFrame | None,
+    neb_barriers: pd.DataFrame | None,
     pdf: str | os.PathLike,
     png: str | os.PathLike | None = None,
     *,
     host: str,
     ion: str,
 ):
-    """Draw Fig. 1 a-c (three panels in a row, double column) and save it.
+    """Draw Fig. 1 a-c (three panels in a row, double column; a-b without NEB) and save it.
 
     Parameters
     ----------
@@ -211,8 +211,9 @@ def fig1(
         ``dft/hull.csv`` (x, site, space_group, mixing_energy_meV, stable).
     profile : pandas.DataFrame
         ``dft/voltage_profile.csv`` (x_start, x_end, voltage_V, capacities).
-    neb_paths, neb_barriers : pandas.DataFrame
-        ``dft/neb_paths.csv`` and ``dft/neb_barriers.csv``.
+    neb_paths, neb_barriers : pandas.DataFrame or None
+        ``dft/neb_paths.csv`` and ``dft/neb_barriers.csv``; None (config without
+        ``dft.neb``): no NEB panel.
     pdf, png : path
         Output files (vector PDF, 300 dpi PNG).
     host, ion : str
@@ -225,13 +226,19 @@ def fig1(
         The (closed) figure, for inspection in tests.
     """
     xlabel = style.content_label(host, ion)
-    fig, axes = style.figure(ncols=3, nrows=1, width="double", aspect=0.95)
+    neb = neb_paths is not None and neb_barriers is not None and len(neb_paths) > 0
+    ncols = 3 if neb else 2
+    # same height either way: three panels of 7/3 in, or two of 3.5 in
+    fig, axes = style.figure(ncols=ncols, nrows=1, width="double", aspect=0.95 * ncols / 3)
     _voltage_panel(axes[1], profile, xlabel)
-    _neb_panel(axes[2], neb_paths, neb_barriers)
+    if neb:
+        _neb_panel(axes[2], neb_paths, neb_barriers)
     fig.tight_layout(w_pad=1.5)  # before the split: tight_layout ignores sub-gridspecs
-    hull_ax = _hull_panel(fig, axes[0], hull, xlabel)
-    style.panel_label(hull_ax, "a", x=-0.25, y=1.35 if hull_ax is not axes[0] else 1.02)
-    for ax, letter in zip(axes[1:], "bc", strict=True):
-        style.panel_label(ax, letter, x=-0.25, y=1.02)
+    shrink = ncols / 3  # offsets in axes fractions, tuned for the three-panel width
+    hull_ax = _hull_panel(fig, axes[0], hull, xlabel, label_x=-0.2 * shrink)
+    letter_x = -0.25 * shrink
+    style.panel_label(hull_ax, "a", x=letter_x, y=1.35 if hull_ax is not axes[0] else 1.02)
+    for ax, letter in zip(axes[1:], "bc", strict=False):
+        style.panel_label(ax, letter, x=letter_x, y=1.02)
     style.save(fig, pdf, png)
     return fig
