@@ -21,8 +21,36 @@ from docutils.core import publish_parts
 
 ROOT = Path(__file__).resolve().parents[1]
 CAPTIONS = sorted((ROOT / "report").rglob("*.rst"))
-#: what a caption's Jinja2 code sees (snakemake passes the job's snakemake object)
-SNAKEMAKE = SimpleNamespace(config=yaml.safe_load((ROOT / "config.yaml").read_text()))
+
+
+class _Job:
+    """Stand-in for a job's wildcards/params/input/output: any attribute or key is a
+    placeholder that renders as its own name (the real values exist only in a run)."""
+
+    def __init__(self, name: str = "job"):
+        self._name = name
+
+    def __getattr__(self, key: str) -> _Job:
+        if key.startswith("__"):
+            raise AttributeError(key)
+        return _Job(f"{self._name}.{key}")
+
+    def __getitem__(self, key) -> _Job:
+        return _Job(f"{self._name}[{key}]")
+
+    def __iter__(self):
+        return iter(())
+
+    def __str__(self) -> str:
+        return f"<{self._name}>"
+
+
+#: what a caption's Jinja2 code sees (snakemake passes the job's snakemake object):
+#: the demo config, and placeholders for the job's own values
+SNAKEMAKE = SimpleNamespace(
+    config=yaml.safe_load((ROOT / "config.yaml").read_text()),
+    **{k: _Job(k) for k in ("wildcards", "params", "input", "output", "log", "resources")},
+)
 
 
 def render(text: str) -> tuple[str, str]:
