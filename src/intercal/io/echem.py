@@ -224,7 +224,13 @@ def _pick(cols, quantities, kind, path) -> tuple[str, float] | None:
 
 def _col(raw, picked) -> np.ndarray:
     c, f = picked
-    return raw[c].astype(float).to_numpy() * f
+    x = raw[c].astype(float).to_numpy()
+    if f == 1.0:
+        return x
+    inv = round(1.0 / f, 6)
+    if f < 1.0 and abs(inv * f - 1.0) < 1e-12:
+        return x / inv  # e.g. C -> mAh is x / 3.6, bit-identical to the division
+    return x * f
 
 
 def _check_current_vs_charge(t, current, charge, path, cur_col, q_col):
