@@ -268,6 +268,7 @@ def _tidy_from_biologic(raw: pd.DataFrame, path: Path) -> pd.DataFrame:
     freq = _pick(cols, ["freq"], "freq", path)
     if freq is not None:
         out["freq_Hz"] = _col(raw, freq)
+        check_finite_rows(out, ["freq_Hz"], path, "the frequency axis of the impedance data")
         re_z = _pick(cols, ["Re(Z)"], "Z", path)
         im_z = _pick(cols, ["-Im(Z)"], "Z", path)
         mod_z = _pick(cols, ["|Z|"], "Z", path)
