@@ -37,21 +37,27 @@ def main(argv: list[str]) -> int:
     else:
         realdata = None
     total = Counter()
-    print(f"{'file':22s} {'cases':>5s} {'ok':>4s} {'named':>5s} {'unnamed':>7s} {'raw':>4s} "
-          f"{'silent':>6s} {'accepted':>8s}")
+    print(
+        f"{'file':22s} {'cases':>5s} {'ok':>4s} {'named':>5s} {'unnamed':>7s} {'raw':>4s} "
+        f"{'silent':>6s} {'accepted':>8s}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for t in targets(ROOT / "data", realdata, which):
             res = run_cases(t, Path(tmp))
             c = Counter(o for _, o, _ in res)
             total.update(c)
             total["cases"] += len(res)
-            print(f"{t.name:22s} {len(res):5d} {c['ok']:4d} {c['named']:5d} {c['unnamed']:7d} "
-                  f"{c['raw']:4d} {c['silent']:6d} {c['accepted']:8d}")
+            print(
+                f"{t.name:22s} {len(res):5d} {c['ok']:4d} {c['named']:5d} {c['unnamed']:7d} "
+                f"{c['raw']:4d} {c['silent']:6d} {c['accepted']:8d}"
+            )
             for label, outcome, detail in res:
                 if verbose or outcome in ("raw", "silent", "unnamed"):
                     print(f"    {outcome:8s} {label}: {detail}")
-    print(f"{'TOTAL':22s} {total['cases']:5d} {total['ok']:4d} {total['named']:5d} "
-          f"{total['unnamed']:7d} {total['raw']:4d} {total['silent']:6d} {total['accepted']:8d}")
+    print(
+        f"{'TOTAL':22s} {total['cases']:5d} {total['ok']:4d} {total['named']:5d} "
+        f"{total['unnamed']:7d} {total['raw']:4d} {total['silent']:6d} {total['accepted']:8d}"
+    )
     return 0
 
 

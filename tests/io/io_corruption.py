@@ -257,7 +257,9 @@ def _xrdml_wavelength_nm(data: bytes) -> bytes:
 
 
 def _gsas_huge(data: bytes) -> bytes:
-    return re.sub(rb"^(BANK\s+1\s+)(\d+)(\s+)(\d+)", rb"\g<1>999999999\g<3>\g<4>", data, 1, re.M)
+    return re.sub(
+        rb"^(BANK\s+1\s+)(\d+)(\s+)(\d+)", rb"\g<1>999999999\g<3>\g<4>", data, count=1, flags=re.M
+    )
 
 
 def _mpt_header_only(data: bytes) -> bytes:
@@ -333,19 +335,37 @@ def targets(data: Path, realdata: Path | None, which: str = "all") -> list[Targe
                     extra=(("BANK declares 999999999 points", _gsas_huge, ERROR),),
                 )
             )
-            out.append(Target("xrd_bruker_raw", realdata / "xrd" / "LaB6_Jan2018.raw", xrd.read_pattern, False))
+            out.append(
+                Target(
+                    "xrd_bruker_raw", realdata / "xrd" / "LaB6_Jan2018.raw", xrd.read_pattern, False
+                )
+            )
     if which in ("all", "echem"):
         for name, p, cols in (
-            ("echem_gcpl_mpt", data / "echem" / "gcpl" / "CrSe2_cutoff_1.00V_01_GCPL.mpt", ("time/s", "I/mA")),
-            ("echem_cv_mpt", data / "echem" / "cv" / "CrSe2_CV_0.4mVs_03_CV.mpt", ("time/s", "<I>/mA")),
-            ("echem_peis_mpt", data / "echem" / "eis" / "CrSe2_EIS_04_1.95V_PEIS.mpt", ("time/s", "freq/Hz")),
+            (
+                "echem_gcpl_mpt",
+                data / "echem" / "gcpl" / "CrSe2_cutoff_1.00V_01_GCPL.mpt",
+                ("time/s", "I/mA"),
+            ),
+            (
+                "echem_cv_mpt",
+                data / "echem" / "cv" / "CrSe2_CV_0.4mVs_03_CV.mpt",
+                ("time/s", "<I>/mA"),
+            ),
+            (
+                "echem_peis_mpt",
+                data / "echem" / "eis" / "CrSe2_EIS_04_1.95V_PEIS.mpt",
+                ("time/s", "freq/Hz"),
+            ),
             ("operando_cell_mpt", data / "operando" / "cell.mpt", ("time/s", "I/mA")),
         ):
             n, jt = _mpt_col(p, cols[0])
             _, ji = _mpt_col(p, cols[1])
             extra = [("header only", _mpt_header_only, ERROR)]
             if cols[1] != "freq/Hz":
-                extra.append((f"{cols[1]} values in A (x 1e-3)", _mpt_scale_column(cols[1], 1e-3), ERROR))
+                extra.append(
+                    (f"{cols[1]} values in A (x 1e-3)", _mpt_scale_column(cols[1], 1e-3), ERROR)
+                )
             out.append(
                 Target(
                     name,
@@ -379,7 +399,12 @@ def targets(data: Path, realdata: Path | None, which: str = "all") -> list[Targe
 
             if shutil.which("mdb-export"):
                 out.append(
-                    Target("echem_arbin_res", e / "arbin" / "20160805_test001_45_cc_01.res", echem.read, False)
+                    Target(
+                        "echem_arbin_res",
+                        e / "arbin" / "20160805_test001_45_cc_01.res",
+                        echem.read,
+                        False,
+                    )
                 )
             out.append(
                 Target(
@@ -394,7 +419,9 @@ def targets(data: Path, realdata: Path | None, which: str = "all") -> list[Targe
     if which in ("all", "others"):
         from intercal.io import muon, xas
 
-        out.append(Target("muon_demo_nxs", data / "musr" / "EMU00095000.nxs", muon.read_muon, False))
+        out.append(
+            Target("muon_demo_nxs", data / "musr" / "EMU00095000.nxs", muon.read_muon, False)
+        )
         cols = {"energy": "energy", "i0": "I0", "it": "It", "iref": "Iref"}
 
         def read_dat(p, cols=cols):
@@ -429,10 +456,23 @@ def targets(data: Path, realdata: Path | None, which: str = "all") -> list[Targe
             m = realdata / "muon"
             out.append(Target("muon_hdf4_v1", m / "emu00031895.nxs", muon.read_muon, False))
             out.append(Target("muon_hdf5_v2", m / "EMU00005989_v2.nxs", muon.read_muon, False))
-            out.append(Target("muon_psi_bin", m / "deltat_tdc_dolly_1020.bin", muon.read_muon, False))
-            out.append(Target("xas_real_xdi", realdata / "xas" / "se_znse_rt.xdi", xas.read_xdi, True,
-                              injections=((0, b"nan", ERROR), (2, b"-5", ERROR))))
-            out.append(Target("xas_athena_prj", realdata / "xas" / "Se_Standards.prj", xas.read_athena, False))
+            out.append(
+                Target("muon_psi_bin", m / "deltat_tdc_dolly_1020.bin", muon.read_muon, False)
+            )
+            out.append(
+                Target(
+                    "xas_real_xdi",
+                    realdata / "xas" / "se_znse_rt.xdi",
+                    xas.read_xdi,
+                    True,
+                    injections=((0, b"nan", ERROR), (2, b"-5", ERROR)),
+                )
+            )
+            out.append(
+                Target(
+                    "xas_athena_prj", realdata / "xas" / "Se_Standards.prj", xas.read_athena, False
+                )
+            )
     return out
 
 

@@ -392,7 +392,7 @@ def _read_mpt_raw(path: Path) -> tuple[pd.DataFrame, dict[str, Any]]:
     columns = [c for c in lines[n_header - 1].split("\t")]
     while columns and columns[-1].strip() == "":
         columns.pop()
-    if "time/s" not in columns:
+    if not any(c.partition("/")[0] == "time" for c in columns):
         raise InputError(
             f"{path}: line {n_header} (the column line by 'Nb header lines') has no 'time/s'; "
             f"found {columns[:6]}..."

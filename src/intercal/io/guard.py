@@ -174,8 +174,7 @@ def check_last_line(
         sa, sb = _shape(a), _shape(b)
         if sa is None:
             raise InputError(
-                f"{path}: line {n}: field {j + 1} is {a!r}, expected a number "
-                f"(truncated {what}?)"
+                f"{path}: line {n}: field {j + 1} is {a!r}, expected a number (truncated {what}?)"
             )
         cut = False
         if sb[0] or sb[2]:  # the line above has a decimal point / exponent here
@@ -219,8 +218,7 @@ def check_two_theta(
     lo, hi = float(np.min(x)), float(np.max(x))
     if lo < 0 or hi >= 180:
         raise InputError(
-            f"{path}: 2theta runs from {lo:g} to {hi:g} {unit}; expected values within "
-            "0-180 deg"
+            f"{path}: 2theta runs from {lo:g} to {hi:g} {unit}; expected values within 0-180 deg"
         )
     if radians_check and x.size >= 100 and hi <= math.pi + 0.05:
         raise InputError(
