@@ -126,10 +126,11 @@ def check_last_line(
     """Detect a text file cut inside its last line.
 
     A file that ends with a newline is complete. Otherwise the last non-blank line
-    is compared with the line before it, token by token: fewer fields, a number that
-    lost its decimal point, some decimals or exponent digits, or an integer that lost
-    digits (shorter and below half the value above it) mean the file was cut inside
-    the last number.
+    is compared with the data line before it, token by token: fewer fields, a number
+    that lost its decimal point, some decimals or exponent digits, or an integer that
+    lost digits (shorter and below half the value above it) mean the file was cut
+    inside the last number. A single data line without a final newline cannot be
+    compared and is rejected.
 
     Parameters
     ----------
@@ -152,7 +153,7 @@ def check_last_line(
     lines = text.splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
-    if len(lines) < 2:
+    if not lines:
         return
 
     def split(s):
@@ -160,10 +161,21 @@ def check_last_line(
             return s.replace(",", " ").split()
         return [t.strip() for t in s.rstrip(sep).split(sep)]
 
-    last, prev = split(lines[-1]), split(lines[-2])
     n = len(lines)
-    if not prev or not all(_shape(t) for t in prev):
-        return  # the line before is not data: nothing to compare with
+    last = split(lines[-1])
+    if not last or not all(_shape(t) for t in last):
+        return  # not a data line: the parser reports it
+    prev = None
+    for k in range(n - 2, max(n - 7, -1), -1):  # the nearest data line above
+        toks = split(lines[k])
+        if toks and all(_shape(t) for t in toks):
+            prev = toks
+            break
+    if prev is None:
+        raise InputError(
+            f"{path}: line {n}: the only data line ends without a newline; a complete "
+            f"export ends its lines with a newline (truncated {what}?)"
+        )
     if len(last) < len(prev):
         raise InputError(
             f"{path}: line {n}: last line has {len(last)} fields, the line before has "

@@ -365,6 +365,11 @@ def _unpack(path, fmt, b, off, what):
     return struct.unpack_from(fmt, b, off)[0]
 
 
+def _stated(attrs: dict) -> dict:
+    """Drop header values a RAW file leaves unset (0 or NaN): the file states none."""
+    return {k: v for k, v in attrs.items() if np.isfinite(v) and v > 0}
+
+
 def _raw101(path, b, radians_check=True):
     nrange = _unpack(path, "<i", b, 12, "number of ranges")
     if nrange < 1:
@@ -391,7 +396,7 @@ def _raw101(path, b, radians_check=True):
         )
     y = np.frombuffer(b, dtype="<f4", count=nstep, offset=data).astype(float)
     x = start + step * np.arange(nstep)
-    return _finish(path, x, y, None, "bruker_raw1.01", attrs, radians_check=radians_check)
+    return _finish(path, x, y, None, "bruker_raw1.01", _stated(attrs), radians_check=radians_check)
 
 
 def _raw400(path, b, radians_check=True):
@@ -433,7 +438,7 @@ def _raw400(path, b, radians_check=True):
         raise InputError(f"{path}: truncated: {nstep} counts from byte {p}, file has {len(b)}")
     y = np.frombuffer(b, dtype="<f4", count=nstep, offset=p).astype(float)
     x = start + step * np.arange(nstep)
-    return _finish(path, x, y, None, "bruker_raw4.00", attrs, radians_check=radians_check)
+    return _finish(path, x, y, None, "bruker_raw4.00", _stated(attrs), radians_check=radians_check)
 
 
 # ---------------------------------------------------------------------- GSAS
