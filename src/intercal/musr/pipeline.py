@@ -43,8 +43,17 @@ def calibrate_alpha(
     background_window_us: Sequence[float] | None = None,
     t_min_us: float = 0.1,
     t_max_us: float = 10.0,
+    model: str = "gaussian",
+    max_phase_deg: float = 120.0,
 ):
-    """alpha from a transverse-field run: (fit record, curve table, alpha, alpha stderr)."""
+    """alpha from a transverse-field run: (fit record, curve table, alpha, alpha stderr).
+
+    ``model`` is the TF damping (gaussian, exponential, stretched; see
+    :func:`intercal.musr.fit.fit_alpha_tf`). Grouping check: the forward
+    group's precession phase at t0 must be within ``max_phase_deg`` of 0 (a
+    positive asymmetry at t0); otherwise the groups are swapped and an
+    InputError names them.
+    """
     run = read_muon(path)
     if abs(run.field_G - field_G) > 0.1 * abs(field_G) + 0.5:
         raise InputError(
@@ -62,7 +71,16 @@ def calibrate_alpha(
         field_guess_G=field_G,
         t_min_us=t_min_us,
         t_max_us=t_max_us,
+        damping=model,
     )
+    phase = float(res.record.loc[res.record["parameter"] == "phase_deg", "value"].iloc[0])
+    if abs(phase) > max_phase_deg:
+        groups = {"forward": forward, "backward": backward} if forward is not None else None
+        raise InputError(
+            f"{path}: grouping {_grouping_text(groups)}: "
+            f"the TF asymmetry at t0 has the wrong sign (forward-group phase {phase:.1f} deg, "
+            f"expected within +/-{max_phase_deg:g} deg of 0): forward and backward look swapped"
+        )
     return res.record, res.curve, res.alpha, res.alpha_stderr
 
 
