@@ -95,10 +95,18 @@ def draw_hop_rate(ax, nu_table: pd.DataFrame, record: pd.DataFrame | None = None
                 tt, nu0 * np.exp(-ea / (KB_MEV * tt)), color="black", lw=0.9, label=ea_label(record)
             )
         if np.isfinite(onset):
+            # the onset marks stop at mid height: the legend sits in the upper left
             if np.isfinite(onset_err):
-                ax.axvspan(onset - onset_err, onset + onset_err, color="0.9", zorder=0, lw=0)
+                ax.axvspan(
+                    onset - onset_err, onset + onset_err, ymax=0.5, color="0.9", zorder=0, lw=0
+                )
             ax.axvline(
-                onset, color="0.4", ls="--", lw=0.8, label=f"onset {fmt_value(onset, onset_err)} K"
+                onset,
+                ymax=0.5,
+                color="0.4",
+                ls="--",
+                lw=0.8,
+                label=f"onset {fmt_value(onset, onset_err)} K",
             )
     ax.set_xlabel(style.LABELS["temperature"])
     ax.set_ylabel(style.LABELS["hop_rate"])
