@@ -5,7 +5,13 @@ import pandas as pd
 import pytest
 
 from intercal.errors import FitError, InputError
-from intercal.musr.arrhenius import KB_MEV, classify_dynamic, detect_onset, fit_arrhenius
+from intercal.musr.arrhenius import (
+    KB_MEV,
+    classify_dynamic,
+    detect_onset,
+    first_point_z,
+    fit_arrhenius,
+)
 from intercal.musr.pipeline import aggregate
 from intercal.tables import fit_record
 
@@ -103,3 +109,14 @@ def test_all_fits_at_bounds_names_the_grouping():
     recs = [_stage1(t, at_bound=True) for t in (100.0, 200.0, 300.0)]
     with pytest.raises(InputError, match=r"musr.grouping: .*forward '49-96' / backward '1-48'"):
         aggregate(recs, [pd.DataFrame()] * 3, grouping={"forward": "49-96", "backward": "1-48"})
+
+
+def test_false_onset_point_is_far_from_the_law():
+    t = np.array([150.0, 180.0, 210.0, 240.0, 270.0, 300.0])
+    err = 0.04 * law(t)
+    cov = np.diag(err**2)
+    assert abs(first_point_z(t, law(t), cov)) < 0.5
+    nu = law(t)
+    nu[0] = 0.02  # a static point lifted above 2 esd by a fluctuation (law: 0.057 MHz)
+    cov[0, 0] = 0.008**2
+    assert first_point_z(t, nu, cov) < -3

@@ -187,6 +187,24 @@ def fit_arrhenius(
     return record, values
 
 
+def first_point_z(temperature_K, nu_MHz, covariance) -> float:
+    """z of the lowest-T point against the Arrhenius law fitted to the points above it.
+
+    z = (nu_1 - nu_pred) / sqrt(var(nu_1) + var(nu_pred)), with the law from
+    :func:`fit_arrhenius` on the other points (their covariance block). Used to
+    reject a false onset: a static point lifted above the threshold by a
+    fluctuation does not follow the law of the dynamic points.
+    """
+    t = np.asarray(temperature_K, float)
+    nu = np.asarray(nu_MHz, float)
+    cov = np.asarray(covariance, float)
+    o = np.argsort(t)
+    t, nu, cov = t[o], nu[o], cov[np.ix_(o, o)]
+    _, vals = fit_arrhenius(t[1:], nu[1:], covariance=cov[1:, 1:])
+    pred, pred_err = predict_nu(vals, t[0])
+    return float((nu[0] - pred) / np.hypot(np.sqrt(cov[0, 0]), pred_err))
+
+
 def predict_nu(values: dict, temperature_K: float) -> tuple[float, float]:
     """Arrhenius prediction nu(T) (MHz) and its esd from the (Ea, ln nu0) covariance."""
     x = 1.0 / (KB_MEV * temperature_K)

@@ -2,9 +2,10 @@
 
 Every fit returns a :func:`intercal.tables.fit_record` table (parameter, value,
 stderr, unit, refined, note + statistics) together with the model curves, so
-that figures are drawn from tables. Standard errors come from lmfit's
-covariance, scaled by sqrt(reduced chi-square) (recorded as the statistic
-``errors_scaled_by_redchi`` = 1).
+that figures are drawn from tables. Standard errors come from the unscaled
+covariance of the error-weighted residuals, multiplied by sqrt(reduced
+chi-square) only when that is > 1 (never scaled down; the statistic
+``errors_scaled_by_redchi`` records which).
 """
 
 from __future__ import annotations
@@ -41,14 +42,25 @@ class TFResult:
     result: lmfit.minimizer.MinimizerResult
 
 
+def _minimize(resid, params) -> lmfit.minimizer.MinimizerResult:
+    """lmfit least squares; esds x sqrt(redchi) only when redchi > 1."""
+    res = lmfit.minimize(resid, params, method="least_squares", scale_covar=False)
+    if res.redchi > 1:
+        f = float(np.sqrt(res.redchi))
+        for p in res.params.values():
+            if p.stderr is not None:
+                p.stderr = p.stderr * f
+    return res
+
+
 def _fit_stats(res: lmfit.minimizer.MinimizerResult, t_min_us: float, t_max_us: float) -> dict:
-    """Statistics of an lmfit result for the fit record (errors scaled by reduced chi^2)."""
+    """Statistics of an lmfit result for the fit record."""
     return {
         "chi2": res.chisqr,
         "redchi": res.redchi,
         "n_points": res.ndata,
         "n_free": res.nvarys,
-        "errors_scaled_by_redchi": 1,
+        "errors_scaled_by_redchi": int(res.redchi > 1),
         "t_min_us": t_min_us,
         "t_max_us": t_max_us,
     }
@@ -131,7 +143,7 @@ def fit_alpha_tf(
         err = 2 * al / s_**2 * np.sqrt(B**2 * vF + F**2 * vB)
         return (a - model(v, t)) / err
 
-    res = lmfit.minimize(resid, params, method="least_squares")
+    res = _minimize(resid, params)
     if not res.success:
         raise FitError(f"TF alpha fit did not converge: {res.message}")
     p = res.params
@@ -288,7 +300,7 @@ def fit_kt_global(
             out.append((a - model(v, d, lab, t)) / e)
         return np.concatenate(out)
 
-    res = lmfit.minimize(resid, params, method="least_squares")
+    res = _minimize(resid, params)
     if not res.success:
         raise FitError(f"Kubo-Toyabe fit did not converge: {res.message}")
     rows = []

@@ -23,8 +23,8 @@ from .arrhenius import (
     classify_dynamic,
     detect_onset,
     diffusion_coefficient,
+    first_point_z,
     fit_arrhenius,
-    predict_nu,
 )
 from .fit import KTDataset, fit_alpha_tf, fit_kt_global
 from .global_fit import TemperatureData, fit_global
@@ -372,19 +372,20 @@ def aggregate(
             break
         first = nu_table[mask].sort_values("temperature_K").iloc[0]
         rest = mask & (nu_table["temperature_K"] > first["temperature_K"])
-        _, vals = arrhenius(rest)
-        pred, pred_err = predict_nu(vals, first["temperature_K"])
-        z = (first["nu_MHz"] - pred) / np.hypot(first["nu_stderr_MHz"], pred_err)
+        sel = nu_table[mask]
+        keys = [f"nu_{n}" for n in sel["temperature"]]
+        z = first_point_z(
+            sel["temperature_K"], sel["nu_MHz"], g.covariance.loc[keys, keys].to_numpy()
+        )
         if abs(z) <= false_onset_z:
             break
         log.warning(
-            "%s: nu = %.4g +/- %.3g MHz is %.1f esd from the Arrhenius law of the points above "
-            "(%.4g MHz): treated as a false onset, excluded",
+            "%s: nu = %.4g +/- %.3g MHz is %.1f esd from the Arrhenius law of the points above: "
+            "treated as a false onset, excluded",
             first["temperature"],
             first["nu_MHz"],
             first["nu_stderr_MHz"],
             z,
-            pred,
         )
         k = nu_table.index[nu_table["temperature"] == first["temperature"]][0]
         nu_table.loc[k, "qc"] = ";".join(filter(None, [nu_table.loc[k, "qc"], "false_onset"]))
