@@ -108,6 +108,7 @@ rule musr_arrhenius:
         runtime=30,
     params:
         names=list(MUSR_TEMPS),
+        background_window_us=MUSR["background_window_us"],
         temperatures=MUSR["temperatures"],
         grouping=MUSR.get("grouping"),
         reduction=MUSR["reduction"],

@@ -48,6 +48,13 @@ msr = write_msr(
     t_min_us=fit["t_min_us"],
     t_max_us=fit["t_max_us"],
     rebin=snakemake.params.reduction["rebin"],
+    background_window_us=snakemake.params.background_window_us,
+    run_info={
+        f: (float(d["t0_us"].iloc[0]), float(d["bin_width_us"].iloc[0]))
+        for red in reduced
+        if "file" in red
+        for f, d in red.groupby("file")
+    },
 )
 write_csv(out["nu_table"], snakemake.output.nu_table)
 write_csv(out["arrhenius"], snakemake.output.record)

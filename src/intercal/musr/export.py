@@ -48,6 +48,8 @@ def write_msr(
     t_min_us: float,
     t_max_us: float,
     rebin: int,
+    background_window_us: Sequence[float] | None = None,
+    run_info: Mapping[str, tuple[float, float]] | None = None,
     title: str = "global dynamic Kubo-Toyabe fit",
 ) -> str:
     """musrfit .msr text of the global fit.
@@ -66,6 +68,12 @@ def write_msr(
         Fit window (us).
     rebin : int
         Packing (raw bins per point).
+    background_window_us : (float, float), optional
+        Late-time window whose mean count level was subtracted (us); written as
+        musrfit ``background`` bins when ``run_info`` knows the run, else
+        ``backgr.fix 0 0`` (no background).
+    run_info : mapping, optional
+        Run file -> (t0 in us, bin width in us).
     title : str
         First line of the file.
     """
@@ -149,6 +157,7 @@ def write_msr(
                 "map             " + "  ".join(f"{m:<3d}" for m in maps + [0] * 4) + "\n",
                 f"forward         {fwd}\n",
                 f"backward        {bwd}\n",
+                _background(run["file"], background_window_us, run_info),
                 f"fit             {t_min_us:g}   {t_max_us:g}\n",
                 f"packing         {int(rebin)}\n",
             ]
@@ -172,6 +181,15 @@ def write_msr(
         f"chisq/NDF = {st['redchi']:.6f}\n",
     ]
     return "".join(lines)
+
+
+def _background(file, window, run_info) -> str:
+    info = (run_info or {}).get(str(file))
+    if window is None or info is None:
+        return "backgr.fix      0    0\n"
+    t0, dt = info
+    lo, hi = (int(round((w + t0) / dt)) for w in window)
+    return f"background      {lo}  {hi}  {lo}  {hi}    # {window[0]:g}-{window[1]:g} us\n"
 
 
 def mantid_table(result: GlobalResult, temperatures: Sequence[Mapping]) -> pd.DataFrame:

@@ -100,7 +100,8 @@ def reduce_temperature(
     """Reduce the runs of one temperature to one long table.
 
     ``runs`` items: ``file``, ``field_G`` (config metadata, checked against the file).
-    Columns: run, field_G, temperature_K, time_us, asymmetry, asymmetry_err.
+    Columns: run, field_G, temperature_K, time_us, asymmetry, asymmetry_err, forward,
+    backward (+ variances), file, t0_us, bin_width_us (for the musrfit export).
     """
     out = []
     for item in runs:
@@ -130,6 +131,9 @@ def reduce_temperature(
         df.insert(0, "temperature_K", run.temperature_K)
         df.insert(0, "field_G", fld)
         df.insert(0, "run", run.run_number)
+        df["file"] = str(item["file"])
+        df["t0_us"] = run.t0_us
+        df["bin_width_us"] = run.bin_width_us
         out.append(df)
     return pd.concat(out, ignore_index=True)
 
