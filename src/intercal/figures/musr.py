@@ -16,7 +16,7 @@ from . import style
 KB_MEV = 8.617333262e-2
 #: marker styles: points in the Arrhenius fit, static (nu ~ 0), flagged/excluded
 _FITTED = {"fmt": "o", "mfc": "white"}
-_STATIC = {"fmt": "s", "mfc": "0.75", "mec": "0.35", "ecolor": "0.35"}
+_STATIC = {"fmt": "s", "mfc": "#bfbfbf", "mec": "#595959", "ecolor": "#595959"}
 _EXCLUDED = {"fmt": "x", "color": "#c0392b", "ecolor": "#c0392b"}
 
 
