@@ -22,7 +22,8 @@ minimum. It is multiplied by the reduced chi-square only when that is > 1
 (musrfit/Mantid convention: never scaled down); the record says which
 (``errors_scaled_by_redchi``). Parameters at a bound other than nu = 0 are held
 out of the covariance and get NaN errors and a QC flag. nu = 0 (the static
-limit, the lower bound) keeps its one-sided curvature error.
+limit, the lower bound) is held out too but keeps its own conditional
+curvature error (uncorrelated with the rest), used by the onset rule.
 """
 
 from __future__ import annotations
@@ -325,14 +326,17 @@ def fit_global(
     r = resid(x)
     chi2 = float(r @ r)
     J = jac(x)
-    # bounds: nu at 0 (static limit) stays in the covariance; anything else at a bound is out
+    # bounds: a parameter at a bound is held out of the covariance (it cannot move to one
+    # side, so the free-parameter curvature would overstate the others' errors); nu at 0 (the
+    # static limit) keeps its own conditional curvature error 1/sqrt(J_k.J_k) so that the
+    # onset rule can still compare it with its threshold
     tol = 1e-6 * span
     at_lo = x <= lo + tol
     at_hi = x >= hi - tol
     at_bound = at_lo | at_hi
     nu_static = np.array([b == "nu" for _, b, _ in layout]) & at_lo
-    free = ~at_bound | nu_static
-    n_free = int(free.sum())
+    free = ~at_bound
+    n_free = int((free | nu_static).sum())
     dof = max(n_data - n_free, 1)
     redchi = chi2 / dof
     cov = np.full((len(x), len(x)), np.nan)
@@ -343,6 +347,10 @@ def fit_global(
             raise np.linalg.LinAlgError("singular Jacobian")
         cf = (vt.T / sv**2) @ vt
         cov[np.ix_(free, free)] = cf
+        for k in np.flatnonzero(nu_static):
+            cov[k, :] = 0.0
+            cov[:, k] = 0.0
+            cov[k, k] = 1.0 / float(J[:, k] @ J[:, k])
     except np.linalg.LinAlgError as err:
         log.warning("global KT fit: covariance not estimable (%s); all stderr NaN", err)
     scaled = redchi > 1.0
@@ -360,7 +368,7 @@ def fit_global(
             fl = f"at_bound:{base}"
             (flags[names[i]] if i is not None else flags["_global"]).append(fl)
         elif nu_static[k]:
-            note = "at lower bound 0 (static); one-sided curvature error"
+            note = "at lower bound 0 (static); conditional curvature error"
         if not np.isfinite(stderr[k]) and not (at_bound[k] and not nu_static[k]):
             fl = f"esd_nan:{base}"
             (flags[names[i]] if i is not None else flags["_global"]).append(fl)
