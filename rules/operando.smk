@@ -5,6 +5,8 @@ validate_config(config["operando"], "operando.schema.yaml", "operando")
 
 from intercal.operando.calibration import check_window as op_check_calibration_window
 from intercal.operando.calibration import resolve as op_resolve_calibration
+from intercal.operando.checks import check_reflections as op_check_reflections
+from intercal.operando.checks import x_unit as op_x_unit
 from intercal.operando.scans import batches as op_scan_batches
 
 OPERANDO = section("operando")
@@ -20,13 +22,26 @@ OP_ORDERED = [f for b in sorted(OP_BATCHES) for f in OP_BATCHES[b]]
 # 2theta calibration: resolved (d of the standard from materials) and its window checked
 # against the tracked phases' reflections and the hardware lines at load time
 OP_CAL = op_resolve_calibration(OPERANDO.get("calibration"), config["materials"])
-op_check_calibration_window(
+OP_CAL_NOTES = op_check_calibration_window(
     OP_CAL,
     [(p["name"], float(p["a"]), float(p["c"])) for p in OPERANDO["phases"]],
     hardware_peaks_deg=OPERANDO.get("hardware_peaks_deg", []),
     wavelength=float(OPERANDO.get("radiation", {}).get("wavelengths_A", [1.540593])[0]),
 )
 OP_CROSS_FILES = OP_ORDERED[:: int(OP_CROSS.get("every", 10))]
+# tracked reflections inside a masked range at a configured cell: error at load
+op_check_reflections(OPERANDO)
+OP_SEEDING = OPERANDO.get("seeding", {})
+OP_X_UNIT = op_x_unit(OPERANDO["cell"])
+
+
+def op_seed_files(wc):
+    """Earlier scans read by a batch's forward ridge pass (a sample; never later scans)."""
+    from intercal.operando.ridge import sample_earlier
+
+    own = OP_BATCHES[int(wc.batch)]
+    return sample_earlier(OP_ORDERED, own[0], int(OP_SEEDING.get("max_scans", 200)))
+
 
 
 rule operando_align:
@@ -51,6 +66,8 @@ rule operando_align:
         columns=OPERANDO.get("scan_log_columns", {}),
         clock_offset_s=OPERANDO.get("clock_offset_s"),
         cell=OPERANDO["cell"],
+        cycling_columns=OPERANDO.get("cycling_columns", {}),
+        cycling_scale=OPERANDO.get("cycling_scale", {}),
     script:
         "../scripts/operando_align.py"
 
@@ -82,6 +99,7 @@ rule operando_reference:
 rule operando_batch:
     input:
         scans=lambda wc: OP_BATCHES[int(wc.batch)],
+        seed_scans=op_seed_files,
         factors=f"{RESULTS}/operando/reference_phases.json",
         code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
@@ -107,6 +125,8 @@ rule operando_batch:
         calibration=OP_CAL,
         reflections=OPERANDO.get("reflections", {}),
         hardware_peaks_deg=OPERANDO.get("hardware_peaks_deg", []),
+        seeding=OP_SEEDING,
+        calibration_notes=OP_CAL_NOTES,
         grid=OPERANDO.get("map_grid_deg", [12.0, 36.0, 0.02]),
     script:
         "../scripts/operando_batch.py"
@@ -168,6 +188,9 @@ rule operando_summary:
     params:
         states=OPERANDO.get("states", {}),
         transition=OPERANDO.get("transition", {}),
+        phases=OPERANDO["phases"],
+        qc=OPERANDO.get("qc", {}),
+        x_unit=OP_X_UNIT,
     script:
         "../scripts/operando_summary.py"
 
@@ -246,6 +269,10 @@ rule operando_figure:
         runtime=10,
     params:
         states=OPERANDO.get("states", {}),
+        x_unit=OP_X_UNIT,
+        hardware_peaks_deg=OPERANDO.get("hardware_peaks_deg", []),
+        hardware_labels=OPERANDO.get("hardware_labels", []),
+        calibration=OP_CAL,
     script:
         "../scripts/operando_figure.py"
 

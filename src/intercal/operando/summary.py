@@ -66,44 +66,116 @@ def assemble_lattice(
 
 
 def register_times(lattice: pd.DataFrame, alignment: pd.DataFrame) -> pd.DataFrame:
-    """Refer a, c and V of a continuous scan to the scan's mid-time.
+    """Build each scan's cell at one moment, its mid-time (continuous scans).
 
-    In a continuous 2theta scan each reflection is measured at its own time,
-    t = start + (2theta - 2theta_first) / (2theta_last - 2theta_first) (end - start).
-    While the cell changes, c (from its reflection) and a (from the general one)
-    are moved to the scan's mid-time with the local rate of change of that
-    phase (central difference over neighbouring scans where the phase is
-    present): q(mid) = q(t_q) + dq/dt (t_mid - t_q). The applied shifts are kept
-    in ``c_time_shift_A`` / ``a_time_shift_A``; esds are unchanged.
+    In a continuous 2theta scan each reflection is recorded at its own time,
+    t = start + (2theta - 2theta_first) / (2theta_last - 2theta_first) (end - start),
+    so the (00l) giving c and the general reflection giving a are minutes apart.
+    For every phase, the fitted positions of the two reflections are
+    interpolated linearly in time to the scan's mid-time between the scan and
+    its neighbour on that side (the other neighbour, extrapolating, when that
+    one lacks the phase), with the esds propagated through the interpolation
+    weights; a, c and V are then rebuilt from the two positions at the same
+    moment (:func:`intercal.operando.lattice.hex_cell`, with the scan's
+    calibration). The phase fraction (from the (00l) area) is interpolated to
+    mid-time the same way. A phase seen in one scan only keeps its
+    per-reflection values (``time_registered`` False). The moves are kept in
+    ``c_time_shift_A`` / ``a_time_shift_A``.
     """
+    from .lattice import corrected_two_theta, hex_cell
+
     df = lattice.copy()
-    need = {"tt_first_deg", "tt_last_deg", "tt_cval_deg", "tt_a_deg", "start_s", "end_s"}
-    if not need <= set(df.columns):
-        al = alignment[["scan", "start_s", "end_s"]]
-        df = df.merge(al, on="scan", how="left") if "start_s" not in df.columns else df
-    span = (df["tt_last_deg"] - df["tt_first_deg"]).to_numpy(float)
-    dur = (df["end_s"] - df["start_s"]).to_numpy(float)
-    t_c = df["start_s"] + (df["tt_cval_deg"] - df["tt_first_deg"]) / span * dur
-    t_a = df["start_s"] + (df["tt_a_deg"] - df["tt_first_deg"]) / span * dur
+    if "start_s" not in df.columns:
+        df = df.merge(alignment[["scan", "start_s", "end_s"]], on="scan", how="left")
     df["c_time_shift_A"] = 0.0
     df["a_time_shift_A"] = 0.0
+    df["time_registered"] = False
+    need = {"tt_first_deg", "tt_last_deg", "tt_cval_deg", "tt_cval_esd_deg", "l_cval"}
+    need |= {"wavelength_A", "a_hkl"}
+    if not need <= set(df.columns):
+        return df
+    span = (df["tt_last_deg"] - df["tt_first_deg"]).to_numpy(float)
+    dur = (df["end_s"] - df["start_s"]).to_numpy(float)
+    tfirst = df["tt_first_deg"].to_numpy(float)
+    start = df["start_s"].to_numpy(float)
+    df["_t_c"] = start + (df["tt_cval_deg"].to_numpy(float) - tfirst) / span * dur
+    df["_t_a"] = start + (df["tt_a_deg"].to_numpy(float) - tfirst) / span * dur
+    df["_t_f"] = start + (df["tt_c_deg"].to_numpy(float) - tfirst) / span * dur
+    a_used = df.get("tt_a_used", pd.Series(True, index=df.index)).astype(bool)
+
+    def interp(tq, vq, eq, ok, k, tm):
+        """Value/esd of series (tq, vq, eq) at tm, from point k and its neighbour."""
+        if not ok[k]:
+            return np.nan, np.nan, False
+        side = 1 if tm > tq[k] else -1
+        j = k + side
+        if not (0 <= j < tq.size and ok[j]):
+            j = k - side
+            if not (0 <= j < tq.size and ok[j]):
+                return vq[k], eq[k], False
+        u = (tm - tq[k]) / (tq[j] - tq[k])
+        val = (1 - u) * vq[k] + u * vq[j]
+        esd = np.sqrt(((1 - u) * eq[k]) ** 2 + (u * eq[j]) ** 2)
+        return val, esd, True
+
     for _ph, grp in df[df["present"].astype(bool)].groupby("phase"):
         g = grp.sort_values("time_s")
         idx = g.index.to_numpy()
         tm = g["time_s"].to_numpy(float)
-        for q, tq in (("c", t_c), ("a", t_a)):
-            v = g[f"{q}_A"].to_numpy(float)
-            ok = np.isfinite(v)
-            if ok.sum() < 3:
+        tc, ta, tf = (g[c].to_numpy(float) for c in ("_t_c", "_t_a", "_t_f"))
+        vc = g["tt_cval_deg"].to_numpy(float)
+        ec = g["tt_cval_esd_deg"].to_numpy(float)
+        lc = g["l_cval"].to_numpy(float)
+        va = g["tt_a_deg"].to_numpy(float)
+        ea = g["tt_a_esd_deg"].to_numpy(float)
+        okc = np.isfinite(vc) & np.isfinite(ec) & np.isfinite(tc)
+        okc &= ~g["guard_hit"].astype(bool).to_numpy()
+        # one (00l) reflection for c throughout the interpolation
+        okc &= lc == np.where(okc, lc, 0).max(initial=0)
+        oka = np.isfinite(va) & np.isfinite(ea) & np.isfinite(ta) & okc
+        oka &= a_used.loc[idx].to_numpy()
+        fr = g["fraction"].to_numpy(float)
+        fe = g["fraction_esd"].to_numpy(float)
+        okf = np.isfinite(fr) & np.isfinite(tf)
+        for k, i in enumerate(idx):
+            row = df.loc[i]
+            c_tt, c_e, reg_c = interp(tc, vc, ec, okc, k, tm[k])
+            a_tt, a_e, reg_a = interp(ta, va, ea, oka, k, tm[k])
+            if okf[k] and np.isfinite(fe[k]):
+                f, f_e, _ = interp(tf, fr, np.nan_to_num(fe, nan=0.0), okf, k, tm[k])
+                df.loc[i, "fraction"] = float(np.clip(f, 0.0, 1.0))
+                df.loc[i, "fraction_esd"] = float(f_e) if f_e > 0 else np.nan
+            if not (np.isfinite(c_tt) and reg_c):
                 continue
-            rate = np.full(v.size, np.nan)
-            rate[ok] = np.gradient(v[ok], tm[ok])
-            shift = rate * (tm - tq.loc[idx].to_numpy(float))
-            shift = np.where(np.isfinite(shift), shift, 0.0)
-            df.loc[idx, f"{q}_time_shift_A"] = shift
-            df.loc[idx, f"{q}_A"] = v + shift
-    df["V_A3"] = np.sqrt(3.0) / 2.0 * df["a_A"] ** 2 * df["c_A"]
-    return df
+            corr = dict(
+                zero_shift_deg=float(row.get("cal_zero_shift_deg", 0.0) or 0.0),
+                displacement_mm=float(row.get("cal_displacement_mm", 0.0) or 0.0),
+                radius_mm=float(row.get("cal_radius_mm", 240.0) or 240.0),
+            )
+            lam = float(row["wavelength_A"])
+            hkl_a = tuple(int(v) for v in str(row["a_hkl"]).split())
+            cell = hex_cell(
+                float(corrected_two_theta(c_tt, **corr)),
+                c_e,
+                int(lc[k]),
+                float(corrected_two_theta(a_tt, **corr)) if np.isfinite(a_tt) else np.nan,
+                a_e,
+                hkl_a,
+                lam,
+                shift_esd=float(row.get("cal_shift_esd_deg", np.nan)),
+            )
+            old_a, old_c = float(row["a_A"]), float(row["c_A"])
+            df.loc[i, "c_time_shift_A"] = cell["c"] - old_c if np.isfinite(old_c) else 0.0
+            df.loc[i, "c_A"] = cell["c"]
+            df.loc[i, "c_esd_A"] = cell["c_esd"]
+            if np.isfinite(cell["a"]):
+                df.loc[i, "a_time_shift_A"] = cell["a"] - old_a if np.isfinite(old_a) else 0.0
+                df.loc[i, "a_A"] = cell["a"]
+                df.loc[i, "a_esd_A"] = cell["a_esd"]
+                df.loc[i, "V_A3"] = cell["V"]
+                df.loc[i, "V_esd_A3"] = cell["V_esd"]
+            df.loc[i, "time_registered"] = bool(reg_c and (reg_a or not np.isfinite(a_tt)))
+    return df.drop(columns=["_t_c", "_t_a", "_t_f"])
 
 
 def majority_cell(lattice: pd.DataFrame) -> pd.DataFrame:

@@ -1076,6 +1076,8 @@ def fit_batch(
                     "qc": qc,
                     "ridge_present": bool(rd["present"]),
                     "ridge_tt_c_deg": rd["tt_c_deg"],
+                    "wavelength_A": st.wavelengths[0],
+                    "a_hkl": " ".join(str(v) for v in st.a_hkl),
                     **cal_cols,
                 }
             )
