@@ -190,6 +190,7 @@ rule operando_summary:
         transition=OPERANDO.get("transition", {}),
         phases=OPERANDO["phases"],
         qc=OPERANDO.get("qc", {}),
+        cell=OPERANDO["cell"],
         x_unit=OP_X_UNIT,
     script:
         "../scripts/operando_summary.py"
