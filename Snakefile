@@ -59,6 +59,7 @@ include: "rules/figures.smk"
 localrules:
     all,
     results_table,
+    provenance,
 
 
 rule all:

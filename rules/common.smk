@@ -8,7 +8,7 @@ from intercal.workflow import (
     ConfigError,
     check_files,
     check_names,
-    pkg_code,
+    pkg_code as _pkg_code,
     resolve_patterns,
     results_dir,
     validate_section,
@@ -47,6 +47,18 @@ try:
     RESULTS = results_dir(config["study"].get("results_dir", "results"), CONFIGFILE)
 except ConfigError as err:
     raise WorkflowError(str(err)) from None
+
+#: the package sources beside the Snakefile (the checkout); the installed package's
+#: own folder when the workflow is deployed without them
+PACKAGE_SRC = os.path.join(workflow.basedir, "src", "intercal")
+if not os.path.isdir(PACKAGE_SRC):
+    PACKAGE_SRC = None
+
+
+def pkg_code(*parts):
+    """The package modules a rule runs, as inputs: editing one reruns its jobs."""
+    return _pkg_code(*parts, root=PACKAGE_SRC)
+
 
 #: plotting code that every figure rule takes as input, so that restyling reruns
 #: only figure jobs (never a fit)

@@ -4,7 +4,11 @@
 REFERENCES = config.get("references", {}).get("values", [])
 SUMMARY_T = f"{RESULTS}/tables"
 #: the study's summary tables: results always, the comparison only with references
-SUMMARY_TARGETS = [f"{SUMMARY_T}/results.csv", f"{SUMMARY_T}/results.md"]
+SUMMARY_TARGETS = [
+    f"{SUMMARY_T}/results.csv",
+    f"{SUMMARY_T}/results.md",
+    f"{SUMMARY_T}/results.html",
+]
 if REFERENCES:
     SUMMARY_TARGETS += [f"{SUMMARY_T}/reproduction.csv", f"{SUMMARY_T}/reproduction.md"]
 
@@ -45,6 +49,36 @@ rule results_table:
         results_dir=SUMMARY_T,
     script:
         "../scripts/results_table.py"
+
+
+rule provenance:
+    input:
+        code=pkg_code("provenance.py"),
+    output:
+        html=report(
+            f"{RESULTS}/provenance.html",
+            caption="../report/provenance.rst",
+            category="Summary",
+            labels={"table": "provenance (config and software versions)"},
+        ),
+    log:
+        f"{RESULTS}/logs/figures/provenance.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/figures/provenance.tsv"
+    conda:
+        "../envs/intercal.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        config=config,
+        configfile=CONFIGFILE,
+    script:
+        "../scripts/provenance.py"
+
+
+SUMMARY_TARGETS.append(f"{RESULTS}/provenance.html")
 
 
 # Fig. 2 (Le Bail fits, XANES, hop rate) needs the xrd, xas and musr branches; it

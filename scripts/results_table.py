@@ -6,7 +6,7 @@ import os
 
 import pandas as pd
 
-from intercal.reproduction import compare, merge_results, render_markdown
+from intercal.reproduction import compare, merge_results, render_html, render_markdown
 from intercal.tables import write_csv, write_text
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
@@ -25,6 +25,7 @@ md = render_markdown(
     source=p.source,
 )
 write_text(md, out.format("results.md"))
+write_text(render_html(md), out.format("results.html"))
 if comparison is not None:
     write_csv(comparison, out.format("reproduction.csv"))
     write_text(md, out.format("reproduction.md"))

@@ -181,9 +181,7 @@ def compare(results: pd.DataFrame, references: Sequence[Mapping[str, Any]]) -> p
     return pd.DataFrame(out, columns=COLUMNS)
 
 
-def judge(
-    value: float, stderr: float, reference: Mapping[str, Any]
-) -> tuple[bool | None, str]:
+def judge(value: float, stderr: float, reference: Mapping[str, Any]) -> tuple[bool | None, str]:
     """Judge one value against its reference's tolerance.
 
     Returns
@@ -196,9 +194,11 @@ def judge(
     if not np.isfinite(value):
         return False, "no value"
     target = _float(tol.pop("target", ref_value))
-    note = f" ({reference['note']})" if reference.get("note") and "target" in (
-        reference.get("tolerance") or {}
-    ) else ""
+    note = (
+        f" ({reference['note']})"
+        if reference.get("note") and "target" in (reference.get("tolerance") or {})
+        else ""
+    )
     if not tol:
         return None, "no tolerance given"
     kind, arg = next(iter(tol.items()))
@@ -359,6 +359,59 @@ def render_markdown(
     n_flag = int((results.qc.astype(str).str.len() > 0).sum()) if len(results) else 0
     lines += ["", f"{len(results)} numbers, {n_flag} with QC flags."]
     return "\n".join(lines) + "\n"
+
+
+def render_html(markdown_text: str) -> str:
+    """A self-contained HTML page of :func:`render_markdown`'s text (headings, tables, lists).
+
+    Written beside the Markdown so that Snakemake's report shows the tables inline.
+    """
+    import html
+
+    out = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><style>",
+        "body{font-family:sans-serif;font-size:13px;margin:1em}"
+        "table{border-collapse:collapse;margin:0.5em 0}"
+        "td,th{border:1px solid #bbb;padding:2px 6px;text-align:left}"
+        "tr.flag td{background:#fff3cd}tr.dev td{background:#f8d7da}",
+        "</style></head><body>",
+    ]
+    rows: list[list[str]] = []
+
+    def _flush() -> None:
+        if not rows:
+            return
+        out.append("<table>")
+        head, *body = rows
+        out.append("<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>")
+        for r in body:
+            joined = " ".join(r)
+            cls = " class='dev'" if "DEVIATES" in joined else ""
+            if not cls and r[-1].strip() and r[-1].strip() != "QC":
+                cls = " class='flag'"
+            out.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>")
+        out.append("</table>")
+        rows.clear()
+
+    for line in markdown_text.splitlines():
+        if line.startswith("|"):
+            if set(line.replace("|", "").strip()) <= {"-"}:
+                continue
+            cells = line.replace("\\|", "\x00").strip().strip("|").split("|")
+            rows.append([c.strip().replace("\x00", "|") for c in cells])
+            continue
+        _flush()
+        if line.startswith("## "):
+            out.append(f"<h2>{html.escape(line[3:])}</h2>")
+        elif line.startswith("# "):
+            out.append(f"<h1>{html.escape(line[2:])}</h1>")
+        elif line.startswith("- "):
+            out.append(f"<li>{html.escape(line[2:])}</li>")
+        elif line.strip():
+            out.append(f"<p>{html.escape(line)}</p>")
+    _flush()
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
 
 
 def load_references(config: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:

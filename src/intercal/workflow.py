@@ -166,7 +166,9 @@ def resolve_patterns(spec: str | Iterable[str], key: str, cfgfile: str | None = 
     patterns = [spec] if isinstance(spec, str) else list(spec)
     files: list[str] = []
     for pat in patterns:
-        hits = sorted(glob.glob(pat)) if glob.has_magic(pat) else ([pat] if Path(pat).exists() else [])
+        hits = (
+            sorted(glob.glob(pat)) if glob.has_magic(pat) else ([pat] if Path(pat).exists() else [])
+        )
         if not hits:
             raise ConfigError(
                 f"{_where(cfgfile)}{key}: {pat!r} matches no file "
@@ -188,23 +190,27 @@ def results_dir(value: str, cfgfile: str | None = None) -> str:
     return p.as_posix().rstrip("/")
 
 
-def pkg_code(*parts: str) -> list[str]:
+def pkg_code(*parts: str, root: str | os.PathLike | None = None) -> list[str]:
     """Absolute paths of the package modules a rule runs (its code inputs).
 
     Parameters
     ----------
     *parts : str
         Sub-packages (``"musr"``) or modules (``"tables.py"``) of ``intercal``.
-        ``errors.py``, ``tables.py`` and ``workflow.py`` are always included.
+        ``errors.py`` and ``tables.py`` are always included.
+    root : path, optional
+        The package folder to list (default: the imported package's). The rule
+        files pass the checkout's ``src/intercal`` beside the Snakefile.
 
     Returns
     -------
     list of str
         Sorted absolute paths of the ``.py`` files.
     """
-    out = {PACKAGE_ROOT / "errors.py", PACKAGE_ROOT / "tables.py"}
+    base = Path(root).resolve() if root is not None else PACKAGE_ROOT
+    out = {base / "errors.py", base / "tables.py"}
     for part in parts:
-        target = PACKAGE_ROOT / part
+        target = base / part
         if target.is_dir():
             out.update(p for p in target.rglob("*.py") if "__pycache__" not in p.parts)
         elif target.with_suffix(".py").is_file():
