@@ -273,7 +273,7 @@ rule operando_figure:
         x_unit=OP_X_UNIT,
         hardware_peaks_deg=OPERANDO.get("hardware_peaks_deg", []),
         hardware_labels=OPERANDO.get("hardware_labels", []),
-        calibration=OP_CAL,
+        phase_order=list(config.get("materials", {})),
     script:
         "../scripts/operando_figure.py"
 
