@@ -43,7 +43,6 @@ def op_seed_files(wc):
     return sample_earlier(OP_ORDERED, own[0], int(OP_SEEDING.get("max_scans", 200)))
 
 
-
 rule operando_align:
     input:
         scan_log=OPERANDO["scan_log"],
@@ -142,6 +141,7 @@ rule operando_lattice:
             f"{RESULTS}/operando/batches/calibration_{{batch}}.csv", batch=OP_BATCH_IDS
         ),
         alignment=f"{RESULTS}/operando/alignment.csv",
+        trace=f"{RESULTS}/operando/cycling_trace.csv",
         code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
         lattice=f"{RESULTS}/operando/lattice.csv",
@@ -196,37 +196,43 @@ rule operando_summary:
         "../scripts/operando_summary.py"
 
 
-rule operando_crosscheck:
-    input:
-        lattice=f"{RESULTS}/operando/lattice.csv",
-        scans=OP_CROSS_FILES,
-        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
-    output:
-        table=f"{RESULTS}/operando/crosscheck_lebail.csv",
-    log:
-        f"{RESULTS}/logs/operando/crosscheck.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/operando/crosscheck.tsv"
-    conda:
-        "../envs/operando.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=30,
-    params:
-        materials=OP_MATERIALS,
-        extra_materials={
-            k: config["materials"][k] for k in OP_CROSS.get("extra_phases", [])
-        },
-        two_theta_range_deg=OP_CROSS.get("two_theta_range_deg", [25.0, 35.5]),
-        radiation=OPERANDO.get("radiation", {}),
-        # axial-divergence constants of the diffractometer, fixed in the cross-check
-        instrument={
-            k: config.get("xrd", {}).get("instrument", {}).get(k, default)
-            for k, default in (("SHL", 0.024), ("soller_half_acceptance_rad", 0.02))
-        },
-    script:
-        "../scripts/operando_crosscheck.py"
+# the Le Bail cross-check runs only when the config asks for it
+if "crosscheck" in OPERANDO:
+
+    rule operando_crosscheck:
+        input:
+            lattice=f"{RESULTS}/operando/lattice.csv",
+            scans=OP_CROSS_FILES,
+            code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
+        output:
+            table=f"{RESULTS}/operando/crosscheck_lebail.csv",
+        log:
+            f"{RESULTS}/logs/operando/crosscheck.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/operando/crosscheck.tsv"
+        conda:
+            "../envs/operando.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=30,
+        params:
+            materials=OP_MATERIALS,
+            extra_materials={
+                k: config["materials"][k] for k in OP_CROSS.get("extra_phases", [])
+            },
+            two_theta_range_deg=OP_CROSS.get("two_theta_range_deg", [25.0, 35.5]),
+            radiation=OPERANDO.get("radiation", {}),
+            # axial-divergence constants of the diffractometer, fixed in the cross-check
+            instrument={
+                k: config.get("xrd", {}).get("instrument", {}).get(k, default)
+                for k, default in (
+                    ("SHL", 0.024),
+                    ("soller_half_acceptance_rad", 0.02),
+                )
+            },
+        script:
+            "../scripts/operando_crosscheck.py"
 
 
 rule operando_figure:
@@ -283,10 +289,11 @@ ALL_TARGETS.extend(
         f"{RESULTS}/operando/lattice.csv",
         f"{RESULTS}/operando/summary.json",
         f"{RESULTS}/operando/calibration.csv",
-        f"{RESULTS}/operando/crosscheck_lebail.csv",
         f"{RESULTS}/figures/fig4.pdf",
         f"{RESULTS}/figures/fig4.png",
         f"{RESULTS}/figures/si/figS18.png",
     ]
 )
+if "crosscheck" in OPERANDO:
+    ALL_TARGETS.append(f"{RESULTS}/operando/crosscheck_lebail.csv")
 REPRO_PARTS.append(f"{RESULTS}/tables/reproduction/operando.csv")

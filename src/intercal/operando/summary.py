@@ -37,12 +37,16 @@ LATTICE_FRONT = [
 
 
 def assemble_lattice(
-    peaks: pd.DataFrame, alignment: pd.DataFrame, register: bool = True
+    peaks: pd.DataFrame,
+    alignment: pd.DataFrame,
+    register: bool = True,
+    trace: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Join the per-scan peak fits with the scan alignment (time, voltage, x, cycle).
 
     With ``register`` (continuous scans), a and c are referred to each scan's
-    mid-time (:func:`register_times`).
+    mid-time (:func:`register_times`; with the cycling ``trace`` the
+    interpolation runs in the charge coordinate x(t)).
 
     Raises
     ------
@@ -61,12 +65,14 @@ def assemble_lattice(
     cols += [c for c in ("x_offset",) if c in alignment.columns]
     df = peaks.merge(alignment[cols], on="scan", how="left")
     if register:
-        df = register_times(df, alignment)
+        df = register_times(df, alignment, trace)
     rest = [c for c in df.columns if c not in LATTICE_FRONT]
     return df[LATTICE_FRONT + rest].sort_values(["scan", "phase"]).reset_index(drop=True)
 
 
-def register_times(lattice: pd.DataFrame, alignment: pd.DataFrame) -> pd.DataFrame:
+def register_times(
+    lattice: pd.DataFrame, alignment: pd.DataFrame, trace: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Build each scan's cell at one moment, its mid-time (continuous scans).
 
     In a continuous 2theta scan each reflection is recorded at its own time,
@@ -82,6 +88,12 @@ def register_times(lattice: pd.DataFrame, alignment: pd.DataFrame) -> pd.DataFra
     mid-time the same way. A phase seen in one scan only keeps its
     per-reflection values (``time_registered`` False). The moves are kept in
     ``c_time_shift_A`` / ``a_time_shift_A``.
+
+    With the cycling ``trace`` (``time_s, x``) the interpolation weights are
+    taken in x(t), the charge passed, rather than in t: the cell follows the
+    ion content, so a scan that straddles a rest or a change of current (where
+    the rate of change jumps) is registered correctly; the neighbours are still
+    chosen in time.
     """
     from .lattice import corrected_two_theta, hex_cell
 
@@ -104,6 +116,18 @@ def register_times(lattice: pd.DataFrame, alignment: pd.DataFrame) -> pd.DataFra
     df["_t_f"] = start + (df["tt_c_deg"].to_numpy(float) - tfirst) / span * dur
     a_used = df.get("tt_a_used", pd.Series(True, index=df.index)).astype(bool)
 
+    if trace is not None and len(trace) > 1:
+        tt_tr = trace["time_s"].to_numpy(float)
+        xx_tr = trace["x"].to_numpy(float)
+
+        def coord(t):
+            return np.interp(t, tt_tr, xx_tr)
+
+    else:
+
+        def coord(t):
+            return np.asarray(t, float)
+
     def interp(tq, vq, eq, ok, k, tm):
         """Value/esd of series (tq, vq, eq) at tm, from point k and its neighbour."""
         if not ok[k]:
@@ -114,7 +138,11 @@ def register_times(lattice: pd.DataFrame, alignment: pd.DataFrame) -> pd.DataFra
             j = k - side
             if not (0 <= j < tq.size and ok[j]):
                 return vq[k], eq[k], False
-        u = (tm - tq[k]) / (tq[j] - tq[k])
+        qk, qj, qm = coord(tq[k]), coord(tq[j]), coord(tm)
+        if abs(qj - qk) < 1e-9 * max(1.0, abs(qk)):
+            # no change of the coordinate between the two (a rest): nothing to move
+            return vq[k], eq[k], True
+        u = (qm - qk) / (qj - qk)
         val = (1 - u) * vq[k] + u * vq[j]
         esd = np.sqrt(((1 - u) * eq[k]) ** 2 + (u * eq[j]) ** 2)
         return val, esd, True
