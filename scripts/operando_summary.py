@@ -36,7 +36,9 @@ res["calibration_shift_deg"] = cal.get("shift_deg", float("nan"))
 res["calibration_shift_deg_esd"] = cal.get("shift_deg_esd", float("nan"))
 if cal.get("method") == "none":
     res["null_reasons"].setdefault(
-        "calibration", "operando.calibration.method none: no 2theta correction applied (cells flagged uncalibrated)"
+        "calibration",
+        "operando.calibration.method none: no 2theta correction applied "
+        "(cells flagged uncalibrated)",
     )
 write_json(res, snakemake.output.summary)
 flat = [

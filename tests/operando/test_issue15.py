@@ -89,9 +89,11 @@ def test_scan_log_keyed_by_file_name_and_iso_times():
     )
     start = align.parse_acquisition_start("01/01/2026 09:59:00.000")
     out = align.scan_times(
-        log, columns={"file": "file", "start": "t0", "end": "t1"}, cell_start=start,
+        log,
+        columns={"file": "file", "start": "t0", "end": "t1"},
+        cell_start=start,
         clock_offset_s=5.0,
-    )  # fmt: skip
+    )
     assert out.scan.tolist() == [1, 2]
     assert out.start_s.tolist() == [65.0, 665.0]
     with pytest.raises(InputError, match="scan_log_columns.file"):
@@ -104,7 +106,9 @@ def test_nan_current_names_the_rows():
         {"time_s": [0.0, 10, 20, 30], "voltage_V": [2.0] * 4, "current_mA": [-1, np.nan, -1, -1]}
     )
     scans = pd.DataFrame({"scan": [1], "start_s": [0.0], "end_s": [30.0]})
-    with pytest.raises(InputError, match=r"current_mA is missing or not a number in 1 data row\(s\) \(2"):
+    with pytest.raises(
+        InputError, match=r"current_mA is missing or not a number in 1 data row\(s\) \(2"
+    ):
         align.align_scans(scans, cyc, active_mass_mg=1.0, host_formula="CrSe2", starting_x=0.0)
 
 
@@ -120,8 +124,12 @@ def test_x_reset_removes_the_first_cycle_irreversible_charge():
     )
     cyc = pd.DataFrame({"time_s": t, "voltage_V": 2.0, "current_mA": seg})
     t, v, cur, x, cycle, off = align.cycling_x(
-        cyc, active_mass_mg=2.0, host_formula="CrSe2", starting_x=0.0, x_reset={"cycle": 2, "x": 0.0}
-    )  # fmt: skip
+        cyc,
+        active_mass_mg=2.0,
+        host_formula="CrSe2",
+        starting_x=0.0,
+        x_reset={"cycle": 2, "x": 0.0},
+    )
     assert off == pytest.approx(0.1, abs=2e-3)
     j = np.flatnonzero(cycle == 2)[0]
     assert x[j] == pytest.approx(0.0, abs=1e-9)
@@ -137,18 +145,33 @@ def test_solid_solution_summary_has_slopes_and_no_transition():
     c = 5.87 + 0.4 * x
     lat = pd.DataFrame(
         {
-            "scan": np.arange(1, x.size + 1), "time_s": t, "time_h": t / 3600, "voltage_V": 2.0,
-            "x": x, "direction": ["lithiation"] * n + ["delithiation"] * (n - 1), "cycle": 1,
-            "phase": "P", "present": True, "fraction": 1.0, "fraction_esd": np.nan,
-            "a_A": a, "a_esd_A": 1e-4, "c_A": c, "c_esd_A": 2e-4,
-            "V_A3": math.sqrt(3) / 2 * a * a * c, "V_esd_A3": 0.01, "qc": "",
+            "scan": np.arange(1, x.size + 1),
+            "time_s": t,
+            "time_h": t / 3600,
+            "voltage_V": 2.0,
+            "x": x,
+            "direction": ["lithiation"] * n + ["delithiation"] * (n - 1),
+            "cycle": 1,
+            "phase": "P",
+            "present": True,
+            "fraction": 1.0,
+            "fraction_esd": np.nan,
+            "a_A": a,
+            "a_esd_A": 1e-4,
+            "c_A": c,
+            "c_esd_A": 2e-4,
+            "V_A3": math.sqrt(3) / 2 * a * a * c,
+            "V_esd_A3": 0.01,
+            "qc": "",
         }
-    )  # fmt: skip
+    )
     trace = pd.DataFrame({"time_s": np.linspace(0, t[-1] + 50, 500)})
     trace["x"] = np.interp(trace.time_s, t, x)
     res = summary.summarize(lat, trace, cycle=1, window_x=0.1, lithiated_phase="P")
     assert res["mode"] == "solid_solution"
-    assert math.isnan(res["transition_x"]) and "solid solution" in res["null_reasons"]["transition_x"]
+    assert (
+        math.isnan(res["transition_x"]) and "solid solution" in res["null_reasons"]["transition_x"]
+    )
     assert res["slopes"]["P"]["a"][0] == pytest.approx(0.2, abs=1e-3)
     assert res["slopes"]["P"]["c"][0] == pytest.approx(0.4, abs=1e-3)
     assert res["c_lithiated"] == pytest.approx(6.27, abs=1e-3)

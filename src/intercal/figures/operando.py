@@ -91,12 +91,12 @@ def fig4(
     times = lattice.drop_duplicates("scan").set_index("scan")["time_h"]
     t_scan = times.reindex(np.asarray(imap["scan"])).to_numpy(float)
     mesh = _map_panel(ax_map, imap, t_scan)
-    cax = ax_map.inset_axes([0.02, 1.005, 0.3, 0.025], transform=ax_map.transAxes)
+    # colour bar inside the map's upper right corner (white ticks on the dark map)
+    cax = ax_map.inset_axes([0.58, 0.955, 0.38, 0.022], transform=ax_map.transAxes)
     cb = fig.colorbar(mesh, cax=cax, orientation="horizontal")
-    cb.set_label(r"$\sqrt{\mathrm{counts}}$", fontsize=6, labelpad=1)
-    cb.ax.tick_params(labelsize=5, length=1.5, pad=1)
-    cax.xaxis.set_label_position("top")
-    cax.xaxis.tick_top()
+    cb.set_label(r"$\sqrt{\mathrm{counts}}$", fontsize=6, labelpad=1, color="w")
+    cb.ax.tick_params(labelsize=5, length=1.5, pad=1, colors="w")
+    cb.outline.set_edgecolor("w")
     grid = np.asarray(imap["two_theta_deg"], float)
     lo, hi = two_theta_range or (grid[0], grid[-1])
     ax_map.set_xlim(lo, hi)
@@ -117,8 +117,8 @@ def fig4(
             ax_map.axvline(xv, color="w", lw=0.4, ls=":", alpha=0.8)
         if label:
             ax_sim.text(
-                0.5 * (h_lo + h_hi), 110.0 * n_ph, label, rotation=90, fontsize=5,
-                color=style.HARDWARE_COLOR, ha="center", va="top",
+                h_hi + 0.1, 110.0 * n_ph, label, rotation=90, fontsize=4.5,
+                color=style.HARDWARE_COLOR, ha="left", va="top",
             )  # fmt: skip
     ax_sim.set_yticks([])
     ax_sim.set_ylim(0, 110.0 * n_ph + 5)
@@ -139,7 +139,7 @@ def fig4(
         ax_x.tick_params(axis="x", colors=style.SERIES[1], labelsize=6)
     # lattice vs time
     pres = lattice[lattice.present.astype(bool)]
-    for k, (ph, grp) in enumerate(pres.groupby("phase", sort=False)):
+    for ph, grp in pres.groupby("phase", sort=False):
         col = style.phase_color(ph)
         for ax, q, e in (
             (ax_a, "a_A", "a_esd_A"),
@@ -179,9 +179,7 @@ def figs18(lattice: pd.DataFrame, imap: Mapping, trace: pd.DataFrame, pdf: str, 
     t_scan = times.reindex(np.asarray(imap["scan"])).to_numpy(float)
     inten = np.sqrt(np.clip(np.asarray(imap["intensity"], float), 0, None))
     order = np.argsort(t_scan)
-    cs = ax.contourf(
-        imap["two_theta_deg"], t_scan[order], inten[order], levels=30, cmap="viridis"
-    )
+    cs = ax.contourf(imap["two_theta_deg"], t_scan[order], inten[order], levels=30, cmap="viridis")
     cb = fig.colorbar(cs, ax=ax, pad=0.01, fraction=0.04, location="left")
     cb.set_label(r"$\sqrt{\mathrm{counts}}$", fontsize=7)
     ax.set_xlabel(style.LABELS["two_theta"])

@@ -111,9 +111,7 @@ def scan_times(
     if key == "file":
         from .scans import scan_number
 
-        scan = np.array(
-            [scan_number(str(f)) for f in log[columns["file"]].astype(str)], dtype=int
-        )
+        scan = np.array([scan_number(str(f)) for f in log[columns["file"]].astype(str)], dtype=int)
     else:
         raw = log[columns.get("scan", "scan")]
         num = pd.to_numeric(raw, errors="coerce")

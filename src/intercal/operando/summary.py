@@ -433,7 +433,11 @@ def slopes(cells: pd.DataFrame, lattice: pd.DataFrame, cycle: int, min_span_x: f
         if len(g) < 5 or np.ptp(g["x"].to_numpy(float)) < min_span_x:
             continue
         res = {"x_range": (float(g["x"].min()), float(g["x"].max())), "n": int(len(g))}
-        for q, col, ecol in (("a", "a_A", "a_esd_A"), ("c", "c_A", "c_esd_A"), ("V", "V_A3", "V_esd_A3")):
+        for q, col, ecol in (
+            ("a", "a_A", "a_esd_A"),
+            ("c", "c_A", "c_esd_A"),
+            ("V", "V_A3", "V_esd_A3"),
+        ):
             ok = g[np.isfinite(g[col]) & np.isfinite(g[ecol]) & (g[ecol] > 0)]
             if len(ok) < 5:
                 res[q] = (math.nan, math.nan)
@@ -576,9 +580,12 @@ def summarize(
         out[f"{q}_expansion_pct_esd"] = e
         qc[f"{q}_expansion_pct"] = sorted(set(qc[f"{q}_lithiated"] + qc[f"{q}_delithiated"]))
         if not np.isfinite(r):
-            why[f"{q}_expansion_pct"] = "; ".join(
-                f"{k}: {why[k]}" for k in (f"{q}_lithiated", f"{q}_delithiated") if k in why
-            ) or "end-state esd not estimable"
+            why[f"{q}_expansion_pct"] = (
+                "; ".join(
+                    f"{k}: {why[k]}" for k in (f"{q}_lithiated", f"{q}_delithiated") if k in why
+                )
+                or "end-state esd not estimable"
+            )
         d = out[f"{q}_{end}"] - out[f"{q}_{start}"]
         de = math.hypot(out[f"{q}_{end}_esd"], out[f"{q}_{start}_esd"])
         out[f"{q}_return_diff"] = d
@@ -611,9 +618,7 @@ def summarize(
     sl = slopes(cells, _with_cycle(lattice, cells), cycle)
     out["slopes"] = {p: {q: list(v[q]) for q in ("a", "c", "V")} for p, v in sl.items()}
     out["slope_x_range"] = {p: list(v["x_range"]) for p, v in sl.items()}
-    two = bool(
-        (lattice[lattice["present"].astype(bool)].groupby("scan").size() >= 2).any()
-    )
+    two = bool((lattice[lattice["present"].astype(bool)].groupby("scan").size() >= 2).any())
     out["mode"] = "two_phase" if two else "solid_solution"
     out["irreversible_x_before_reset"] = float(x_offset)
     out["lost_phases"] = lost

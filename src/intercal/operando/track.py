@@ -620,15 +620,8 @@ class Tracker:
             zv = pv.area / pv.area_esd if pv.area_esd > 0 else 0.0
             masked = self._masked(pv.center, pv.fwhm)
             if masked:
-                row["qc"] = ";".join(
-                    f for f in (row["qc"], f"masked:{nm}({_hkl_str(cv)})") if f
-                )
-            if (
-                not pv.at_bound
-                and not masked
-                and zv >= st.min_sigma
-                and np.isfinite(pv.center_esd)
-            ):
+                row["qc"] = ";".join(f for f in (row["qc"], f"masked:{nm}({_hkl_str(cv)})") if f)
+            if not pv.at_bound and not masked and zv >= st.min_sigma and np.isfinite(pv.center_esd):
                 tt_c, tt_c_esd, l_c, c_from = pv.center, pv.center_esd, cv[2], cv
         row["c_from"] = "".join(str(v) for v in c_from)
         row["tt_cval_deg"] = tt_c
@@ -828,8 +821,7 @@ def calibrate(
                     carried,
                     f"scan {n}",
                     n,
-                    f"carried from scans {carried.first_scan}-{carried.last_scan} "
-                    f"({overlaps[n]})",
+                    f"carried from scans {carried.first_scan}-{carried.last_scan} ({overlaps[n]})",
                 )
             out.append(([n], c))
         return out
@@ -889,13 +881,7 @@ def overlapping_scans(
         return {}
     lo, hi = cal["window_deg"]
     if hkls is None:
-        hkls = [
-            (h, k, l)
-            for h in range(3)
-            for k in range(h + 1)
-            for l in range(3)
-            if h or k or l
-        ]
+        hkls = [(h, k, l) for h in range(3) for k in range(h + 1) for l in range(3) if h or k or l]
     out: dict[int, str] = {}
     for r in ridge_rows:
         if not r.get("present") or int(r["scan"]) in out:
@@ -980,9 +966,8 @@ def fit_batch(
     import pandas as pd
 
     from .calibration import CAL_COLUMNS
-    from .scans import read_scan, scan_number
-
     from .ridge import RidgePass, RidgeSettings
+    from .scans import read_scan, scan_number
 
     st = dataclasses.replace(settings)
     pats = []

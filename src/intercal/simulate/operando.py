@@ -590,7 +590,10 @@ EX_PROFILE = powder.Profile(U=0.006, V=-0.003, W=0.0020, X=0.030, Y=0.080)
 EX_BACKGROUND = powder.Background((300.0, -40.0, 20.0, -5.0), 150.0, 25.0, 10.0)
 EX_PEAK_COUNTS = 6000.0
 #: Al current collector 111 / 200 (fixed hardware lines)
-EX_AL = [{"hkl": (1, 1, 1), "d": 2.3380, "area": 120.0}, {"hkl": (2, 0, 0), "d": 2.0248, "area": 60.0}]
+EX_AL = [
+    {"hkl": (1, 1, 1), "d": 2.3380, "area": 120.0},
+    {"hkl": (2, 0, 0), "d": 2.0248, "area": 60.0},
+]
 
 
 def ex_cell(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -682,8 +685,9 @@ def generate_example(out_dir: Path, seed: int) -> dict:
             fwhm, eta = EX_PROFILE.widths(t0)
             lines.append({
                 "phase": "Al", "hkl": al["hkl"], "multiplicity": 0, "component": comp,
-                "d": al["d"], "two_theta_bragg": t0, "two_theta_obs": t0 + float(inst.shift_deg(t0)),
-                "area": al["area"] * ratio, "fwhm": float(fwhm), "eta": float(eta), "po_factor": 1.0,
+                "d": al["d"], "two_theta_bragg": t0,
+                "two_theta_obs": t0 + float(inst.shift_deg(t0)), "area": al["area"] * ratio,
+                "fwhm": float(fwhm), "eta": float(eta), "po_factor": 1.0,
             })  # fmt: skip
     fixed = powder.render_lines(tt, lines, inst) + EX_BACKGROUND(tt, *rng_tt)
     t_point = (np.arange(tt.size) + 0.5) / tt.size * EX_SCAN_S
@@ -740,7 +744,8 @@ def generate_example(out_dir: Path, seed: int) -> dict:
         "discharge back (one solid solution)",
         "seed": seed,
         "n_scans": n_scans,
-        "cell_law": "a = 2.816 - 0.024 (1-x) + 0.012 (1-x)^2; c = 14.05 + 0.80 (1-x) - 0.12 (1-x)^2",
+        "cell_law": "a = 2.816 - 0.024 (1-x) + 0.012 (1-x)^2; "
+        "c = 14.05 + 0.80 (1-x) - 0.12 (1-x)^2",
         "a_lithiated_A": EX_A0,
         "c_lithiated_A": EX_C0,
         "a_delithiated_A": round(float(a_ch[0]), 6),
@@ -754,12 +759,16 @@ def generate_example(out_dir: Path, seed: int) -> dict:
         "transition_x": None,
         "x_min": EX_X_MIN,
         "clock_offset_s": EX_CLOCK_OFFSET_S,
-        "instrument": {"zero_shift_deg": inst.zero_shift_deg,
-                       "displacement_mm": inst.displacement_mm,
-                       "goniometer_radius_mm": inst.radius_mm},  # fmt: skip
-        "hardware_lines": [f"Al {''.join(map(str, al['hkl']))} at "
-                           f"{float(powder.two_theta_deg(al['d'], inst.wavelength1)):.3f} deg"
-                           for al in EX_AL],  # fmt: skip
+        "instrument": {
+            "zero_shift_deg": inst.zero_shift_deg,
+            "displacement_mm": inst.displacement_mm,
+            "goniometer_radius_mm": inst.radius_mm,
+        },  # fmt: skip
+        "hardware_lines": [
+            f"Al {''.join(map(str, al['hkl']))} at "
+            f"{float(powder.two_theta_deg(al['d'], inst.wavelength1)):.3f} deg"
+            for al in EX_AL
+        ],  # fmt: skip
         "per_scan_truth": "truth_per_scan.csv",
     }
     (out / "truth.yaml").write_text(
