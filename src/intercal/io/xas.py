@@ -280,8 +280,10 @@ def read_athena(path: str | os.PathLike) -> dict[str, dict]:
     Returns
     -------
     dict
-        Group label -> {``energy`` (eV), ``mu``, ``bkg_e0`` (eV, as stored by
-        Athena, NaN if absent), ``edge_step`` (stored, NaN if absent)}.
+        Group label -> {``energy`` (eV, as recorded: Athena's energy shift
+        not applied), ``mu``, ``bkg_e0`` (eV, as stored by Athena, on the
+        shifted axis; NaN if absent), ``eshift`` (Athena's energy shift, eV,
+        0 if absent), ``edge_step`` (stored, NaN if absent)}.
     """
     from larch.io import read_athena as _read_athena
 
@@ -298,7 +300,9 @@ def read_athena(path: str | os.PathLike) -> dict[str, dict]:
         bkg = getattr(params, "bkg", None) if params is not None else None
         e0 = float(getattr(bkg, "e0", np.nan)) if bkg is not None else np.nan
         step = float(getattr(bkg, "step", np.nan)) if bkg is not None else np.nan
+        eshift = float(getattr(bkg, "eshift", 0.0) or 0.0) if bkg is not None else 0.0
         out[name] = {
+            "eshift": eshift,
             "energy": energy,
             "mu": np.asarray(grp.mu, float),
             "bkg_e0": e0,

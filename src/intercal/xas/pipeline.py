@@ -26,7 +26,7 @@ from .calibrate import CalibratedScan, calibrate_scan, merge_scans
 from .edge import e0_monte_carlo, find_e0, half_step_energy, point_noise, smooth_noise
 from .fit import fit_edge
 from .normalize import normalize
-from .preedge import find_preedge_window, summarize_preedge
+from .preedge import find_preedge_window, fit_preedge_local, summarize_preedge
 
 def _window(e_ref: float, win: Sequence[float] | None) -> tuple[float, float] | None:
     return None if win is None else (float(win[0]), float(win[1]))
@@ -207,12 +207,20 @@ def process_spectrum(
     )
     energy, mu = merged["energy"], merged["mu"]
     n = len(scans)
+    # noise of the merge from each scan's point-to-point (4th-difference) noise: the
+    # scatter between repeats would also hold their residual misalignment, which the
+    # calibration error already carries
+    stack_noise = [
+        np.interp(energy, s.energy, point_noise(s.mu)) for s in scans
+    ]
+    noise = np.sqrt(np.sum(np.square(stack_noise), axis=0)) / n
+    noise_method = f"point-to-point noise (4th differences) of {n} scan(s), / n"
     if n > 1:
-        noise = smooth_noise(merged["mu_sem"])
-        noise_method = f"scatter of {n} repeated scans (standard error of the mean)"
-    else:
-        noise = point_noise(mu)
-        noise_method = "point-to-point (4th differences) of the single scan"
+        sem = smooth_noise(merged["mu_sem"])
+        ratio = float(np.median(sem / noise))
+        if ratio > 2.0:
+            noise = np.maximum(noise, sem)
+            noise_method += f"; repeats scatter {ratio:.1f}x more: their scatter used"
     e0_kw = {"window": win, "half_width_eV": e0_half_width_eV, "degree": e0_degree}
     e0, e0_poly_err = find_e0(energy, mu, source=name, **e0_kw)
     e0_err, n_failed = e0_monte_carlo(energy, mu, noise, n_draws=n_mc, **e0_kw)
@@ -402,12 +410,35 @@ def process_spectrum(
         stats["fit_weighted_by_noise"] = float(fit_out["weighted"])
         fit_curve = pd.DataFrame({"energy_eV": fit_out["energy"], "fit": fit_out["best_fit"]})
         if n_pre:
+            # the reported pre-edge comes from a local fit on a polynomial baseline
+            local = fit_preedge_local(
+                energy,
+                nrm["norm"],
+                fit_out["pre_windows"][0],
+                sigma=noise_norm,
+                center=fit_out["params"]["pre1_center"][0],
+                n_pre=n_pre,
+                source=name,
+            )
+            window_record["fit"] = "local: quadratic baseline + pseudo-Voigt, window -5/+2 eV"
+            stats["preedge_redchi"] = local["redchi"]
+            for pname, (v, se) in local["params"].items():
+                if pname.startswith("pre"):
+                    rows.append(
+                        {
+                            "parameter": f"preedge.{pname}",
+                            "value": v,
+                            "stderr": se,
+                            "unit": "eV" if pname.endswith(("center", "sigma")) else "",
+                            "note": "local pre-edge fit",
+                        }
+                    )
             pre = summarize_preedge(
-                fit_out["params"],
-                fit_out["covar"],
-                fit_out["var_names"],
+                local["params"],
+                local["covar"],
+                local["var_names"],
                 n_pre,
-                fit_out["pre_windows"],
+                local["pre_windows"],
                 min_significance=min_sig,
             )
             rows += [
@@ -592,3 +623,188 @@ def reproduction(
                 }
             )
     return pd.DataFrame(rows, columns=REPRO_COLUMNS)
+
+
+def edge_table(summaries: Sequence[Mapping]) -> pd.DataFrame:
+    """One row per spectrum: edge energies, pre-edge centroid/area, QC, settled normalization.
+
+    Columns: spectrum, element, sample, mode, n_scans, e0_eV, e0_stderr_eV,
+    half_step_eV, half_step_stderr_eV, preedge_eV, preedge_stderr_eV,
+    preedge_area, preedge_area_stderr, preedge_window_method,
+    preedge_window_lo_eV, preedge_window_hi_eV, edge_step, mean_shift_eV,
+    calibration_stderr_eV, norm_e0_eV, pre1_eV, pre2_eV, norm1_eV, norm2_eV,
+    nnorm, nvict, e0_stderr_method, qc.
+    """
+    rows = []
+    for s in summaries:
+        win = s.get("preedge_window") or {}
+        lohi = win.get("window_eV") or [math.nan, math.nan]
+        nrm = s["normalization"]
+        qc = s.get("qc") or {}
+        shifts = list(s["shifts_eV"].values())
+        rows.append(
+            {
+                "spectrum": s["name"],
+                "element": s["element"],
+                "sample": s["sample"],
+                "mode": s.get("mode", ""),
+                "n_scans": len(s["files"]),
+                "e0_eV": s["e0_eV"],
+                "e0_stderr_eV": s["e0_stderr_eV"],
+                "half_step_eV": s["half_step_eV"],
+                "half_step_stderr_eV": s["half_step_stderr_eV"],
+                "preedge_eV": _num(s.get("preedge_eV")),
+                "preedge_stderr_eV": _num(s.get("preedge_stderr_eV")),
+                "preedge_area": _num(s.get("preedge_area")),
+                "preedge_area_stderr": _num(s.get("preedge_area_stderr")),
+                "preedge_window_method": win.get("method", ""),
+                "preedge_window_lo_eV": _num(lohi[0]),
+                "preedge_window_hi_eV": _num(lohi[1]),
+                "edge_step": s["edge_step"],
+                "mean_shift_eV": float(np.mean(shifts)) if shifts else math.nan,
+                "calibration_stderr_eV": _num(s.get("calibration_stderr_eV")),
+                "norm_e0_eV": nrm.get("e0", s["e0_eV"]),
+                "pre1_eV": nrm["pre1"],
+                "pre2_eV": nrm["pre2"],
+                "norm1_eV": nrm["norm1"],
+                "norm2_eV": nrm["norm2"],
+                "nnorm": nrm["nnorm"],
+                "nvict": nrm["nvict"],
+                "e0_stderr_method": s.get("e0_stderr_method", ""),
+                "qc": _qc(f for v in qc.values() for f in v),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _num(v) -> float:
+    return math.nan if v is None else float(v)
+
+
+def lcf_spectrum(spectrum: pd.DataFrame, summary: Mapping) -> dict:
+    """The description of one processed spectrum that :func:`lcf_monte_carlo` redraws."""
+    nrm = {k: v for k, v in summary["normalization"].items() if k != "e0"}
+    cal = summary.get("calibration_stderr_eV")
+    return {
+        "energy": spectrum.energy_eV.to_numpy(),
+        "mu": spectrum.mu.to_numpy(),
+        "noise": spectrum.mu_noise.to_numpy(),
+        "e0": summary["e0_eV"],
+        "normalization": nrm,
+        "calib_stderr": 0.0 if cal is None else float(cal),
+    }
+
+
+def run_lcf(
+    target: tuple[pd.DataFrame, Mapping],
+    components: Mapping[str, tuple[pd.DataFrame, Mapping]],
+    *,
+    range_eV: Sequence[float],
+    sum_to_one: bool = True,
+    n_mc: int = 200,
+    source: str = "lcf",
+) -> dict:
+    """Linear-combination fit with Monte-Carlo standard errors, ready to write.
+
+    Parameters
+    ----------
+    target : (DataFrame, mapping)
+        Spectrum table and summary of the fitted spectrum.
+    components : mapping
+        Spectrum id -> (spectrum table, summary) of each end member.
+    range_eV : (float, float)
+        Fit range relative to the target's E0 (eV).
+    sum_to_one : bool
+        Constrain the weights to sum to one.
+    n_mc : int
+        Monte-Carlo draws of the standard errors.
+    source : str
+        Name for messages.
+
+    Returns
+    -------
+    dict
+        ``record`` (fit record: weights with Monte-Carlo stderr, the
+        reduced-chi-square stderr for comparison, statistics), ``curve``
+        (energy_eV, data, fit), ``weights`` (component sample -> (value,
+        stderr)), ``method``.
+    """
+    from .fit import lcf, lcf_monte_carlo
+
+    tsp, tsum = target
+    e0 = tsum["e0_eV"]
+    rng = (e0 + float(range_eV[0]), e0 + float(range_eV[1]))
+    comps = {k: (sp.energy_eV.to_numpy(), sp.norm.to_numpy()) for k, (sp, _) in components.items()}
+    res = lcf(
+        tsp.energy_eV.to_numpy(),
+        tsp.norm.to_numpy(),
+        comps,
+        e_range=rng,
+        sum_to_one=sum_to_one,
+        source=source,
+    )
+    mc = lcf_monte_carlo(
+        lcf_spectrum(tsp, tsum),
+        {k: lcf_spectrum(sp, sm) for k, (sp, sm) in components.items()},
+        e_range=rng,
+        sum_to_one=sum_to_one,
+        n_draws=n_mc,
+    )
+    names = list(components)
+    rows = []
+    weights = {}
+    for n in names:
+        v, se_redchi = res["weights"][n]
+        se = mc["stderr"][n]
+        weights[components[n][1]["sample"]] = (v, se)
+        dependent = sum_to_one and n == names[-1]
+        rows.append(
+            {
+                "parameter": f"weight[{n}]",
+                "value": v,
+                "stderr": se,
+                "unit": "",
+                "refined": not dependent,
+                "note": ("1 - other weights; " if dependent else "") + "stderr " + mc["method"],
+            }
+        )
+        rows.append(
+            {
+                "parameter": f"weight_stderr_redchi[{n}]",
+                "value": se_redchi,
+                "stderr": math.nan,
+                "unit": "",
+                "refined": False,
+                "note": "lmfit covariance scaled by reduced chi-square (correlated points; "
+                "not used)",
+            }
+        )
+    stats = {k: res[k] for k in ("r_factor", "chisqr", "redchi", "n_points")}
+    stats["errors_scaled_by_redchi"] = 0.0
+    stats["monte_carlo_draws"] = n_mc
+    curve = pd.DataFrame(
+        {
+            "energy_eV": res["energy"],
+            "data": np.interp(res["energy"], tsp.energy_eV, tsp.norm),
+            "fit": res["best_fit"],
+        }
+    )
+    return {
+        "record": fit_record(rows, stats),
+        "curve": curve,
+        "weights": weights,
+        "method": mc["method"],
+        "r_factor": res["r_factor"],
+    }
+
+
+def lcf_qc(weights: Mapping[str, tuple[float, float]], n_sigma: float = 3.0) -> list[str]:
+    """QC flags of LCF weights: ``esd_nan:<c>``, ``weight_out_of_range:<c>`` (beyond 0..1 by
+    more than ``n_sigma`` standard errors)."""
+    flags = []
+    for c, (v, e) in weights.items():
+        if not np.isfinite(e):
+            flags.append(f"esd_nan:{c}")
+        elif v < -n_sigma * e or v > 1 + n_sigma * e:
+            flags.append(f"weight_out_of_range:{c}")
+    return flags
