@@ -7,6 +7,7 @@ import pandas as pd
 from intercal.figures.xas import xanes_figure
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 fig = dict(snakemake.params.figure)
 xanes_figure(
     pd.read_csv(snakemake.input.long),
@@ -18,4 +19,4 @@ xanes_figure(
     xlim=fig["xlim_eV"],
     title=fig["title"],
 )
-logging.info("figure %s: %s", snakemake.wildcards.xas_fig, list(snakemake.output))
+logging.info("figure %s: %s", snakemake.wildcards.xas_figfile, list(snakemake.output))

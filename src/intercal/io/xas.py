@@ -333,7 +333,8 @@ def _log_ratio(path: str, num: np.ndarray, den: np.ndarray, what: str) -> np.nda
     if np.any(bad):
         i = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"{path}: {what} needs positive intensities, found {num[i]!r} / {den[i]!r} "
+            f"{path}: {what} needs positive intensities, found {float(num[i])!r} / "
+            f"{float(den[i])!r} "
             f"at data row {i + 1}"
         )
     return np.log(num / den)
@@ -399,9 +400,6 @@ def absorption(scan: XasScan, mode: str = "transmission") -> tuple[np.ndarray, n
             raise InputError(
                 f"{scan.path}: mode {mode} needs channel {r!r}; the scan has {sorted(ch)}"
             )
-    mu_ref = None
-    if "it" in ch and "iref" in ch:
-        mu_ref = _log_ratio(scan.path, ch["it"], ch["iref"], "ln(It/Iref)")
     if mode == "transmission":
         mu = _log_ratio(scan.path, ch["i0"], ch["it"], "ln(I0/It)")
     elif mode == "fluorescence":
@@ -412,7 +410,10 @@ def absorption(scan: XasScan, mode: str = "transmission") -> tuple[np.ndarray, n
                 f"at data row {i + 1}"
             )
         mu = ch["ifluor"] / ch["i0"]
-    else:
+    mu_ref = None
+    if "it" in ch and "iref" in ch:
+        mu_ref = _log_ratio(scan.path, ch["it"], ch["iref"], "ln(It/Iref)")
+    if mode == "reference":
         mu = mu_ref
     return mu, mu_ref
 
