@@ -1,5 +1,5 @@
 # Electrochemistry: GCPL cycling, rate test, CV (Randles-Sevcik), EIS fits.
-validate(config["echem"], workflow.source_path("../schemas/echem.schema.yaml"))
+validate_config(config["echem"], "echem.schema.yaml", "echem")
 
 ECHEM = config["echem"]
 ECHEM_MASS_MG = ECHEM["cell"]["electrode_mass_mg"] * ECHEM["cell"]["active_fraction"]
@@ -33,6 +33,7 @@ ECHEM_T = f"{RESULTS}/tables/echem"
 rule echem_gcpl:
     input:
         raw=lambda wc: ECHEM_GCPL[wc.name],
+        code=pkg_code("echem", "io/echem.py"),
     output:
         cycles=f"{ECHEM_T}/gcpl/{{name}}_cycles.csv",
         curves=f"{ECHEM_T}/gcpl/{{name}}_curves.csv",
@@ -55,6 +56,7 @@ rule echem_gcpl:
 rule echem_cv:
     input:
         raw=lambda wc: ECHEM_CV[wc.name],
+        code=pkg_code("echem", "io/echem.py"),
     output:
         peaks=f"{ECHEM_T}/cv/{{name}}_peaks.csv",
         curves=f"{ECHEM_T}/cv/{{name}}_curves.csv",
@@ -81,6 +83,7 @@ rule echem_cv:
 rule echem_eis:
     input:
         raw=lambda wc: ECHEM_EIS[wc.name],
+        code=pkg_code("echem", "io/echem.py"),
     output:
         fit=f"{ECHEM_T}/eis/{{name}}_fit.csv",
         curve=f"{ECHEM_T}/eis/{{name}}_curve.csv",
@@ -120,6 +123,7 @@ rule echem_summary:
         rate=f"{ECHEM_T}/gcpl/{stem(ECHEM['rate']['file'])}_cycles.csv",
         cv=[f"{ECHEM_T}/cv/{n}_peaks.csv" for n in ECHEM_CV],
         eis=[f"{ECHEM_T}/eis/{n}_fit.csv" for n in ECHEM_EIS],
+        code=pkg_code("echem", "io/echem.py"),
     output:
         rate=f"{ECHEM_T}/rate_capability.csv",
         peaks=f"{ECHEM_T}/cv_peaks.csv",
@@ -161,7 +165,7 @@ if ECHEM_GCD_KEY not in ECHEM["cutoff_files"]:
     )
 ECHEM_FIGS = f"{RESULTS}/figures"
 # plotting code as input: restyling reruns only the figure jobs, never a fit
-ECHEM_FIG_CODE = [FIGURE_STYLE, "src/intercal/figures/echem.py"]
+ECHEM_FIG_CODE = [*FIGURE_STYLE, *pkg_code("figures/echem.py")]
 ECHEM_EIS_TABLES = {
     kind: [f"{ECHEM_T}/eis/{n}_{kind}.csv" for n in ECHEM_EIS]
     for kind in ("fit", "curve", "model")

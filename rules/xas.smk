@@ -2,6 +2,7 @@
 # LCF, aggregation (edges.csv, reproduction part), Athena projects and configured figures.
 import re
 
+from intercal.errors import InputError
 from intercal.xas.workflow import (
     check_section,
     edge_shifts,
@@ -11,10 +12,14 @@ from intercal.xas.workflow import (
     spectrum_settings,
 )
 
-validate(config["xas"], workflow.source_path("../schemas/xas.schema.yaml"))
+validate_config(config["xas"], "xas.schema.yaml", "xas")
 
-XAS = config["xas"]
-check_section(XAS)
+XAS = section("xas")
+try:
+    check_section(XAS)
+    XAS_FILES = {s: spectrum_files(XAS, s) for s in XAS["spectra"]}
+except InputError as _err:
+    raise WorkflowError(str(_err)) from None
 XAS_SPECTRA = list(XAS["spectra"])
 XAS_LCF = list(XAS.get("lcf") or {})
 XAS_SAMPLES = xas_samples(XAS)
@@ -35,7 +40,8 @@ wildcard_constraints:
 
 rule xas_spectrum:
     input:
-        files=lambda wc: spectrum_files(XAS, wc.xas_spec),
+        files=lambda wc: XAS_FILES[wc.xas_spec],
+        code=pkg_code("xas", "io/xas.py"),
     output:
         spectrum=f"{XAS_TABLES}/spectra/{{xas_spec}}.csv",
         record=f"{XAS_TABLES}/fits/{{xas_spec}}.csv",
@@ -67,6 +73,7 @@ rule xas_lcf:
         component_summaries=lambda wc: [
             f"{XAS_TABLES}/fits/{c}.json" for c in XAS["lcf"][wc.xas_spec]["components"]
         ],
+        code=pkg_code("xas", "io/xas.py"),
     output:
         record=f"{XAS_TABLES}/lcf/{{xas_spec}}.csv",
         curve=f"{XAS_TABLES}/lcf/{{xas_spec}}_curve.csv",
@@ -95,6 +102,7 @@ rule xas_aggregate:
         summaries=expand(f"{XAS_TABLES}/fits/{{s}}.json", s=XAS_SPECTRA),
         spectra=expand(f"{XAS_TABLES}/spectra/{{s}}.csv", s=XAS_SPECTRA),
         lcf=expand(f"{XAS_TABLES}/lcf/{{s}}.json", s=XAS_LCF),
+        code=pkg_code("xas", "io/xas.py"),
     output:
         repro=f"{RESULTS}/tables/reproduction/xas.csv",
         edges=f"{XAS_TABLES}/edges.csv",
@@ -143,7 +151,7 @@ rule xas_figures:
     input:
         long=f"{XAS_TABLES}/spectra_long.csv",
         edges=f"{XAS_TABLES}/edges.csv",
-        code=[FIGURE_STYLE, "src/intercal/figures/xas.py"],
+        code=[*FIGURE_STYLE, *pkg_code("figures/xas.py")],
     output:
         pdf=report(
             f"{RESULTS}/figures/{{xas_figfile}}.pdf",
