@@ -89,8 +89,10 @@ def realisation(seed: int, placed: dict, n_mc: int = 200) -> dict[str, tuple[flo
     fit = lcf(
         tgt["spectrum"].energy_eV.to_numpy(),
         tgt["spectrum"].norm.to_numpy(),
-        {k: (res[k]["spectrum"].energy_eV.to_numpy(), res[k]["spectrum"].norm.to_numpy())
-         for k in comps},
+        {
+            k: (res[k]["spectrum"].energy_eV.to_numpy(), res[k]["spectrum"].norm.to_numpy())
+            for k in comps
+        },
         e_range=(e0 - 20, e0 + 40),
     )
     del w_mean

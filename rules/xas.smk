@@ -68,10 +68,12 @@ rule xas_lcf:
         target=f"{XAS_TABLES}/spectra/{{xas_spec}}.csv",
         target_summary=f"{XAS_TABLES}/fits/{{xas_spec}}.json",
         components=lambda wc: [
-            f"{XAS_TABLES}/spectra/{c}.csv" for c in XAS["lcf"][wc.xas_spec]["components"]
+            f"{XAS_TABLES}/spectra/{c}.csv"
+            for c in XAS["lcf"][wc.xas_spec]["components"]
         ],
         component_summaries=lambda wc: [
-            f"{XAS_TABLES}/fits/{c}.json" for c in XAS["lcf"][wc.xas_spec]["components"]
+            f"{XAS_TABLES}/fits/{c}.json"
+            for c in XAS["lcf"][wc.xas_spec]["components"]
         ],
         code=pkg_code("xas", "io/xas.py"),
     output:
@@ -125,8 +127,12 @@ rule xas_aggregate:
 
 rule xas_athena:
     input:
-        spectra=lambda wc: [f"{XAS_TABLES}/spectra/{s}.csv" for s in XAS_SAMPLES[wc.xas_sample]],
-        summaries=lambda wc: [f"{XAS_TABLES}/fits/{s}.json" for s in XAS_SAMPLES[wc.xas_sample]],
+        spectra=lambda wc: [
+            f"{XAS_TABLES}/spectra/{s}.csv" for s in XAS_SAMPLES[wc.xas_sample]
+        ],
+        summaries=lambda wc: [
+            f"{XAS_TABLES}/fits/{s}.json" for s in XAS_SAMPLES[wc.xas_sample]
+        ],
     output:
         prj=report(
             f"{XAS_TABLES}/athena/{{xas_sample}}.prj",
@@ -181,8 +187,14 @@ rule xas_figures:
 
 ALL_TARGETS.extend(
     [f"{XAS_TABLES}/edges.csv"]
-    + expand(f"{RESULTS}/figures/{{f}}.{{ext}}", f=list(XAS_FIGURES), ext=["pdf", "png"])
+    + expand(
+        f"{RESULTS}/figures/{{f}}.{{ext}}", f=list(XAS_FIGURES), ext=["pdf", "png"]
+    )
     + expand(f"{XAS_TABLES}/lcf/{{s}}.csv", s=XAS_LCF)
-    + (expand(f"{XAS_TABLES}/athena/{{s}}.prj", s=list(XAS_SAMPLES)) if XAS_ATHENA else [])
+    + (
+        expand(f"{XAS_TABLES}/athena/{{s}}.prj", s=list(XAS_SAMPLES))
+        if XAS_ATHENA
+        else []
+    )
 )
 REPRO_PARTS.append(f"{RESULTS}/tables/reproduction/xas.csv")

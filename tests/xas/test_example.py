@@ -181,8 +181,9 @@ def test_normalize_fixed_matches_larch(processed):
     for kw in ({"pre1": -140.0, "pre2": -30.0, "norm1": 60.0, "norm2": 300.0, "nnorm": 2}, {}):
         full = normalize(e, mu, e0=7721.0, **kw)
         settled = {k: full[k] for k in ("pre1", "pre2", "norm1", "norm2", "nnorm", "nvict")}
-        np.testing.assert_allclose(normalize_fixed(e, mu, e0=7721.0, **settled), full["norm"],
-                                   atol=1e-10)
+        np.testing.assert_allclose(
+            normalize_fixed(e, mu, e0=7721.0, **settled), full["norm"], atol=1e-10
+        )
 
 
 def test_config_cross_checks(section):

@@ -168,8 +168,9 @@ def test_header_mode_must_match_config(xas_sim):
     folder, _ = xas_sim
     s = read_column_ascii(folder / "CrK_CrSe2_01.dat", {**COLUMNS, "ifluor": "It"})
     with pytest.raises(
-        InputError, match=r"header says mode 'transmission' but the configured mode is "
-        r"'fluorescence'; give this scan its own spectrum entry"
+        InputError,
+        match=r"header says mode 'transmission' but the configured mode is "
+        r"'fluorescence'; give this scan its own spectrum entry",
     ):
         absorption(s, "fluorescence")
 

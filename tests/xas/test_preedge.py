@@ -62,9 +62,10 @@ def test_centroid_and_area_recovered_with_errors(co_auto, co_sim):
         assert rec.loc["preedge_centroid", "unit"] == "eV"
         assert rec.loc["preedge_area", "stderr"] > 0
     # the delithiated sample has the larger pre-edge (more 3d holes)
-    assert co_auto["Li0.5CoO2"]["summary"]["preedge_area"] > co_auto["LiCoO2"]["summary"][
-        "preedge_area"
-    ]
+    assert (
+        co_auto["Li0.5CoO2"]["summary"]["preedge_area"]
+        > co_auto["LiCoO2"]["summary"]["preedge_area"]
+    )
 
 
 def test_fixed_window_is_recorded(co_sim):
@@ -83,8 +84,10 @@ def test_window_without_a_peak_flags_instead_of_collapsing(co_sim, caplog):
         res = _co(folder, "LiCoO2", {"fit_range": [-30.0, 10.0], "pre_window": [-28.0, -20.0]})
     flags = res["summary"]["qc"]["preedge"]
     assert flags, "a fit with no peak in its window must be flagged"
-    assert any(f.startswith(("preedge_area_insignificant", "preedge_at_bound", "preedge_esd"))
-               for f in flags)
+    assert any(
+        f.startswith(("preedge_area_insignificant", "preedge_at_bound", "preedge_esd"))
+        for f in flags
+    )
     assert "pre-edge fit flagged" in caplog.text
     from intercal.xas.pipeline import reproduction
 

@@ -96,7 +96,9 @@ def draw_xanes_panel(
         spectra[col].isin(order) & (spectra.energy_eV >= xlim[0]) & (spectra.energy_eV <= xlim[1])
     ]
     if len(sel):
-        ax.set_ylim(min(-0.05, float(np.nanmin(sel.norm)) - 0.05), float(np.nanmax(sel.norm)) * 1.08)
+        ax.set_ylim(
+            min(-0.05, float(np.nanmin(sel.norm)) - 0.05), float(np.nanmax(sel.norm)) * 1.08
+        )
     ax.set_xlabel(style.LABELS["energy"])
     ax.set_ylabel(style.LABELS["norm_mu"])
     if title is None and "element" in spectra.columns:

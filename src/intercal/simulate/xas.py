@@ -591,7 +591,7 @@ def generate_licoo2(out_dir: Path, seed: int = 20260301, placed: dict | None = N
         "lcf": {"Co": {k: {"LiCoO2": 1 - f, "Li0.5CoO2": f} for k, f in CO_MIX.items()}},
         "scans": [],
     }
-    for name, mode, fmt, offsets in CO_SCANS:
+    for name, mode, _fmt, offsets in CO_SCANS:
         near = CO_EDGE_TARGETS.get(name, np.mean(list(CO_EDGE_TARGETS.values())))
         e0_true = _co_deriv_max(lambda e, s=name: mu_sample(s, e, 1.0), near)
         truth["edges_eV"]["Co"][name] = round(e0_true, 4)

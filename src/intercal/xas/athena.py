@@ -48,7 +48,8 @@ def write_athena(path: str | os.PathLike, spectra: Sequence[Mapping]) -> None:
             mu = np.asarray(sp["mu"], float)
             if e.shape != mu.shape:
                 raise InputError(
-                    f"{path}: spectrum {sp['label']!r} has {e.size} energies and {mu.size} mu values"
+                    f"{path}: spectrum {sp['label']!r} has {e.size} energies and "
+                    f"{mu.size} mu values"
                 )
             nrm = dict(sp["normalization"])
             details = Group(**{k: nrm[k] for k in ("pre1", "pre2", "norm1", "norm2", "nnorm")})

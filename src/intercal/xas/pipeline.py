@@ -28,6 +28,7 @@ from .fit import fit_edge
 from .normalize import normalize
 from .preedge import find_preedge_window, fit_preedge_local, summarize_preedge
 
+
 def _window(e_ref: float, win: Sequence[float] | None) -> tuple[float, float] | None:
     return None if win is None else (float(win[0]), float(win[1]))
 
@@ -192,9 +193,7 @@ def process_spectrum(
         scans.append(scan)
     if win is not None:
         for s in scans:
-            check_edge_in_window(
-                s.path, s.energy, s.mu, win, f"xas.edges.{element}.e0_window_eV"
-            )
+            check_edge_in_window(s.path, s.energy, s.mu, win, f"xas.edges.{element}.e0_window_eV")
     merged = merge_scans(
         scans,
         e0_window=win,
@@ -210,9 +209,7 @@ def process_spectrum(
     # noise of the merge from each scan's point-to-point (4th-difference) noise: the
     # scatter between repeats would also hold their residual misalignment, which the
     # calibration error already carries
-    stack_noise = [
-        np.interp(energy, s.energy, point_noise(s.mu)) for s in scans
-    ]
+    stack_noise = [np.interp(energy, s.energy, point_noise(s.mu)) for s in scans]
     noise = np.sqrt(np.sum(np.square(stack_noise), axis=0)) / n
     noise_method = f"point-to-point noise (4th differences) of {n} scan(s), / n"
     if n > 1:
@@ -599,9 +596,7 @@ def reproduction(
                 f"edge_shift names {el} {sh['high']} / {sh['low']}, but the "
                 f"processed spectra are {sorted(by)}"
             )
-        qc = list((hi.get("qc") or {}).get("edge", [])) + list(
-            (lo.get("qc") or {}).get("edge", [])
-        )
+        qc = list((hi.get("qc") or {}).get("edge", [])) + list((lo.get("qc") or {}).get("edge", []))
         rows.append(
             {
                 "quantity": f"xas.{el}.{sh.get('name', 'edge_shift')}",
