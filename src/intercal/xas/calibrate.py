@@ -92,7 +92,7 @@ def calibrate_scan(
     energy, mu, mu_ref : ndarray
         Recorded energy (eV), sample and reference absorption.
     reference_e0 : float
-        Tabulated E0 (eV) of the reference (e.g. Cr foil 5989.0, Se 12658.0).
+        Tabulated E0 (eV) of the reference (e.g. the K edge of a metal foil).
     max_shift_eV : float
         Largest plausible |shift| (eV); larger means the wrong edge or reference.
     smooth_eV, half_width_eV, degree

@@ -417,7 +417,7 @@ def process_spectrum(
                 n_pre=n_pre,
                 source=name,
             )
-            window_record["fit"] = "local: quadratic baseline + pseudo-Voigt, window -5/+2 eV"
+            window_record["fit"] = "local: quadratic baseline + pseudo-Voigt, window -5/+1 eV"
             stats["preedge_redchi"] = local["redchi"]
             for pname, (v, se) in local["params"].items():
                 if pname.startswith("pre"):
@@ -438,6 +438,9 @@ def process_spectrum(
                 local["pre_windows"],
                 min_significance=min_sig,
             )
+            if local["redchi"] > 3.0:
+                # the local model misses structure the noise cannot explain
+                pre["flags"].append(f"preedge_misfit:redchi={local['redchi']:.1f}")
             rows += [
                 {
                     "parameter": "preedge_centroid",

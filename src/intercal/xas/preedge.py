@@ -206,7 +206,7 @@ def fit_preedge_local(
     center: float | None = None,
     n_pre: int = 1,
     below_eV: float = 5.0,
-    above_eV: float = 2.0,
+    above_eV: float = 1.0,
     baseline_degree: int = 2,
     source: str = "spectrum",
 ) -> dict:
