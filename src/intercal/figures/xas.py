@@ -22,8 +22,16 @@ def formula_label(name: str) -> str:
     return re.sub(r"(?<=[A-Za-z)])(\d+(?:\.\d+)?)", r"$_{\1}$", name)
 
 
-def _color(sample: str, i: int) -> str:
-    return style.PHASE_COLORS.get(sample, style.SERIES[i % len(style.SERIES)])
+def _colors(samples: list[str]) -> dict[str, str]:
+    """One colour per sample: its study colour (``style.phase_color``) unless another sample
+    on the same panel already has it, then the next free colour of ``style.SERIES``."""
+    out: dict[str, str] = {}
+    for s in samples:
+        c = style.phase_color(s)
+        if c in out.values():
+            c = next((x for x in style.SERIES if x not in out.values()), c)
+        out[s] = c
+    return out
 
 
 def _ids(spectra: pd.DataFrame, ids: list[str] | None) -> list[str]:
@@ -86,10 +94,11 @@ def draw_xanes_panel(
         raise ValueError(f"draw_xanes_panel: spectra table lacks columns {sorted(missing)}")
     col = "spectrum" if "spectrum" in spectra.columns else "sample"
     order = _ids(spectra, ids)
-    for i, sid in enumerate(order):
+    names = [str(spectra[spectra[col] == sid]["sample"].iloc[0]) for sid in order]
+    colors = _colors(names)
+    for sid, sample in zip(order, names, strict=True):
         d = spectra[spectra[col] == sid]
-        sample = str(d["sample"].iloc[0])
-        ax.plot(d.energy_eV, d.norm, color=_color(sample, i), label=formula_label(sample))
+        ax.plot(d.energy_eV, d.norm, color=colors[sample], label=formula_label(sample))
     xlim = tuple(xlim) if xlim else default_xlim(spectra, order)
     ax.set_xlim(*xlim)
     sel = spectra[
@@ -154,10 +163,11 @@ def xanes_figure(
     order = draw_xanes_panel(ax, spectra, ids, xlim=xlim, title=title)
     ax.set_xlabel("")
     col = "spectrum" if "spectrum" in spectra.columns else "sample"
+    colors = _colors([str(spectra[spectra[col] == sid]["sample"].iloc[0]) for sid in order])
     for i, sid in enumerate(order):
         d = spectra[spectra[col] == sid]
         sample = str(d["sample"].iloc[0])
-        c = _color(sample, i)
+        c = colors[sample]
         axd.plot(d.energy_eV, d.derivative, color=c)
         if edges is None or "spectrum" not in edges.columns:
             continue
@@ -171,7 +181,8 @@ def xanes_figure(
         if np.isfinite(row.get("preedge_eV", np.nan)):
             for a in (ax, axd):
                 a.axvline(row.preedge_eV, color=c, ls=":", lw=0.7)
-            text += f"\npre-edge {row.preedge_eV:.1f} eV"
+            flagged = "preedge" in str(row.get("qc", "") or "")
+            text += f"\npre-edge {row.preedge_eV:.1f} eV" + (" (QC flag)" if flagged else "")
         ax.text(
             0.02,
             0.96 - 0.24 * i,
