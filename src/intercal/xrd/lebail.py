@@ -187,7 +187,7 @@ class Settings:
     soller_rad: float | None = None
     background_terms: int = 6
     two_theta_range_deg: tuple[float, float] | None = None
-    cutoff_fwhm: float = 50.0
+    cutoff_fwhm: float = 30.0
     core_fwhm: float = 8.0
     fixed: tuple[str, ...] = ()
     max_cycles: int = 100
@@ -1185,15 +1185,24 @@ def _zero_scan(fit: _Fit, p: np.ndarray, s: Settings) -> np.ndarray:
     inr = np.isfinite(c) & (c > m.x[0]) & (c < m.x[-1])
     if not np.any(inr):
         return p
-    step = max(float(np.min(ev["gam"][inr])) / 2.0, float(np.median(np.diff(m.x))))
+    # coarse grid in steps of the narrowest FWHM (the chi^2 basin of the right zero is
+    # about one FWHM wide on each side), then half steps either side of the best point
+    step = max(float(np.min(ev["gam"][inr])), float(np.median(np.diff(m.x))))
     nstep = int(np.ceil(s.zero_search_deg / step))
-    best = (np.inf, p)
-    for z in p[jz] + step * np.arange(-nstep, nstep + 1):
+    best = [np.inf, p]
+
+    def try_zero(z):
         pz = p.copy()
         pz[jz] = z
         chi2 = fit.point(pz, derivs=False, cutoff_fwhm=s.core_fwhm)["chi2"]
         if chi2 < best[0]:
-            best = (chi2, pz)
+            best[:] = [chi2, pz]
+
+    for z in p[jz] + step * np.arange(-nstep, nstep + 1):
+        try_zero(z)
+    z0 = best[1][jz]
+    for z in (z0 - step / 2.0, z0 + step / 2.0):
+        try_zero(z)
     return best[1]
 
 
@@ -1267,7 +1276,13 @@ def refine(
     if s.start_from_data:
         p, width_scale = start_widths(fit, p)
     p = _zero_scan(fit, p, s)
-    if s.start_from_data and model.refined[model.idx["zero"]] and s.zero_search_deg > 0:
+    if (
+        s.start_from_data
+        and width_scale != 1.0
+        and model.refined[model.idx["zero"]]
+        and s.zero_search_deg > 0
+    ):
+        # the widths were far off: measure them again with the peaks in place
         p, f2 = start_widths(fit, p)
         width_scale *= f2
     st = fit.point(p, derivs=True)
