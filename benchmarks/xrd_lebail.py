@@ -56,10 +56,8 @@ for name, spec in cfg["xrd"]["patterns"].items():
         0.5,
     )
 
-real = next(
-    (p for p in (root.parent / "shared/realdata", root.parents[1] / "shared/realdata") if p.is_dir()),
-    None,
-)
+_cands = (root.parent / "shared/realdata", root.parents[1] / "shared/realdata")
+real = next((p for p in _cands if p.is_dir()), None)
 if real is None:
     print("FAP: ../shared/realdata absent, skipped")
 else:

@@ -153,7 +153,7 @@ def test_sample_settings_are_checked():
         PatternModel(x, ph, _settings(sample={"CoO": {"size_um": 0.1}}), "s")
     with pytest.raises(InputError, match="expected > 0"):
         PatternModel(x, ph, _settings(sample={"LiCoO2": {"size_um": 0.0}}), "s")
-    with pytest.raises(InputError, match=r"refine names .LiCoO2.b., which is neither a parameter.*nor a group"):
+    with pytest.raises(InputError, match=r"refine names .LiCoO2.b., which is neither.*nor a group"):
         PatternModel(x, ph, _settings(refine=("LiCoO2.b",)), "s")
 
 

@@ -143,9 +143,7 @@ class SampleBroadening:
     strain_ab: float = 0.0
     strain_c: float = 0.0
 
-    def lorentz_fwhm_deg(
-        self, two_theta_deg: float, wavelength: float, cos_alpha: float
-    ) -> float:
+    def lorentz_fwhm_deg(self, two_theta_deg: float, wavelength: float, cos_alpha: float) -> float:
         """Lorentzian FWHM (deg) of a line at ``two_theta_deg`` (deg) whose scattering vector
         makes the angle ``acos(cos_alpha)`` with c*; ``wavelength`` in angstrom."""
         th = math.radians(two_theta_deg / 2.0)
@@ -295,9 +293,7 @@ def line_list(
                 tt = float(two_theta_deg(r["d"], lam))
                 lp = float(lorentz_polarisation(tt))
                 area = ph.scale * r["intensity"] * po * ratio * lp / lp1
-                extra = (
-                    ph.sample.lorentz_fwhm_deg(tt, lam, r["cos_alpha"]) if ph.sample else 0.0
-                )
+                extra = ph.sample.lorentz_fwhm_deg(tt, lam, r["cos_alpha"]) if ph.sample else 0.0
                 fwhm, eta = ph.profile.widths(tt, extra)
                 lines.append(
                     {
