@@ -165,7 +165,33 @@ def draw_gcd_cycles(ax, curves: pd.DataFrame, cycles: Sequence[int], label: str 
     ax.set_xlabel(style.LABELS["capacity"])
     ax.set_ylabel(style.LABELS["voltage"])
     ax.set_xlim(left=0)
-    ax.legend(loc="upper right", title=label or None, bbox_to_anchor=(1.0, 0.75))
+    sel = curves[curves["cycle"].isin(list(cycles))]
+    vlo, vhi = float(sel.voltage_V.min()), float(sel.voltage_V.max())
+    ax.set_ylim(vlo - 0.05 * (vhi - vlo), vhi + 0.55 * (vhi - vlo))  # top band: legend, zoom
+    ax.legend(loc="upper left", title=label or None, ncol=2, fontsize=6, title_fontsize=6)
+    # zoom on the end of discharge, where cycles that coincide elsewhere separate
+    ends = [
+        _half(curves, c, "discharge").capacity_mAh_g.max()
+        for c in cycles
+        if len(_half(curves, c, "discharge"))
+    ]
+    if ends:
+        spread = max(float(np.ptp(ends)), 0.002 * float(np.max(ends)))
+        x0, x1 = float(np.min(ends)) - 1.5 * spread, float(np.max(ends)) + 0.5 * spread
+        ins = ax.inset_axes([0.62, 0.66, 0.35, 0.3])
+        for k, cyc in enumerate(cycles):
+            d = _half(curves, cyc, "discharge")
+            ins.plot(
+                d.capacity_mAh_g,
+                d.voltage_V,
+                color=cmap(0.85 * k / max(1, len(cycles) - 1)),
+                ls=LINESTYLES[k % len(LINESTYLES)],
+                lw=0.9,
+            )
+        ins.set_xlim(x0, x1)
+        ins.set_ylim(vlo - 0.02 * (vhi - vlo), vlo + 0.25 * (vhi - vlo))
+        ins.tick_params(labelsize=5)
+        ins.set_title("end of discharge", fontsize=5.5, pad=2)
 
 
 def draw_cv(ax, cv_curves: Sequence[pd.DataFrame], rs: pd.DataFrame, cycle: int = 1) -> None:
