@@ -1,6 +1,6 @@
 # Electrochemistry: cells as data (cycling tables, CE, dQ/dV), cut-off series, long cycling,
 # rate test, CV (Randles-Sevcik, b-values, charge check), EIS fits. Every experiment optional.
-validate(config["echem"], workflow.source_path("../schemas/echem.schema.yaml"))
+validate_config(config["echem"], "echem.schema.yaml", "echem")
 
 ECHEM = config["echem"]
 ECHEM_T = f"{RESULTS}/tables/echem"
@@ -26,10 +26,12 @@ ECHEM_CELLS = {
     name: {**ECHEM.get("cell_defaults", {}), **cell}
     for name, cell in ECHEM.get("cells", {}).items()
 }
+safe_names(list(ECHEM_CELLS), "echem.cells")
 ECHEM_CELL_FILES = {
     name: _echem_files(cell["files"], f"echem.cells.{name}.files")
     for name, cell in ECHEM_CELLS.items()
 }
+raw_files({f"echem.cells.{n}.files": f for n, f in ECHEM_CELL_FILES.items()})
 for _name, _cell in ECHEM_CELLS.items():
     _fmt = _cell.get("csv_format")
     if _fmt is not None and _fmt not in ECHEM.get("csv_formats", {}):
@@ -80,6 +82,7 @@ ECHEM_EIS = (
     if ECHEM_EISCFG
     else {}
 )
+raw_files({"echem.cv.files": list(ECHEM_CV.values()), "echem.eis.files": list(ECHEM_EIS.values())})
 if ECHEM_CVCFG:
     ECHEM_CV_AREA = (
         ECHEM_CELLS[ECHEM_CVCFG["cell"]].get("area_cm2")
@@ -112,6 +115,7 @@ wildcard_constraints:
 rule echem_cell:
     input:
         raw=lambda wc: ECHEM_CELL_FILES[wc.cell],
+        code=pkg_code("echem", "io/echem.py"),
     output:
         cycles=f"{ECHEM_T}/cells/{{cell}}_cycles.csv",
         curves=f"{ECHEM_T}/cells/{{cell}}_curves.csv",
@@ -145,6 +149,7 @@ if ECHEM_CVCFG:
     rule echem_cv:
         input:
             raw=lambda wc: ECHEM_CV[wc.name],
+            code=pkg_code("echem", "io/echem.py"),
         output:
             peaks=f"{ECHEM_T}/cv/{{name}}_peaks.csv",
             curves=f"{ECHEM_T}/cv/{{name}}_curves.csv",
@@ -174,6 +179,7 @@ if ECHEM_EISCFG:
     rule echem_eis:
         input:
             raw=lambda wc: ECHEM_EIS[wc.name],
+            code=pkg_code("echem", "io/echem.py"),
         output:
             fit=f"{ECHEM_T}/eis/{{name}}_fit.csv",
             curve=f"{ECHEM_T}/eis/{{name}}_curve.csv",
@@ -219,6 +225,7 @@ rule echem_summary:
             else []
         ),
         eis=[f"{ECHEM_T}/eis/{n}_fit.csv" for n in ECHEM_EIS],
+        code=pkg_code("echem", "io/echem.py"),
     output:
         cells=f"{ECHEM_T}/cells.csv",
         rate=f"{ECHEM_T}/rate_capability.csv",
@@ -252,7 +259,7 @@ rule echem_summary:
 
 # ---------------------------------------------------------------- figures (from tables only)
 # plotting code as input: restyling reruns only the figure jobs, never a fit
-ECHEM_FIG_CODE = [FIGURE_STYLE, "src/intercal/figures/echem.py"]
+ECHEM_FIG_CODE = [*FIGURE_STYLE, *pkg_code("figures/echem.py")]
 ECHEM_EIS_TABLES = {
     kind: [f"{ECHEM_T}/eis/{n}_{kind}.csv" for n in ECHEM_EIS]
     for kind in ("fit", "curve", "model")

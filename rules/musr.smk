@@ -3,11 +3,11 @@
 # Arrhenius fit, onset, D_Li) and the figures.
 import re
 
-validate(config["musr"], workflow.source_path("../schemas/musr.schema.yaml"))
+validate_config(config["musr"], "musr.schema.yaml", "musr")
 
 MUSR = section("musr")
 MUSR_TEMPS = {t["name"]: t for t in MUSR["temperatures"]}
-MUSR_TABLES = "results/tables/musr"
+MUSR_TABLES = f"{RESULTS}/tables/musr"
 
 
 wildcard_constraints:
@@ -17,14 +17,15 @@ wildcard_constraints:
 rule musr_alpha:
     input:
         run=MUSR["calibration"]["file"],
+        code=pkg_code("musr", "io/muon.py"),
     output:
         record=f"{MUSR_TABLES}/alpha_fit.csv",
         curve=f"{MUSR_TABLES}/alpha_curve.csv",
         alpha=f"{MUSR_TABLES}/alpha.json",
     log:
-        "results/logs/musr/alpha.log",
+        f"{RESULTS}/logs/musr/alpha.log",
     benchmark:
-        "results/benchmarks/musr/alpha.tsv"
+        f"{RESULTS}/benchmarks/musr/alpha.tsv"
     conda:
         "../envs/musr.yaml"
     threads: 1
@@ -44,14 +45,15 @@ rule musr_temperature:
     input:
         runs=lambda wc: [r["file"] for r in MUSR_TEMPS[wc.musr_t]["runs"]],
         alpha=f"{MUSR_TABLES}/alpha.json",
+        code=pkg_code("musr", "io/muon.py"),
     output:
         reduced=f"{MUSR_TABLES}/reduced/{{musr_t}}.csv",
         record=f"{MUSR_TABLES}/fits/{{musr_t}}.csv",
         curves=f"{MUSR_TABLES}/fits/{{musr_t}}_curves.csv",
     log:
-        "results/logs/musr/temperature_{musr_t}.log",
+        f"{RESULTS}/logs/musr/temperature_{{musr_t}}.log",
     benchmark:
-        "results/benchmarks/musr/temperature_{musr_t}.tsv"
+        f"{RESULTS}/benchmarks/musr/temperature_{{musr_t}}.tsv"
     conda:
         "../envs/musr.yaml"
     threads: 1
@@ -74,15 +76,16 @@ rule musr_arrhenius:
         records=expand(f"{MUSR_TABLES}/fits/{{musr_t}}.csv", musr_t=MUSR_TEMPS),
         reduced=expand(f"{MUSR_TABLES}/reduced/{{musr_t}}.csv", musr_t=MUSR_TEMPS),
         curves=expand(f"{MUSR_TABLES}/fits/{{musr_t}}_curves.csv", musr_t=MUSR_TEMPS),
+        code=pkg_code("musr", "io/muon.py"),
     output:
         nu_table=f"{MUSR_TABLES}/nu_vs_temperature.csv",
         record=f"{MUSR_TABLES}/arrhenius_fit.csv",
         curves=f"{MUSR_TABLES}/final_curves.csv",
-        repro="results/tables/reproduction/musr.csv",
+        repro=f"{RESULTS}/tables/reproduction/musr.csv",
     log:
-        "results/logs/musr/arrhenius.log",
+        f"{RESULTS}/logs/musr/arrhenius.log",
     benchmark:
-        "results/benchmarks/musr/arrhenius.tsv"
+        f"{RESULTS}/benchmarks/musr/arrhenius.tsv"
     conda:
         "../envs/musr.yaml"
     threads: 1
@@ -102,24 +105,24 @@ rule musr_figures:
         nu_table=f"{MUSR_TABLES}/nu_vs_temperature.csv",
         record=f"{MUSR_TABLES}/arrhenius_fit.csv",
         curves=f"{MUSR_TABLES}/final_curves.csv",
-        code=[FIGURE_STYLE, "src/intercal/figures/musr.py"],
+        code=[*FIGURE_STYLE, *pkg_code("figures/musr.py")],
     output:
         s8_pdf=report(
-            "results/figures/si/figS8.pdf",
+            f"{RESULTS}/figures/si/figS8.pdf",
             caption="../report/musr/figS8.rst",
             category="muSR",
         ),
-        s8_png="results/figures/si/figS8.png",
+        s8_png=f"{RESULTS}/figures/si/figS8.png",
         s7_pdf=report(
-            "results/figures/si/figS7.pdf",
+            f"{RESULTS}/figures/si/figS7.pdf",
             caption="../report/musr/figS7.rst",
             category="muSR",
         ),
-        s7_png="results/figures/si/figS7.png",
+        s7_png=f"{RESULTS}/figures/si/figS7.png",
     log:
-        "results/logs/musr/figures.log",
+        f"{RESULTS}/logs/musr/figures.log",
     benchmark:
-        "results/benchmarks/musr/figures.tsv"
+        f"{RESULTS}/benchmarks/musr/figures.tsv"
     conda:
         "../envs/musr.yaml"
     threads: 1
@@ -133,8 +136,8 @@ rule musr_figures:
 ALL_TARGETS.extend(
     [
         f"{MUSR_TABLES}/nu_vs_temperature.csv",
-        "results/figures/si/figS7.pdf",
-        "results/figures/si/figS8.pdf",
+        f"{RESULTS}/figures/si/figS7.pdf",
+        f"{RESULTS}/figures/si/figS8.pdf",
     ]
 )
-REPRO_PARTS.append("results/tables/reproduction/musr.csv")
+REPRO_PARTS.append(f"{RESULTS}/tables/reproduction/musr.csv")

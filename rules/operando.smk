@@ -1,7 +1,7 @@
 # Operando XRD (Fig. 4): scans aligned with the cell, batch peak tracking, aggregates.
 
 
-validate(config["operando"], workflow.source_path("../schemas/operando.schema.yaml"))
+validate_config(config["operando"], "operando.schema.yaml", "operando")
 
 from intercal.operando.calibration import check_window as op_check_calibration_window
 from intercal.operando.calibration import resolve as op_resolve_calibration
@@ -33,13 +33,14 @@ rule operando_align:
     input:
         scan_log=OPERANDO["scan_log"],
         cycling=OPERANDO["cycling_file"],
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
-        alignment="results/operando/alignment.csv",
-        trace="results/operando/cycling_trace.csv",
+        alignment=f"{RESULTS}/operando/alignment.csv",
+        trace=f"{RESULTS}/operando/cycling_trace.csv",
     log:
-        "results/logs/operando/align.log",
+        f"{RESULTS}/logs/operando/align.log",
     benchmark:
-        "results/benchmarks/operando/align.tsv"
+        f"{RESULTS}/benchmarks/operando/align.tsv"
     conda:
         "../envs/operando.yaml"
     threads: 1
@@ -56,12 +57,12 @@ rule operando_align:
 
 rule operando_reference:
     output:
-        factors="results/operando/reference_phases.json",
-        patterns="results/operando/simulated_patterns.csv",
+        factors=f"{RESULTS}/operando/reference_phases.json",
+        patterns=f"{RESULTS}/operando/simulated_patterns.csv",
     log:
-        "results/logs/operando/reference.log",
+        f"{RESULTS}/logs/operando/reference.log",
     benchmark:
-        "results/benchmarks/operando/reference.tsv"
+        f"{RESULTS}/benchmarks/operando/reference.tsv"
     conda:
         "../envs/operando.yaml"
     threads: 1
@@ -81,15 +82,16 @@ rule operando_reference:
 rule operando_batch:
     input:
         scans=lambda wc: OP_BATCHES[int(wc.batch)],
-        factors="results/operando/reference_phases.json",
+        factors=f"{RESULTS}/operando/reference_phases.json",
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
-        peaks="results/operando/batches/batch_{batch}.csv",
-        intensity_map="results/operando/batches/map_{batch}.npz",
-        calibration="results/operando/batches/calibration_{batch}.csv",
+        peaks=f"{RESULTS}/operando/batches/batch_{{batch}}.csv",
+        intensity_map=f"{RESULTS}/operando/batches/map_{{batch}}.npz",
+        calibration=f"{RESULTS}/operando/batches/calibration_{{batch}}.csv",
     log:
-        "results/logs/operando/batch_{batch}.log",
+        f"{RESULTS}/logs/operando/batch_{{batch}}.log",
     benchmark:
-        "results/benchmarks/operando/batch_{batch}.tsv"
+        f"{RESULTS}/benchmarks/operando/batch_{{batch}}.tsv"
     wildcard_constraints:
         batch=r"\d{4}",
     conda:
@@ -112,24 +114,27 @@ rule operando_batch:
 
 rule operando_lattice:
     input:
-        batches=expand("results/operando/batches/batch_{batch}.csv", batch=OP_BATCH_IDS),
-        maps=expand("results/operando/batches/map_{batch}.npz", batch=OP_BATCH_IDS),
-        calibrations=expand(
-            "results/operando/batches/calibration_{batch}.csv", batch=OP_BATCH_IDS
+        batches=expand(
+            f"{RESULTS}/operando/batches/batch_{{batch}}.csv", batch=OP_BATCH_IDS
         ),
-        alignment="results/operando/alignment.csv",
+        maps=expand(f"{RESULTS}/operando/batches/map_{{batch}}.npz", batch=OP_BATCH_IDS),
+        calibrations=expand(
+            f"{RESULTS}/operando/batches/calibration_{{batch}}.csv", batch=OP_BATCH_IDS
+        ),
+        alignment=f"{RESULTS}/operando/alignment.csv",
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
-        lattice="results/operando/lattice.csv",
-        intensity_map="results/operando/intensity_map.npz",
+        lattice=f"{RESULTS}/operando/lattice.csv",
+        intensity_map=f"{RESULTS}/operando/intensity_map.npz",
         calibration=report(
-            "results/operando/calibration.csv",
+            f"{RESULTS}/operando/calibration.csv",
             caption="../report/operando/calibration.rst",
             category="Operando XRD",
         ),
     log:
-        "results/logs/operando/lattice.log",
+        f"{RESULTS}/logs/operando/lattice.log",
     benchmark:
-        "results/benchmarks/operando/lattice.tsv"
+        f"{RESULTS}/benchmarks/operando/lattice.tsv"
     conda:
         "../envs/operando.yaml"
     threads: 1
@@ -142,17 +147,18 @@ rule operando_lattice:
 
 rule operando_summary:
     input:
-        lattice="results/operando/lattice.csv",
-        trace="results/operando/cycling_trace.csv",
-        calibration="results/operando/calibration.csv",
+        lattice=f"{RESULTS}/operando/lattice.csv",
+        trace=f"{RESULTS}/operando/cycling_trace.csv",
+        calibration=f"{RESULTS}/operando/calibration.csv",
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
-        summary="results/operando/summary.json",
-        table="results/operando/summary.csv",
-        repro="results/tables/reproduction/operando.csv",
+        summary=f"{RESULTS}/operando/summary.json",
+        table=f"{RESULTS}/operando/summary.csv",
+        repro=f"{RESULTS}/tables/reproduction/operando.csv",
     log:
-        "results/logs/operando/summary.log",
+        f"{RESULTS}/logs/operando/summary.log",
     benchmark:
-        "results/benchmarks/operando/summary.tsv"
+        f"{RESULTS}/benchmarks/operando/summary.tsv"
     conda:
         "../envs/operando.yaml"
     threads: 1
@@ -168,14 +174,15 @@ rule operando_summary:
 
 rule operando_crosscheck:
     input:
-        lattice="results/operando/lattice.csv",
+        lattice=f"{RESULTS}/operando/lattice.csv",
         scans=OP_CROSS_FILES,
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
-        table="results/operando/crosscheck_lebail.csv",
+        table=f"{RESULTS}/operando/crosscheck_lebail.csv",
     log:
-        "results/logs/operando/crosscheck.log",
+        f"{RESULTS}/logs/operando/crosscheck.log",
     benchmark:
-        "results/benchmarks/operando/crosscheck.tsv"
+        f"{RESULTS}/benchmarks/operando/crosscheck.tsv"
     conda:
         "../envs/operando.yaml"
     threads: 1
@@ -200,37 +207,37 @@ rule operando_crosscheck:
 
 rule operando_figure:
     input:
-        lattice="results/operando/lattice.csv",
-        intensity_map="results/operando/intensity_map.npz",
-        trace="results/operando/cycling_trace.csv",
-        patterns="results/operando/simulated_patterns.csv",
-        summary="results/operando/summary.json",
-        code=[FIGURE_STYLE, "src/intercal/figures/operando.py"],
+        lattice=f"{RESULTS}/operando/lattice.csv",
+        intensity_map=f"{RESULTS}/operando/intensity_map.npz",
+        trace=f"{RESULTS}/operando/cycling_trace.csv",
+        patterns=f"{RESULTS}/operando/simulated_patterns.csv",
+        summary=f"{RESULTS}/operando/summary.json",
+        code=[*FIGURE_STYLE, *pkg_code("figures/operando.py")],
     output:
         pdf=report(
-            "results/figures/fig4.pdf",
+            f"{RESULTS}/figures/fig4.pdf",
             caption="../report/operando/fig4.rst",
             category="Operando XRD",
         ),
         png=report(
-            "results/figures/fig4.png",
+            f"{RESULTS}/figures/fig4.png",
             caption="../report/operando/fig4.rst",
             category="Operando XRD",
         ),
         s18_pdf=report(
-            "results/figures/si/figS18.pdf",
+            f"{RESULTS}/figures/si/figS18.pdf",
             caption="../report/operando/figS18.rst",
             category="Operando XRD",
         ),
         s18_png=report(
-            "results/figures/si/figS18.png",
+            f"{RESULTS}/figures/si/figS18.png",
             caption="../report/operando/figS18.rst",
             category="Operando XRD",
         ),
     log:
-        "results/logs/operando/figure.log",
+        f"{RESULTS}/logs/operando/figure.log",
     benchmark:
-        "results/benchmarks/operando/figure.tsv"
+        f"{RESULTS}/benchmarks/operando/figure.tsv"
     conda:
         "../envs/operando.yaml"
     threads: 1
@@ -245,13 +252,13 @@ rule operando_figure:
 
 ALL_TARGETS.extend(
     [
-        "results/operando/lattice.csv",
-        "results/operando/summary.json",
-        "results/operando/calibration.csv",
-        "results/operando/crosscheck_lebail.csv",
-        "results/figures/fig4.pdf",
-        "results/figures/fig4.png",
-        "results/figures/si/figS18.png",
+        f"{RESULTS}/operando/lattice.csv",
+        f"{RESULTS}/operando/summary.json",
+        f"{RESULTS}/operando/calibration.csv",
+        f"{RESULTS}/operando/crosscheck_lebail.csv",
+        f"{RESULTS}/figures/fig4.pdf",
+        f"{RESULTS}/figures/fig4.png",
+        f"{RESULTS}/figures/si/figS18.png",
     ]
 )
-REPRO_PARTS.append("results/tables/reproduction/operando.csv")
+REPRO_PARTS.append(f"{RESULTS}/tables/reproduction/operando.csv")

@@ -3,12 +3,12 @@ import re
 
 from intercal.xas.workflow import spectrum_files, spectrum_settings
 
-validate(config["xas"], workflow.source_path("../schemas/xas.schema.yaml"))
+validate_config(config["xas"], "xas.schema.yaml", "xas")
 
 XAS = section("xas")
 XAS_SPECTRA = list(XAS["spectra"])
 XAS_LCF = list(XAS.get("lcf", {}))
-XAS_TABLES = "results/tables/xas"
+XAS_TABLES = f"{RESULTS}/tables/xas"
 
 
 wildcard_constraints:
@@ -18,15 +18,16 @@ wildcard_constraints:
 rule xas_spectrum:
     input:
         files=lambda wc: spectrum_files(XAS, wc.xas_spec),
+        code=pkg_code("xas", "io/xas.py"),
     output:
         spectrum=f"{XAS_TABLES}/spectra/{{xas_spec}}.csv",
         record=f"{XAS_TABLES}/fits/{{xas_spec}}.csv",
         summary=f"{XAS_TABLES}/fits/{{xas_spec}}.json",
         fit_curve=f"{XAS_TABLES}/fits/{{xas_spec}}_curve.csv",
     log:
-        "results/logs/xas/spectrum_{xas_spec}.log",
+        f"{RESULTS}/logs/xas/spectrum_{{xas_spec}}.log",
     benchmark:
-        "results/benchmarks/xas/spectrum_{xas_spec}.tsv"
+        f"{RESULTS}/benchmarks/xas/spectrum_{{xas_spec}}.tsv"
     conda:
         "../envs/xas.yaml"
     threads: 1
@@ -47,13 +48,14 @@ rule xas_lcf:
             f"{XAS_TABLES}/spectra/{c}.csv"
             for c in XAS["lcf"][wc.xas_spec]["components"]
         ],
+        code=pkg_code("xas", "io/xas.py"),
     output:
         record=f"{XAS_TABLES}/lcf/{{xas_spec}}.csv",
         curve=f"{XAS_TABLES}/lcf/{{xas_spec}}_curve.csv",
     log:
-        "results/logs/xas/lcf_{xas_spec}.log",
+        f"{RESULTS}/logs/xas/lcf_{{xas_spec}}.log",
     benchmark:
-        "results/benchmarks/xas/lcf_{xas_spec}.tsv"
+        f"{RESULTS}/benchmarks/xas/lcf_{{xas_spec}}.tsv"
     conda:
         "../envs/xas.yaml"
     threads: 1
@@ -72,14 +74,15 @@ rule xas_aggregate:
     input:
         summaries=expand(f"{XAS_TABLES}/fits/{{s}}.json", s=XAS_SPECTRA),
         spectra=expand(f"{XAS_TABLES}/spectra/{{s}}.csv", s=XAS_SPECTRA),
+        code=pkg_code("xas", "io/xas.py"),
     output:
-        repro="results/tables/reproduction/xas.csv",
+        repro=f"{RESULTS}/tables/reproduction/xas.csv",
         edges=f"{XAS_TABLES}/edges.csv",
         long=f"{XAS_TABLES}/spectra_long.csv",
     log:
-        "results/logs/xas/aggregate.log",
+        f"{RESULTS}/logs/xas/aggregate.log",
     benchmark:
-        "results/benchmarks/xas/aggregate.tsv"
+        f"{RESULTS}/benchmarks/xas/aggregate.tsv"
     conda:
         "../envs/xas.yaml"
     threads: 1
@@ -96,32 +99,32 @@ rule xas_figures:
     input:
         long=f"{XAS_TABLES}/spectra_long.csv",
         edges=f"{XAS_TABLES}/edges.csv",
-        code=[FIGURE_STYLE, "src/intercal/figures/xas.py"],
+        code=[*FIGURE_STYLE, *pkg_code("figures/xas.py")],
     output:
         s4_pdf=report(
-            "results/figures/si/figS4.pdf",
+            f"{RESULTS}/figures/si/figS4.pdf",
             caption="../report/xas/figS4.rst",
             category="XAS",
         ),
         s4_png=report(
-            "results/figures/si/figS4.png",
+            f"{RESULTS}/figures/si/figS4.png",
             caption="../report/xas/figS4.rst",
             category="XAS",
         ),
         cr_pdf=report(
-            "results/figures/xas/cr_xanes.pdf",
+            f"{RESULTS}/figures/xas/cr_xanes.pdf",
             caption="../report/xas/cr_xanes.rst",
             category="XAS",
         ),
         cr_png=report(
-            "results/figures/xas/cr_xanes.png",
+            f"{RESULTS}/figures/xas/cr_xanes.png",
             caption="../report/xas/cr_xanes.rst",
             category="XAS",
         ),
     log:
-        "results/logs/xas/figures.log",
+        f"{RESULTS}/logs/xas/figures.log",
     benchmark:
-        "results/benchmarks/xas/figures.tsv"
+        f"{RESULTS}/benchmarks/xas/figures.tsv"
     conda:
         "../envs/xas.yaml"
     threads: 1
@@ -138,11 +141,11 @@ rule xas_figures:
 ALL_TARGETS.extend(
     [
         f"{XAS_TABLES}/edges.csv",
-        "results/figures/si/figS4.pdf",
-        "results/figures/si/figS4.png",
-        "results/figures/xas/cr_xanes.pdf",
-        "results/figures/xas/cr_xanes.png",
+        f"{RESULTS}/figures/si/figS4.pdf",
+        f"{RESULTS}/figures/si/figS4.png",
+        f"{RESULTS}/figures/xas/cr_xanes.pdf",
+        f"{RESULTS}/figures/xas/cr_xanes.png",
     ]
     + expand(f"{XAS_TABLES}/lcf/{{s}}.csv", s=XAS_LCF)
 )
-REPRO_PARTS.append("results/tables/reproduction/xas.csv")
+REPRO_PARTS.append(f"{RESULTS}/tables/reproduction/xas.csv")
