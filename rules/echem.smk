@@ -39,7 +39,10 @@ for _name, _cell in ECHEM_CELLS.items():
             f"config.yaml: echem.cells.{_name}.csv_format is {_fmt!r}, not a name under "
             f"echem.csv_formats {sorted(ECHEM.get('csv_formats', {}))}"
         )
-    if any(f.lower().endswith(".csv") for f in ECHEM_CELL_FILES[_name]) and _fmt is None:
+    if (
+        any(f.lower().endswith(".csv") for f in ECHEM_CELL_FILES[_name])
+        and _fmt is None
+    ):
         raise WorkflowError(
             f"config.yaml: echem.cells.{_name} has .csv files but no csv_format "
             "(a column map under echem.csv_formats)"
@@ -82,7 +85,12 @@ ECHEM_EIS = (
     if ECHEM_EISCFG
     else {}
 )
-raw_files({"echem.cv.files": list(ECHEM_CV.values()), "echem.eis.files": list(ECHEM_EIS.values())})
+raw_files(
+    {
+        "echem.cv.files": list(ECHEM_CV.values()),
+        "echem.eis.files": list(ECHEM_EIS.values()),
+    }
+)
 if ECHEM_CVCFG:
     ECHEM_CV_AREA = (
         ECHEM_CELLS[ECHEM_CVCFG["cell"]].get("area_cm2")
@@ -287,9 +295,11 @@ if ECHEM_CUTOFF or ECHEM_CVCFG or ECHEM_EISCFG:
                 else []
             ),
             gcd=[f"{ECHEM_T}/cells/{ECHEM_GCD_CELL}_curves.csv"] if ECHEM_CUTOFF else [],
-            info=[f"{ECHEM_T}/cells/{n}_info.csv" for n in ECHEM_CUTOFF["cells"]]
-            if ECHEM_CUTOFF
-            else [],
+            info=(
+                [f"{ECHEM_T}/cells/{n}_info.csv" for n in ECHEM_CUTOFF["cells"]]
+                if ECHEM_CUTOFF
+                else []
+            ),
             cv=[f"{ECHEM_T}/cv/{n}_curves.csv" for n in ECHEM_CV],
             rs=[f"{ECHEM_T}/cv_randles_sevcik.csv"] if ECHEM_CVCFG else [],
             eis_fit=ECHEM_EIS_TABLES["fit"],
@@ -318,7 +328,9 @@ if ECHEM_CUTOFF or ECHEM_CVCFG or ECHEM_EISCFG:
             limit=ECHEM_CUTOFF.get("limit", "lower") if ECHEM_CUTOFF else "lower",
             cells=ECHEM_CELLS,
             gcd_cell=ECHEM_GCD_CELL,
-            gcd_cycles=ECHEM_CUTOFF.get("gcd_cycles", [2, 3, 4, 5]) if ECHEM_CUTOFF else [],
+            gcd_cycles=(
+                ECHEM_CUTOFF.get("gcd_cycles", [2, 3, 4, 5]) if ECHEM_CUTOFF else []
+            ),
             cv_cycle=ECHEM_CVCFG["cycle"] if ECHEM_CVCFG else None,
             eis_title=ECHEM_EISCFG.get("title", "") if ECHEM_EISCFG else "",
         script:

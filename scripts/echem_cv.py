@@ -1,4 +1,4 @@
-"""Snakemake script: one CV file -> baseline-corrected peaks and sweep charges, and the I-E curve."""
+"""Snakemake script: one CV file -> baseline-corrected peaks, sweep charges and the I-E curve."""
 
 import logging
 

@@ -96,7 +96,9 @@ def test_active_mass_config_vs_header():
         2.7,
         "config (= header)",
     )
-    m, src = cells.active_mass("a", {"electrode_mass_mg": 3.75, "active_fraction": 0.72}, [None], tolerance_percent=1)
+    m, src = cells.active_mass(
+        "a", {"electrode_mass_mg": 3.75, "active_fraction": 0.72}, [None], tolerance_percent=1
+    )
     assert m == pytest.approx(2.7) and src == "config"
     assert cells.active_mass("a", {}, [2.4], tolerance_percent=1) == (2.4, "header")
     with pytest.raises(InputError, match=r"echem.cells.a: config active mass 3 mg disagrees"):
@@ -191,7 +193,12 @@ def test_dqdv_peak_position_and_esd():
     v = np.linspace(3.6, 4.2, 600)
     q = 60 * (1 + np.tanh((v - 3.9) / 0.02)) + 20 * (v - 3.6)
     tab = pd.DataFrame(
-        {"cycle": 1, "direction": "charge", "capacity_mAh_g": q, "voltage_V": v + rng.normal(0, 2e-4, v.size)}
+        {
+            "cycle": 1,
+            "direction": "charge",
+            "capacity_mAh_g": q,
+            "voltage_V": v + rng.normal(0, 2e-4, v.size),
+        }
     )
     dq = capacity.dqdv_cycles(tab)
     pk = capacity.dqdv_peaks(dq)
@@ -202,7 +209,13 @@ def test_dqdv_peak_position_and_esd():
 
 
 def test_cv_validity_flags():
-    pk = pd.DataFrame({"scan_rate_mV_s": [0.1, 1.0], "charge_cathodic_mAh": [0.5, 0.3], "charge_anodic_mAh": [0.4, 0.2]})
+    pk = pd.DataFrame(
+        {
+            "scan_rate_mV_s": [0.1, 1.0],
+            "charge_cathodic_mAh": [0.5, 0.3],
+            "charge_anodic_mAh": [0.4, 0.2],
+        }
+    )
     out, flags = pipeline.cv_validity(pk, electrode_capacity_mAh=0.345, max_charge_fraction=0.2)
     assert flags == "rs_not_semi_infinite;cv_charge_exceeds_capacity"
     assert out.charge_fraction_cathodic.iloc[0] == pytest.approx(0.5 / 0.345)
@@ -230,10 +243,16 @@ def test_demo_reproduction_rows(demo_data, root):
         out = cells.cell_tables(name, c, [str(root / c["files"])], dqdv={"window": 11})
         return out["cycles"]
 
-    cut = {float(v): (n, cyc(n)) for n, v in cfg["cutoff_series"]["cells"].items() if v in (0.75, 1.0, 2.0)}
+    cut = {
+        float(v): (n, cyc(n))
+        for n, v in cfg["cutoff_series"]["cells"].items()
+        if v in (0.75, 1.0, 2.0)
+    }
     rows = pd.DataFrame(pipeline.cutoff_rows(cut)).set_index("quantity")
     assert rows.loc["echem.capacity_cutoff_1.0V", "value"] == pytest.approx(125.3, rel=0.005)
     assert rows.loc["echem.capacity_cutoff_2.0V", "value"] == pytest.approx(64.87, rel=0.005)
-    assert rows.loc["echem.first_discharge_cutoff_0.75V", "value"] == pytest.approx(482.0, rel=0.005)
+    assert rows.loc["echem.first_discharge_cutoff_0.75V", "value"] == pytest.approx(
+        482.0, rel=0.005
+    )
     assert rows.loc["echem.first_charge_cutoff_0.75V", "value"] == pytest.approx(318.0, rel=0.005)
     assert rows.loc["echem.first_cycle_ce_cutoff_1.0V", "value"] == pytest.approx(95.5, abs=0.05)

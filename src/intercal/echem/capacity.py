@@ -368,8 +368,7 @@ def rate_capability(
     need = int(sum(int(s_["cycles"]) for s_ in steps))
     if len(full) < need:
         raise InputError(
-            f"{what}: {len(full)} cycles in the data; the configured {len(steps)} steps "
-            f"need {need}"
+            f"{what}: {len(full)} cycles in the data; the configured {len(steps)} steps need {need}"
         )
     rows, k0 = [], 0
     for k, st in enumerate(steps):

@@ -217,7 +217,8 @@ def randles_sevcik(
 def sweep_charges(table: pd.DataFrame, *, cycle: int) -> dict[str, float]:
     """Charge passed (mAh, positive) in the cathodic and the anodic sweep of one CV cycle.
 
-    The current is integrated over time (trapezoid rule) within each sweep,
+    The current of the sweep's own sign (reduction in the cathodic sweep,
+    oxidation in the anodic one) is integrated over time (trapezoid rule),
     faradaic and capacitive parts together. Compare it with the electrode's
     capacity: a sweep that passes a sizeable fraction of it (or more) is not
     the semi-infinite diffusion that Randles-Sevcik assumes.
@@ -240,11 +241,14 @@ def sweep_charges(table: pd.DataFrame, *, cycle: int) -> dict[str, float]:
         i = s["current_mA"].to_numpy(float)
         # integrate only within contiguous runs of this sweep (a gap is the other sweep)
         gap = np.r_[False, np.diff(s.index.to_numpy()) > 1]
+        # the sweep's own direction: reduction charge in the cathodic sweep, oxidation in the
+        # anodic one (the tail of the previous sweep's reaction is not counted)
+        own = np.clip(sign * i, 0.0, None)
         q = 0.0
         for run in np.split(np.arange(t.size), np.flatnonzero(gap)):
             if run.size > 1:
-                q += float(np.trapezoid(i[run], t[run]))
-        out[f"charge_{name}_mAh"] = abs(q) / 3600.0
+                q += float(np.trapezoid(own[run], t[run]))
+        out[f"charge_{name}_mAh"] = q / 3600.0
     return out
 
 

@@ -204,8 +204,10 @@ def fit_circuit(
         "n_at_bound": float(len(bounds)),
     }
     out = pd.DataFrame(rows)
-    out["qc"] = ["at_bound" if n in bounds else ("esd_nan" if not np.isfinite(e) else "")
-                 for n, e in zip(out["parameter"], out["stderr"], strict=True)]
+    out["qc"] = [
+        "at_bound" if n in bounds else ("esd_nan" if not np.isfinite(e) else "")
+        for n, e in zip(out["parameter"], out["stderr"], strict=True)
+    ]
     return out, stats, model
 
 
@@ -217,6 +219,8 @@ def _at_bounds(circuit: str, values: np.ndarray, names: list[str]) -> list[str]:
     out = []
     for n, v, a, b in zip(names, values, lo, hi, strict=True):
         scale = max(abs(v), 1e-300)
-        if abs(v - a) <= 1e-9 * max(1.0, scale) or (np.isfinite(b) and abs(v - b) <= 1e-6 * max(1.0, abs(b))):
+        if abs(v - a) <= 1e-9 * max(1.0, scale) or (
+            np.isfinite(b) and abs(v - b) <= 1e-6 * max(1.0, abs(b))
+        ):
             out.append(n)
     return out

@@ -263,7 +263,10 @@ def cv_rows(peaks: pd.DataFrame, rs: pd.DataFrame) -> list[dict]:
         lab = rate_label(r.scan_rate_mV_s)
         rows.append(_row(f"echem.cv_cathodic_peak_{lab}mVs", r.Epc_V, nan, "V"))
         rows.append(_row(f"echem.cv_anodic_peak_{lab}mVs", r.Epa_V, nan, "V"))
-    for peak, q in (("cathodic", "echem.diffusion_lithiation"), ("anodic", "echem.diffusion_delithiation")):
+    for peak, q in (
+        ("cathodic", "echem.diffusion_lithiation"),
+        ("anodic", "echem.diffusion_delithiation"),
+    ):
         sel = rs[rs["peak"] == peak]
         if sel.empty:
             continue

@@ -116,10 +116,10 @@ def draw_first_cycles(
     ax.set_xlabel(style.LABELS["capacity"])
     ax.set_ylabel(style.LABELS["voltage"])
     ax.set_xlim(left=0)
-    ax.legend(loc="upper right", title=title, ncol=1, fontsize=6)
+    ax.legend(loc="center right", bbox_to_anchor=(1.0, 0.58), title=title, ncol=1, fontsize=6)
     ax.text(
         0.97,
-        0.30,
+        0.12,
         "1st cycle" + (f", {note}" if note else "") + "\nsolid: discharge\ndashed: charge",
         transform=ax.transAxes,
         ha="right",
@@ -178,7 +178,8 @@ def draw_gcd_cycles(ax, curves: pd.DataFrame, cycles: Sequence[int], label: str 
     if ends:
         spread = max(float(np.ptp(ends)), 0.002 * float(np.max(ends)))
         x0, x1 = float(np.min(ends)) - 1.5 * spread, float(np.max(ends)) + 0.5 * spread
-        ins = ax.inset_axes([0.62, 0.66, 0.35, 0.3])
+        ins = ax.inset_axes([0.62, 0.70, 0.35, 0.26])
+        ys = []
         for k, cyc in enumerate(cycles):
             d = _half(curves, cyc, "discharge")
             ins.plot(
@@ -188,8 +189,13 @@ def draw_gcd_cycles(ax, curves: pd.DataFrame, cycles: Sequence[int], label: str 
                 ls=LINESTYLES[k % len(LINESTYLES)],
                 lw=0.9,
             )
+            m = (d.capacity_mAh_g >= x0) & (d.capacity_mAh_g <= x1)
+            ys.extend(d.voltage_V[m].tolist())
         ins.set_xlim(x0, x1)
-        ins.set_ylim(vlo - 0.02 * (vhi - vlo), vlo + 0.25 * (vhi - vlo))
+        if ys:
+            y0, y1 = min(ys), max(ys)
+            pad = 0.1 * max(y1 - y0, 1e-3)
+            ins.set_ylim(y0 - pad, y1 + pad)
         ins.tick_params(labelsize=5)
         ins.set_title("end of discharge", fontsize=5.5, pad=2)
 
@@ -344,7 +350,7 @@ def nyquist_inset(ax, spectra, *, fraction: float = 0.2) -> None:
     span = float(np.nanmax(small[2].z_real_ohm)) - zr_min
     if span > 0.25 * zmax:
         return
-    ins = ax.inset_axes([0.55, 0.08, 0.42, 0.42])
+    ins = ax.inset_axes([0.56, 0.52, 0.41, 0.41])
     x1 = zr_min + max(fraction * zmax, 1.05 * span)
     for i, (_, _, curve, model) in enumerate(spectra):
         col = style.SERIES[i % len(style.SERIES)]
@@ -499,7 +505,12 @@ def figure_s10(
     span = max(100.0 - float(ret.min()), 1.0)
     axes[1].set_ylim(float(ret.min()) - 0.9 * span, 100.0 + 0.08 * span)
     axes[1].legend(loc="lower left", title=f"at cycle {ncyc}")
-    ce = pd.concat([long_cycles[k].loc[long_cycles[k].cycle >= 1, "coulombic_efficiency_percent"] for k in keys])
+    ce = pd.concat(
+        [
+            long_cycles[k].loc[long_cycles[k].cycle >= 1, "coulombic_efficiency_percent"]
+            for k in keys
+        ]
+    )
     lo = min(95.0, float(ce.quantile(0.02)) - 0.5)
     axes[2].set_ylim(lo, max(100.5, float(ce.quantile(0.98)) + 0.5))
     axes[2].set_ylabel("Coulombic efficiency (%)")
@@ -538,7 +549,9 @@ def figure_s13(peaks: pd.DataFrame, rs: pd.DataFrame):
         # the fit is Ip (A) = intercept + slope (v / (V/s))^0.5; x here is (v / (mV/s))^0.5
         yy = 1000.0 * (row.intercept + row.slope * xx / math.sqrt(1000.0))
         d = value_esd(row.D_cm2_s, row.D_stderr_cm2_s, sci=True)
-        ax.plot(xx, yy, "-", color=col, lw=0.8, label=rf"$D_\mathrm{{app}}$ = {d} cm$^2$ s$^{{-1}}$")
+        ax.plot(
+            xx, yy, "-", color=col, lw=0.8, label=rf"$D_\mathrm{{app}}$ = {d} cm$^2$ s$^{{-1}}$"
+        )
     ax.set_xlim(0, xx.max())
     ax.set_ylim(bottom=0)
     ax.set_xlabel(LABEL_SQRT_RATE)
@@ -573,7 +586,9 @@ def figure_s14(rate_cycles: pd.DataFrame, rate_table: pd.DataFrame, rate_curves:
     ax = axes[0]
     for _, s_ in rate_table.iterrows():
         k = int(s_.step) - 1
-        sel = rate_cycles[(rate_cycles.cycle >= s_.first_cycle) & (rate_cycles.cycle <= s_.last_cycle)]
+        sel = rate_cycles[
+            (rate_cycles.cycle >= s_.first_cycle) & (rate_cycles.cycle <= s_.last_cycle)
+        ]
         col = style.SERIES[k % len(style.SERIES)]
         ax.plot(sel.cycle, sel.discharge_mAh_g, "o", color=col, ms=3.5, mfc="none", mew=0.8)
         ax.text(
@@ -711,13 +726,22 @@ def figure_dqdv(
         d = dqdv[name]
         _need(d, ["cycle", "direction", "voltage_V", "dqdv_mAh_g_V"], f"dQ/dV of {name}")
         cycles = sorted(c for c in d["cycle"].unique() if c >= 1)
-        show = cycles if len(cycles) <= 6 else sorted({cycles[0], *cycles[:: max(1, len(cycles) // 5)], cycles[-1]})
+        show = (
+            cycles
+            if len(cycles) <= 6
+            else sorted({cycles[0], *cycles[:: max(1, len(cycles) // 5)], cycles[-1]})
+        )
         for k, cyc in enumerate(show):
             col = cmap(0.85 * k / max(1, len(show) - 1))
             for direction, sign in (("discharge", -1), ("charge", 1)):
                 h = d[(d.cycle == cyc) & (d.direction == direction)]
-                ax.plot(h.voltage_V, sign * h.dqdv_mAh_g_V, color=col, lw=0.7,
-                        label=f"cycle {cyc}" if direction == "discharge" else None)
+                ax.plot(
+                    h.voltage_V,
+                    sign * h.dqdv_mAh_g_V,
+                    color=col,
+                    lw=0.7,
+                    label=f"cycle {cyc}" if direction == "discharge" else None,
+                )
         pk = peaks[name]
         p1 = pk[pk.cycle == (show[0] if show else 1)]
         for r in p1.itertuples(index=False):

@@ -552,7 +552,9 @@ def read_csv(
     used = {"time": "s", "voltage": "V", "current": "mA", "capacity": "mAh"}
     for key, unit in dict(units or {}).items():
         if key not in factors:
-            raise InputError(f"units for {path}: unknown quantity {key!r}; expected {list(factors)}")
+            raise InputError(
+                f"units for {path}: unknown quantity {key!r}; expected {list(factors)}"
+            )
         if unit not in factors[key]:
             raise InputError(
                 f"units for {path}: {key} unit {unit!r}; expected one of {list(factors[key])}"
@@ -643,9 +645,7 @@ def _signed_from_counters(charge: np.ndarray, discharge: np.ndarray) -> np.ndarr
     return np.cumsum(increments(charge) - increments(discharge))
 
 
-def read_cycler(
-    path: str | os.PathLike, csv: Mapping[str, Any] | None = None
-) -> EchemData:
+def read_cycler(path: str | os.PathLike, csv: Mapping[str, Any] | None = None) -> EchemData:
     """Read one cycling file of any supported cycler; a ``.csv`` uses the config's format.
 
     Parameters

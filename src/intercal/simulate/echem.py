@@ -809,10 +809,10 @@ LCO_OCV_ANCHORS = [
     (0.25, 3.935),
     (0.35, 3.975),
     (0.45, 4.060),
-    (0.48, 4.100),
-    (0.51, 4.200),
-    (0.56, 4.300),
-    (0.60, 4.400),
+    (0.48, 4.090),
+    (0.53, 4.200),
+    (0.58, 4.300),
+    (0.62, 4.400),
 ]
 LCO_M = 6.941 + 58.933 + 2 * 15.999  # g/mol LiCoO2
 LCO_Q_THEO = F / 3.6 / LCO_M  # 273.8 mAh/g for 1 Li
@@ -907,7 +907,14 @@ def lco_cell_csv(
             t_h += float(dur_h[-1])
             caps[direction] = float(q_mAh[-1] / mass_g)
             delta = d_end
-        truth.append({"cycle": n, "c_rate": c, "charge_mAh_g": caps["charge"], "discharge_mAh_g": caps["discharge"]})
+        truth.append(
+            {
+                "cycle": n,
+                "c_rate": c,
+                "charge_mAh_g": caps["charge"],
+                "discharge_mAh_g": caps["discharge"],
+            }
+        )
     table = pd.DataFrame(rows)
     path.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(path, index=False, float_format="%.7g", lineterminator="\n")
@@ -918,8 +925,8 @@ def generate_example_licoo2(study_dir: Path, seed: int) -> dict:
     """Write examples/LiCoO2/data/echem/ (CSV cycler exports) and its truth.yaml.
 
     Two formation cells charged first from LiCoO2 (x = 1) at 0.1 C to 4.2 V and
-    to 4.3 V (5 cycles, 3.0 V lower limit; first-cycle loss 3 % of the charged
-    Li), and a rate test at 4.2 V (3 cycles each at 0.1, 0.2, 0.5, 1, 2, 0.1 C).
+    to 4.3 V (5 cycles, 3.0 V lower limit; first-cycle loss 0.02 Li per
+    LiCoO2), and a rate test at 4.2 V (3 cycles each at 0.1, 0.2, 0.5, 1, 2, 0.1 C).
     """
     import yaml
 
@@ -932,9 +939,9 @@ def generate_example_licoo2(study_dir: Path, seed: int) -> dict:
     }
 
     def formation(v_high: float, n_cycles: int) -> list[dict]:
-        cyc = [{"c_rate": 0.1, "v_high": v_high, "floor": 0.03}]
+        cyc = [{"c_rate": 0.1, "v_high": v_high, "floor": 0.02}]
         for k in range(1, n_cycles):
-            cyc.append({"c_rate": 0.1, "v_high": v_high, "floor": 0.03 + 0.004 * k})
+            cyc.append({"c_rate": 0.1, "v_high": v_high, "floor": 0.02 + 0.003 * k})
         return cyc
 
     cells = {}
@@ -954,7 +961,7 @@ def generate_example_licoo2(study_dir: Path, seed: int) -> dict:
     rate_cycles, k = [], 0
     for c, n in LCO_RATE_STEPS:
         for _ in range(n):
-            rate_cycles.append({"c_rate": c, "v_high": 4.2, "floor": 0.03 + 0.0005 * k})
+            rate_cycles.append({"c_rate": c, "v_high": 4.2, "floor": 0.02 + 0.0005 * k})
             k += 1
     t = lco_cell_csv(out / "LCO_rate_4.2V.csv", rng, rate_cycles)
     steps, k0 = [], 0
@@ -963,7 +970,9 @@ def generate_example_licoo2(study_dir: Path, seed: int) -> dict:
         steps.append({"c_rate": c, "cycles": n, "mean_discharge_mAh_g": float(np.mean(q))})
         k0 += n
     for s_ in steps:
-        s_["retention_percent"] = 100.0 * s_["mean_discharge_mAh_g"] / steps[0]["mean_discharge_mAh_g"]
+        s_["retention_percent"] = (
+            100.0 * s_["mean_discharge_mAh_g"] / steps[0]["mean_discharge_mAh_g"]
+        )
     truth["rate"] = {"file": "LCO_rate_4.2V.csv", "steps": steps, "cycles": t}
     truth = _plain(truth)
     header = (
