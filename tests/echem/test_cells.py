@@ -256,3 +256,90 @@ def test_demo_reproduction_rows(demo_data, root):
     )
     assert rows.loc["echem.first_charge_cutoff_0.75V", "value"] == pytest.approx(318.0, rel=0.005)
     assert rows.loc["echem.first_cycle_ce_cutoff_1.0V", "value"] == pytest.approx(95.5, abs=0.05)
+
+
+@pytest.mark.slow
+def test_eis_esds_honest_over_40_noise_realisations():
+    """|Z|-weighted fit of a known circuit with noise proportional to |Z|: scatter/esd in 0.7-1.5.
+
+    40 realisations (the scatter of a standard deviation over 20 is itself ~16 %; over 100
+    realisations this circuit gives scatter/esd 1.06-1.22 for every parameter). Unweighted
+    fits of the same data give 0.14 (R0) to 2.5 (W1): the failure of issue 19.
+    """
+    from impedance.models.circuits import CustomCircuit
+
+    from intercal.echem.eis import fit_circuit
+
+    circ = "R0-p(R1,CPE1)-p(R2,CPE2)-W1"
+    truth = np.array([5.0, 12.0, 8e-6, 0.86, 100.0, 2.5e-4, 0.8, 35.0])
+    f = np.logspace(5, -2, 71)
+    with pytest.warns(UserWarning, match="initial parameters"):
+        z0 = CustomCircuit(circ, initial_guess=list(truth)).predict(f, use_initial=True)
+    rng = np.random.default_rng(11)
+    guess = [x * 1.2 if i not in (3, 6) else x for i, x in enumerate(truth)]
+    vals, errs = [], []
+    for _ in range(40):
+        noise = rng.normal(size=f.size) + 1j * rng.normal(size=f.size)
+        z = z0 + 0.004 * np.abs(z0) / np.sqrt(2) * noise
+        p, st, _ = fit_circuit(f, z, circuit=circ, initial_guess=guess, weighting="modulus")
+        vals.append(p.value.to_numpy())
+        errs.append(p.stderr.to_numpy())
+    assert st["weighted_by_modulus"] == 1.0 and st["errors_scaled_by_redchi"] == 1.0
+    assert st["reduced_chi2"] == pytest.approx(0.004**2 / 2, rel=0.5)
+    vals, errs = np.array(vals), np.array(errs)
+    ratio = vals.std(axis=0, ddof=1) / errs.mean(axis=0)
+    assert np.all((ratio > 0.7) & (ratio < 1.5)), dict(zip(p.parameter, ratio.round(2)))
+    # unbiased within the esd of the mean of 40
+    assert np.all(np.abs(vals.mean(0) - truth) < 3 * errs.mean(0) / np.sqrt(40))
+    with pytest.raises(InputError, match="weighting must be"):
+        fit_circuit(f, z, circuit=circ, initial_guess=guess, weighting="proportional")
+
+
+@pytest.mark.realdata
+def test_navani_file_opens_with_partial_discharge(realdata):
+    """navani's cycle_summary means (mAh), its first partial discharge kept as cycle 0."""
+    path = realdata / "echem" / "biologic" / "jdb11-1_c3_gcpl_5cycles_2V-3p8V_C-24_data_C09.mpr"
+    cell = {"active_mass_mg": 1.0, "first_half_cycle": "charge"}
+    out = cells.cell_tables("jdb11", cell, [str(path)])
+    c = out["cycles"]
+    assert bool(out["info"].leading_partial_half_cycle.iloc[0])
+    assert c.discharge_mAh.iloc[0] == pytest.approx(0.2065, abs=5e-5)
+    np.testing.assert_allclose(
+        c.charge_mAh.iloc[1:6], [0.9868, 0.9371, 0.9419, 0.9479, 0.9517], atol=5e-5
+    )
+    np.testing.assert_allclose(
+        c.discharge_mAh.iloc[1:5], [0.8529, 0.8763, 0.8747, 0.8767], atol=5e-5
+    )
+    # navani's cycle_summary means (its cycles include the opening partial discharge)
+    assert np.nanmean(c.discharge_mAh) == pytest.approx(0.7778788, abs=1e-6)
+    assert np.nanmean(c.charge_mAh) == pytest.approx(0.9535533, abs=1e-6)
+    # CE by definition (charge first): discharge / charge of the same cycle
+    assert c.coulombic_efficiency_percent.iloc[1] == pytest.approx(100 * 0.8529 / 0.9868, abs=0.02)
+
+
+@pytest.mark.realdata
+def test_lto_cv_rate_series_internal_consistency(realdata):
+    """Real LTO CV at 0.1-1.0 mV/s: peaks, Ip linear in v^0.5, b-values (README self-check)."""
+    base = realdata / "echem" / "cv" / "LTO_CNT_rate_series"
+    rows = []
+    for kk in range(2, 12):
+        path = base / f"CV_LTO_Al_grafite_01_1mVs_{kk:02d}_CV_C03.mpr"
+        rows.append(pipeline.cv_peaks(str(path), scan_rate_mV_s=0.1 * (kk - 1), cycle=2))
+    pk = pd.DataFrame(rows)
+    slow, fast = pk.iloc[0], pk.iloc[-1]
+    assert slow.Epa_V == pytest.approx(1.644, abs=0.005)
+    assert slow.Ipa_mA == pytest.approx(0.0501, rel=0.02)
+    assert slow.Epc_V == pytest.approx(1.511, abs=0.005)
+    assert slow.Ipc_mA == pytest.approx(-0.0613, rel=0.02)
+    assert fast.Ipa_mA == pytest.approx(0.2905, rel=0.02)
+    assert fast.Epc_V == pytest.approx(1.355, abs=0.005)
+    ba = cv.b_value(pk.scan_rate_mV_s, pk.Ipa_mA)
+    bc = cv.b_value(pk.scan_rate_mV_s, pk.Ipc_mA)
+    assert ba["b"] == pytest.approx(0.74, abs=0.02) and bc["b"] == pytest.approx(0.64, abs=0.02)
+    rs = cv.randles_sevcik(pk.scan_rate_mV_s, pk.Ipa_mA, area_cm2=1.0, concentration_mol_cm3=0.02)
+    assert rs["r2"] == pytest.approx(0.985, abs=0.005)
+    first = str(base / "CV_LTO_Al_grafite_01_1mVs_02_CV_C03.mpr")
+    with pytest.raises(InputError, match="recorded potential moves at"):
+        pipeline.cv_peaks(first, scan_rate_mV_s=0.5, cycle=2)
+    with pytest.raises(InputError, match="declares no scan rate"):
+        pipeline.cv_peaks(first, cycle=2)

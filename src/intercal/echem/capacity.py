@@ -140,7 +140,8 @@ def cycle_table(
     A cycle is a half cycle of direction ``first`` and the half cycle of the
     other direction that follows it. A half cycle of the other direction
     before the first ``first`` one (a run that opens with a partial discharge
-    from OCV, say) is cycle 0 and enters no ratio.
+    from OCV, say) is cycle 0 and enters no ratio; one below 0.1 % of the
+    median half cycle (current noise at the start) is ignored.
 
     Parameters
     ----------
@@ -189,8 +190,15 @@ def cycle_table(
         return float(r["capacity_mAh"]), float(r["v_end_V"]), bool(complete[i])
 
     rows = []
-    if idx[0] > 0:  # leading half cycle(s) of the other direction: cycle 0
-        q, v, c = half(int(idx[0]) - 1)
+    # leading half cycle(s) of the other direction: cycle 0, unless it is a blip of current
+    # noise (< 0.1 % of the median half cycle), which belongs to no cycle
+    lead = int(idx[0]) - 1 if idx[0] > 0 else None
+    if lead is not None and seg["capacity_mAh"].iloc[lead] < 1e-3 * float(
+        np.median(seg["capacity_mAh"])
+    ):
+        lead = None
+    if lead is not None:
+        q, v, c = half(lead)
         rows.append({"cycle": 0, other: (q, v, c), first: (nan, nan, False)})
     for n, i in enumerate(idx):
         j = i + 1 if i + 1 < len(seg) and seg.iloc[i + 1]["direction"] == other else None
