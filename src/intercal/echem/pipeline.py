@@ -155,7 +155,7 @@ def cv_curves(path: str, scan_rate_mV_s: float | None = None) -> pd.DataFrame:
 
 
 def volt_label(v: float) -> str:
-    """A voltage as it appears in row names and legends: at least one decimal ("1.0", "0.75")."""
+    """A voltage as it appears in row names and legends: at least one decimal (1 V -> "1.0")."""
     return np.format_float_positional(float(v), trim="0")
 
 

@@ -57,7 +57,7 @@ MARKERS = ["o", "s", "^", "v", "D", "P", "X", "<", ">"]
 
 
 def _num(v: float) -> str:
-    """A voltage or rate as configured: at least one decimal for voltages ("1.0")."""
+    """A voltage or rate as configured: at least one decimal for voltages."""
     return np.format_float_positional(float(v), trim="0")
 
 
