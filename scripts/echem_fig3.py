@@ -22,6 +22,7 @@ fig = figure_3(
     first_cycles=first,
     first_title=f"{p.limit} cut-off (window)",
     first_note=note,
+    first_limit=p.limit,
     gcd=gcd,
     gcd_cycles=list(p.gcd_cycles),
     gcd_label=gcd_label,

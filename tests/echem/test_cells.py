@@ -288,7 +288,9 @@ def test_eis_esds_honest_over_40_noise_realisations():
     assert st["reduced_chi2"] == pytest.approx(0.004**2 / 2, rel=0.5)
     vals, errs = np.array(vals), np.array(errs)
     ratio = vals.std(axis=0, ddof=1) / errs.mean(axis=0)
-    assert np.all((ratio > 0.7) & (ratio < 1.5)), dict(zip(p.parameter, ratio.round(2), strict=True))
+    assert np.all((ratio > 0.7) & (ratio < 1.5)), dict(
+        zip(p.parameter, ratio.round(2), strict=True)
+    )
     # unbiased within the esd of the mean of 40
     assert np.all(np.abs(vals.mean(0) - truth) < 3 * errs.mean(0) / np.sqrt(40))
     with pytest.raises(InputError, match="weighting must be"):

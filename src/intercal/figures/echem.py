@@ -82,6 +82,7 @@ def draw_first_cycles(
     *,
     title: str = "cut-off",
     note: str = "",
+    limit: str = "lower",
 ) -> None:
     """First discharge (solid) and charge (dashed) of each cell of a cut-off series (Fig. 3a).
 
@@ -99,6 +100,9 @@ def draw_first_cycles(
         Legend title (which cut-off varies).
     note : str
         Extra text (e.g. the C-rate from config).
+    limit : {"lower", "upper"}
+        The varied cut-off: the end of the discharge (lower) or of the charge
+        (upper) is marked.
     """
     keys = sorted(curves_by_cutoff, key=float)
     for i, key in enumerate(keys):
@@ -110,22 +114,15 @@ def draw_first_cycles(
         ch = _half(c, 1, "charge")
         lab = f"{_num(key)} V ({window_label(c, [1])})"
         ax.plot(d.capacity_mAh_g, d.voltage_V, color=col, lw=1.0, label=lab, zorder=3 + i)
-        if len(d):
-            ax.plot(d.capacity_mAh_g.iloc[-1], d.voltage_V.iloc[-1], mk, color=col, ms=4)
-        ax.plot(ch.capacity_mAh_g, ch.voltage_V, color=col, ls="--", lw=0.9)
+        ax.plot(ch.capacity_mAh_g, ch.voltage_V, color=col, ls="--", lw=0.9, zorder=3 + i)
+        end = d if limit == "lower" else ch
+        if len(end):
+            ax.plot(end.capacity_mAh_g.iloc[-1], end.voltage_V.iloc[-1], mk, color=col, ms=4)
     ax.set_xlabel(style.LABELS["capacity"])
     ax.set_ylabel(style.LABELS["voltage"])
     ax.set_xlim(left=0)
-    ax.legend(loc="center right", bbox_to_anchor=(1.0, 0.58), title=title, ncol=1, fontsize=6)
-    ax.text(
-        0.97,
-        0.12,
-        "1st cycle" + (f", {note}" if note else "") + "\nsolid: discharge\ndashed: charge",
-        transform=ax.transAxes,
-        ha="right",
-        va="bottom",
-        fontsize=6.5,
-    )
+    head = "1st cycle" + (f", {note}" if note else "") + "; solid: discharge, dashed: charge"
+    ax.legend(loc="best", title=f"{head}\n{title}", ncol=1, fontsize=6, title_fontsize=6)
 
 
 def draw_gcd_cycles(ax, curves: pd.DataFrame, cycles: Sequence[int], label: str = "") -> None:
@@ -197,7 +194,7 @@ def draw_gcd_cycles(ax, curves: pd.DataFrame, cycles: Sequence[int], label: str 
             pad = 0.1 * max(y1 - y0, 1e-3)
             ins.set_ylim(y0 - pad, y1 + pad)
         ins.tick_params(labelsize=5)
-        ins.set_title("end of discharge", fontsize=5.5, pad=2)
+        ins.text(0.04, 0.06, "end of discharge", transform=ins.transAxes, fontsize=5.5)
 
 
 def draw_cv(ax, cv_curves: Sequence[pd.DataFrame], rs: pd.DataFrame, cycle: int = 1) -> None:
@@ -391,6 +388,7 @@ def figure_3(
     first_cycles: Mapping[float, pd.DataFrame] | None = None,
     first_title: str = "cut-off",
     first_note: str = "",
+    first_limit: str = "lower",
     gcd: pd.DataFrame | None = None,
     gcd_cycles: Sequence[int] = (),
     gcd_label: str = "",
@@ -424,7 +422,9 @@ def figure_3(
     extent, eis_ax = None, None
     for ax, kind in zip(axes, panels, strict=False):
         if kind == "first":
-            draw_first_cycles(ax, first_cycles, title=first_title, note=first_note)
+            draw_first_cycles(
+                ax, first_cycles, title=first_title, note=first_note, limit=first_limit
+            )
         elif kind == "gcd":
             draw_gcd_cycles(ax, gcd, gcd_cycles, label=gcd_label)
         elif kind == "cv":
@@ -627,7 +627,7 @@ def figure_s14(rate_cycles: pd.DataFrame, rate_table: pd.DataFrame, rate_curves:
     ax.set_ylabel(style.LABELS["voltage"])
     qmax = float(rate_curves["capacity_mAh_g"].max())
     ax.set_xlim(0, 1.45 * qmax)  # room on the right for the legend
-    ax.legend(loc="center right", title=f"middle cycle of each step\n{window_label(rate_curves)}")
+    ax.legend(loc="best", title=f"middle cycle of each step\n{window_label(rate_curves)}")
     for ax, letter in zip(axes, "ab", strict=True):
         style.panel_label(ax, letter)
     fig.tight_layout(w_pad=2.0)
@@ -754,6 +754,14 @@ def figure_dqdv(
                 va="top" if sign < 0 else "bottom",
             )
         ax.axhline(0, color="0.6", lw=0.5, zorder=0)
+        # zoom on the voltage range where dQ/dV is not flat (> 2 % of its largest value)
+        big = d[(d.cycle >= 1) & (d.dqdv_mAh_g_V > 0.02 * d.dqdv_mAh_g_V.max())]
+        if len(big):
+            lo, hi = float(big.voltage_V.min()), float(big.voltage_V.max())
+            pad = 0.08 * max(hi - lo, 0.05)
+            ax.set_xlim(lo - pad, hi + pad)
+        ymax = float(d.dqdv_mAh_g_V.max()) if len(d) else 1.0
+        ax.set_ylim(-1.35 * ymax, 1.35 * ymax)
         inf = info[name]
         ax.set_title(
             f"{name}: SG {int(inf['dqdv_window_points'])} pts, order {int(inf['dqdv_polyorder'])},"
@@ -762,7 +770,7 @@ def figure_dqdv(
         )
         ax.set_xlabel(style.LABELS["voltage"])
         ax.set_ylabel(r"dQ/dV (mAh g$^{-1}$ V$^{-1}$)")
-        ax.legend(fontsize=5, loc="lower right")
+        ax.legend(fontsize=5, loc="best")
     for ax in axes[len(names) :]:
         ax.set_visible(False)
     fig.tight_layout()
