@@ -43,7 +43,7 @@ def theoretical_capacity(formula: str, n_electrons: float = 1.0) -> float:
 
 
 def active_mass_mg(electrode_mass_mg: float, active_fraction: float) -> float:
-    """Active mass (mg) = composite electrode mass x active fraction (no conductive carbon or binder)."""
+    """Active mass (mg) = composite electrode mass x active fraction (no carbon, no binder)."""
     if electrode_mass_mg <= 0 or not 0 < active_fraction <= 1:
         raise InputError(
             f"electrode_mass_mg must be > 0 and active_fraction in (0, 1]; got "
