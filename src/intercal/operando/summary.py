@@ -400,12 +400,15 @@ def transition_x(
                     f"between scans {int(df['scan'].iloc[i - 1])} and {int(df['scan'].iloc[i])} "
                     "without both being present (a solid solution or a phase lost by the fit)",
                 )
-            slope = (f[i] - f[i - 1]) / (x[i] - x[i - 1]) if x[i] != x[i - 1] else math.nan
-            xt = x[i - 1] + (level - f[i - 1]) / slope
-            e = [v for v in (fe[i - 1], fe[i]) if np.isfinite(v)]
-            fesd = max(e) if e else math.nan
-            # esd from the fraction esd, but not below the x spacing of the scans / sqrt(12)
-            xesd = math.hypot(fesd / abs(slope), (x[i] - x[i - 1]) / math.sqrt(12.0))
+            dx, df_ = x[i] - x[i - 1], f[i] - f[i - 1]
+            u = (level - f[i - 1]) / df_
+            xt = x[i - 1] + u * dx
+            # esd propagated from the two fraction esds through the linear interpolation
+            # (a lone phase has fraction 1 by construction: no esd, taken as 0 there)
+            e0, e1 = (float(v) if np.isfinite(v) else 0.0 for v in (fe[i - 1], fe[i]))
+            xesd = abs(dx / df_) * math.hypot((1.0 - u) * e0, u * e1)
+            if not xesd > 0:
+                return float(xt), math.nan, ""
             return float(xt), float(xesd), ""
     if not both.any():
         return math.nan, math.nan, "single phase throughout the lithiation (solid solution)"
