@@ -65,8 +65,7 @@ rule operando_align:
         columns=OPERANDO.get("scan_log_columns", {}),
         clock_offset_s=OPERANDO.get("clock_offset_s"),
         cell=OPERANDO["cell"],
-        cycling_columns=OPERANDO.get("cycling_columns", {}),
-        cycling_scale=OPERANDO.get("cycling_scale", {}),
+        cycling_csv=OPERANDO.get("cycling_csv", {}),
     script:
         "../scripts/operando_align.py"
 

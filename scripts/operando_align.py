@@ -6,18 +6,13 @@ import numpy as np
 import pandas as pd
 
 from intercal.errors import InputError
-from intercal.io.echem import read as read_cycling
+from intercal.io.echem import read_cycler
 from intercal.operando import align
 from intercal.tables import write_csv
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
 cell = dict(snakemake.params.cell)
-kw = {}
-if snakemake.params.cycling_columns:
-    kw = {"column_map": dict(snakemake.params.cycling_columns)}
-    if snakemake.params.cycling_scale:
-        kw["scale"] = dict(snakemake.params.cycling_scale)
-cyc = read_cycling(snakemake.input.cycling, **kw)
+cyc = read_cycler(snakemake.input.cycling, csv=dict(snakemake.params.cycling_csv) or None)
 table, meta = cyc.table, cyc.meta
 mass = cell.get("active_mass_mg")
 if mass is None:
