@@ -201,3 +201,11 @@ def test_uncalibrated_cells_are_marked():
     rows = {r["quantity"]: r for r in summary.reproduction_rows(res, "Li per X")}
     assert "uncalibrated" in rows["operando.c_lithiated"]["qc"]
     assert "no operando.transition.phase" in res["null_reasons"]["transition_x"]
+
+
+def test_seed_sample_never_holds_later_scans():
+    files = [f"s_{k:04d}.xye" for k in range(1, 1001)]
+    assert ridge.sample_earlier(files, files[0], 200) == []
+    s = ridge.sample_earlier(files, files[500], 200)
+    assert s[-1] == files[499] and len(s) <= 200 and all(f < files[500] for f in s)
+    assert ridge.sample_earlier(files, files[10], 200) == files[:10]

@@ -16,8 +16,14 @@ the scan alignment: ``time_s, voltage_V, x, direction, cycle``).
 - Transition x: during cycle N's lithiation, the x at which the lithiated
   phase's fraction crosses ``fraction`` (linear interpolation between the two
   bracketing scans; esd from the fraction esds and the local slope).
-- Reversibility: the delithiated (end) cell minus the delithiated (start)
-  cell, in units of the combined esd, for a and c.
+- Reversibility: the end state of the analysed cycle (delithiated_end for a
+  lithiation-first cell, lithiated_end for a delithiation-first one) minus its
+  start, in units of the combined esd, for a and c (not against x = 0).
+- Transition x only where two phases coexist (else null, with the reason);
+  Vegard-like slopes da/dx, dc/dx, dV/dx of every phase over the x range where
+  it is alone (a solid solution is summarised by its slopes and expansions).
+- Every number carries qc flags (from the scans that enter it, lost-phase
+  streaks, ``uncalibrated``) and every null number a reason (``null_reasons``).
 """
 
 from __future__ import annotations
