@@ -3,8 +3,9 @@
 For each selected scan the phases found present by the peak tracking are
 refined with :func:`intercal.xrd.lebail.refine` (the Le Bail engine), starting
 from the tracked cell, over a 2theta range free of unmodelled lines, with the
-electrode's always-present phases (``extra_phases``, e.g. a conductive additive) and the zero shift and displacement
-fixed at the scan's 2theta calibration (the ``cal_zero_shift_deg`` /
+electrode's always-present phases (``extra_phases``, e.g. a conductive
+additive) and the zero shift and displacement fixed at the scan's 2theta
+calibration (the ``cal_zero_shift_deg`` /
 ``cal_displacement_mm`` columns of the lattice table, i.e. the internal-standard
 calibration the tracking used; the keyword values where those columns are absent).
 The comparison reports, per scan and phase, both cells and
