@@ -446,7 +446,42 @@ def read_mpt(path: str | os.PathLike, *, technique: str | list[str] | None = Non
         expect_technique(meta, technique, path)
     with reading(path, "EC-Lab .mpt columns"):
         table = _tidy_from_biologic(raw, Path(path))
+    if meta.get("technique_code") == "CV" and "scan_rate_mV_s" in meta:
+        check_scan_rate(table, meta["scan_rate_mV_s"], path)
     return EchemData(table, meta)
+
+
+def check_scan_rate(table: pd.DataFrame, declared_mV_s: float, path, factor: float = 2.0):
+    """The declared CV scan rate must match the file's own potential sweep.
+
+    The median of |dE/dt| over consecutive points (mV/s) is compared with the
+    declared rate; a disagreement by more than ``factor`` (a rate in V/s read as
+    mV/s, a wrong settings block) is an InputError naming the file.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Tidy table with ``time_s`` and ``voltage_V``.
+    declared_mV_s : float
+        The rate the header (or config) states (mV/s).
+    path : path-like
+        For the message.
+    factor : float
+        Allowed ratio either way (default 2).
+    """
+    t = table["time_s"].to_numpy(float)
+    e = table["voltage_V"].to_numpy(float)
+    dt, de = np.diff(t), np.diff(e)
+    ok = (dt > 0) & np.isfinite(de)
+    if ok.sum() < 10:
+        return
+    found = float(np.median(np.abs(de[ok] / dt[ok]))) * 1000.0
+    if not (declared_mV_s / factor <= found <= declared_mV_s * factor):
+        raise InputError(
+            f"{path}: the scan rate is declared as {declared_mV_s:g} mV/s but the file's "
+            f"own Ewe(t) sweeps at {found:.4g} mV/s (median |dE/dt|); expected them to agree "
+            f"within a factor {factor:g} (wrong dE/dt unit in the settings?)"
+        )
 
 
 #: technique id (first byte of the "VMP Set" module of an .mpr) -> code; checked on
