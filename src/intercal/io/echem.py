@@ -19,9 +19,21 @@ snake_case columns with units:
 
 ``meta`` holds what the file header declares (technique, active mass in mg,
 electrode area in cm2, scan rate in mV/s, the settings block, ...) and the
-source format. Units are taken from the column names of the format, never
-guessed; a file without the columns a table needs raises
+source format. Units are taken from the column names of the format (``I/mA``,
+``I/A``, ``time/h``, ``(Q-Qo)/C`` ...), never guessed; a file without the columns
+a table needs, or with a needed column in an unknown unit, raises
 :class:`~intercal.errors.InputError` naming the file and the column.
+
+Checks at read time (each an InputError naming the file): any library failure
+(galvani, NewareNDA, mdb-export, pandas, numpy); truncation (an .mpt/CSV cut inside
+its last number, a Neware v130 .nda without its end record, an Arbin .res that is
+not a whole number of database pages or that mdb-export reports as damaged, Arbin
+Data_Point gaps); a header-only export; NaN/inf in time, current or frequency
+(naming the rows); header masses, areas and scan rates positive and finite (a mass
+above :data:`MASS_WARN_MG` is flagged in ``meta["qc"]`` and logged); the current
+column against the file's own charge column (a current in A under ``I/mA``); a CV
+file's declared scan rate against its own E(t). ``meta["technique_code"]`` (GCPL,
+CV, PEIS ...) is exposed and ``read(..., technique=...)`` checks it.
 
 Formats: BioLogic ``.mpt`` (own parser, decimal point or decimal comma),
 BioLogic ``.mpr`` (galvani), Neware ``.nda``/``.ndax`` (NewareNDA), Arbin
