@@ -782,56 +782,126 @@ def read_csv(
     path: str | os.PathLike,
     column_map: Mapping[str, str],
     *,
-    scale: Mapping[str, float] | None = None,
+    units: Mapping[str, str] | None = None,
     sep: str = ",",
     decimal: str = ".",
+    charge_current_positive: bool = True,
+    skiprows: int = 0,
 ) -> EchemData:
-    """Read a generic CSV export with a column map from config.
+    """Read a cycler's CSV export with a column map and units from config.
 
     Parameters
     ----------
     path : path-like
-        The CSV file.
+        The CSV file (one header line naming the columns, after ``skiprows``).
     column_map : mapping
-        Tidy column name -> column name in the file. ``time_s``,
-        ``voltage_V`` and ``current_mA`` are required; ``charge_mAh``,
-        ``cycle``, ``half_cycle``, ``step`` are optional (charge is integrated
-        from the current when absent).
-    scale : mapping, optional
-        Tidy column name -> factor converting the file's unit to the tidy unit
-        (e.g. ``{"current_mA": 1000}`` for a current in A).
+        Quantity -> column name in the file. Quantities: ``time``,
+        ``voltage`` and ``current`` (required); ``capacity`` (cumulative
+        signed charge Q - Q0) *or* ``charge_capacity`` and
+        ``discharge_capacity`` (counters that may restart at every step or
+        cycle); ``cycle``, ``step`` (optional). Without any capacity column the
+        charge is integrated from the current (trapezoid rule).
+    units : mapping, optional
+        Units of the file's columns: ``time`` (s, min, h), ``voltage`` (V, mV),
+        ``current`` (A, mA, uA), ``capacity`` (Ah, mAh, uAh, C; for every
+        capacity column). Defaults: s, V, mA, mAh.
     sep, decimal : str
         Field separator and decimal mark.
+    charge_current_positive : bool
+        False when the cycler writes a charging (oxidation) current as negative;
+        the tidy table always has > 0 for oxidation.
+    skiprows : int
+        Lines before the column-name line (a preamble some cyclers write).
+
+    Returns
+    -------
+    EchemData
+        The tidy table of the module docstring and ``meta`` (``format`` "csv",
+        ``units`` used).
+
+    Raises
+    ------
+    InputError
+        Unknown quantity or unit, a mapped column missing from the file, or a
+        non-numeric value in a mapped column (naming the file and column).
     """
     path = Path(path)
-    unknown = set(column_map) - set(TIDY_COLUMNS)
+    known = {"time", "voltage", "current", "capacity", "charge_capacity", "discharge_capacity"}
+    known |= {"cycle", "step"}
+    unknown = set(column_map) - known
     if unknown:
         raise InputError(
-            f"column map for {path} has unknown tidy names {sorted(unknown)}; "
-            f"expected some of {TIDY_COLUMNS}"
+            f"column map for {path} has unknown quantities {sorted(unknown)}; "
+            f"expected some of {sorted(known)}"
         )
-    for need in ("time_s", "voltage_V", "current_mA"):
+    for need in ("time", "voltage", "current"):
         if need not in column_map:
-            raise InputError(f"column map for {path} lacks required key {need!r}")
-    raw = pd.read_csv(path, sep=sep, decimal=decimal)
+            raise InputError(f"column map for {path} lacks required quantity {need!r}")
+    if "capacity" in column_map and (
+        "charge_capacity" in column_map or "discharge_capacity" in column_map
+    ):
+        raise InputError(
+            f"column map for {path}: give 'capacity' (signed) or 'charge_capacity' + "
+            "'discharge_capacity', not both"
+        )
+    if ("charge_capacity" in column_map) != ("discharge_capacity" in column_map):
+        raise InputError(
+            f"column map for {path}: 'charge_capacity' and 'discharge_capacity' go together"
+        )
+    factors = {
+        "time": {"s": 1.0, "min": 60.0, "h": 3600.0},
+        "voltage": {"V": 1.0, "mV": 1e-3},
+        "current": {"A": 1e3, "mA": 1.0, "uA": 1e-3, "\u00b5A": 1e-3},
+        "capacity": {"Ah": 1e3, "mAh": 1.0, "uAh": 1e-3, "\u00b5Ah": 1e-3, "C": 1 / 3.6},
+    }
+    used = {"time": "s", "voltage": "V", "current": "mA", "capacity": "mAh"}
+    for key, unit in dict(units or {}).items():
+        if key not in factors:
+            raise InputError(
+                f"units for {path}: unknown quantity {key!r}; expected {list(factors)}"
+            )
+        if unit not in factors[key]:
+            raise InputError(
+                f"units for {path}: {key} unit {unit!r}; expected one of {list(factors[key])}"
+            )
+        used[key] = unit
+    try:
+        raw = pd.read_csv(path, sep=sep, decimal=decimal, skiprows=skiprows)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+        raise InputError(f"{path}: not a readable CSV ({err})") from err
     missing = [v for v in column_map.values() if v not in raw.columns]
     if missing:
         raise InputError(f"{path}: columns {missing} not found; the file has {list(raw.columns)}")
-    scale = dict(scale or {})
-    table = pd.DataFrame(index=raw.index)
-    for tidy, col in column_map.items():
-        table[tidy] = raw[col].astype(float) * float(scale.get(tidy, 1.0))
-    if "charge_mAh" not in table:
-        t = table["time_s"].to_numpy()
-        i = table["current_mA"].to_numpy()
+
+    def col(q: str) -> np.ndarray:
+        name = column_map[q]
+        try:
+            return pd.to_numeric(raw[name], errors="raise").to_numpy(float)
+        except (ValueError, TypeError) as err:
+            raise InputError(f"{path}: column {name!r} ({q}) is not numeric: {err}") from err
+
+    t = col("time") * factors["time"][used["time"]]
+    v = col("voltage") * factors["voltage"][used["voltage"]]
+    i = col("current") * factors["current"][used["current"]]
+    if not charge_current_positive:
+        i = -i
+    qf = factors["capacity"][used["capacity"]]
+    if "capacity" in column_map:
+        q = col("capacity") * qf
+        q = q - q[0]
+    elif "charge_capacity" in column_map:
+        q = _signed_from_counters(col("charge_capacity") * qf, col("discharge_capacity") * qf)
+    else:
         q = np.concatenate([[0.0], np.cumsum(0.5 * (i[1:] + i[:-1]) * np.diff(t))]) / 3600.0
-        table["charge_mAh"] = q
-    for name, default in (("cycle", 0), ("half_cycle", -1), ("mode", 0), ("step", -1)):
-        if name in table:
-            table[name] = np.rint(table[name]).astype(np.int64)
-        else:
-            table[name] = default
-    return EchemData(table[TIDY_COLUMNS], {"format": "csv", "source": str(path)})
+    table = pd.DataFrame(
+        {"time_s": t, "voltage_V": v, "current_mA": i, "charge_mAh": q}, index=raw.index
+    )
+    table["cycle"] = np.rint(col("cycle")).astype(np.int64) if "cycle" in column_map else 0
+    table["half_cycle"] = -1
+    table["mode"] = 0
+    table["step"] = np.rint(col("step")).astype(np.int64) if "step" in column_map else -1
+    meta = {"format": "csv", "source": str(path), "units": used}
+    return EchemData(table[TIDY_COLUMNS].reset_index(drop=True), meta)
 
 
 def read_eis_csv(path: str | os.PathLike) -> EchemData:
@@ -898,3 +968,46 @@ def read(
     if technique is not None:
         expect_technique(out.meta, technique, path)
     return out
+
+
+def _signed_from_counters(charge: np.ndarray, discharge: np.ndarray) -> np.ndarray:
+    """Cumulative signed charge (mAh) from charge/discharge counters that may restart.
+
+    An increase of a counter is charge passed; a drop (a restart at a new step
+    or cycle) starts again from the new value.
+    """
+
+    def increments(c: np.ndarray) -> np.ndarray:
+        d = np.diff(c, prepend=c[0])
+        return np.where(d >= 0, d, c)
+
+    return np.cumsum(increments(charge) - increments(discharge))
+
+
+def read_cycler(path: str | os.PathLike, csv: Mapping[str, Any] | None = None) -> EchemData:
+    """Read one cycling file of any supported cycler; a ``.csv`` uses the config's format.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.mpt``, ``.mpr``, ``.nda``/``.ndax``, ``.res`` or ``.csv``.
+    csv : mapping, optional
+        For CSV files: ``columns`` (see :func:`read_csv`), and optionally
+        ``units``, ``sep``, ``decimal``, ``charge_current_positive``,
+        ``skiprows`` (config ``echem.csv_formats.<name>``).
+
+    Raises
+    ------
+    InputError
+        A ``.csv`` without a format, or any reader's error.
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".csv":
+        if not csv:
+            raise InputError(
+                f"{path}: a .csv cycler export needs a column map: set the cell's csv_format "
+                "to a name under echem.csv_formats"
+            )
+        opts = {k: v for k, v in csv.items() if k != "columns"}
+        return read_csv(path, csv["columns"], **opts)
+    return read(path)
