@@ -946,7 +946,7 @@ def read(
         ``"PEIS"``); a file that declares another technique is an InputError
         naming the file. Files that do not declare one pass.
     **kwargs
-        Passed to the CSV reader (``column_map``, ``scale`` ...).
+        Passed to the CSV reader (``column_map``, ``units`` ...).
 
     Any failure of the underlying libraries is an InputError naming the file.
     """
@@ -956,7 +956,8 @@ def read(
         if "column_map" not in kwargs:
             raise InputError(f"{path}: a .csv needs a column map (config echem.csv_columns)")
         with reading(path, "cycler CSV"):
-            return read_csv(path, **kwargs)
+            out = read_csv(path, **kwargs)
+        return _checked_csv(out, path)
     if ext not in _READERS:
         raise InputError(
             f"{path}: unknown extension {ext!r}; expected one of {sorted(_READERS) + ['.csv']}"
@@ -1009,5 +1010,13 @@ def read_cycler(path: str | os.PathLike, csv: Mapping[str, Any] | None = None) -
                 "to a name under echem.csv_formats"
             )
         opts = {k: v for k, v in csv.items() if k != "columns"}
-        return read_csv(path, csv["columns"], **opts)
+        with reading(path, "cycler CSV"):
+            out = read_csv(path, csv["columns"], **opts)
+        return _checked_csv(out, path)
     return read(path)
+
+
+def _checked_csv(out: EchemData, path: Path) -> EchemData:
+    """NaN/inf in the time or current of a CSV export is an error naming the rows."""
+    check_finite_rows(out.table, ["time_s", "current_mA"], path, "integrated into the charge")
+    return out
