@@ -345,3 +345,15 @@ def test_lto_cv_rate_series_internal_consistency(realdata):
         pipeline.cv_peaks(first, scan_rate_mV_s=0.5, cycle=2)
     with pytest.raises(InputError, match="declares no scan rate"):
         pipeline.cv_peaks(first, cycle=2)
+
+
+def test_plateau_split_from_dqdv(demo_data):
+    f = demo_data / "echem" / "gcpl" / "CrSe2_cutoff_1.00V_01_GCPL.mpt"
+    cfg = {"plateau_search_V": [1.9, 2.5]}
+    c = cells.cell_tables("c", {"active_mass_mg": 2.7}, [str(f)], dqdv=cfg)["cycles"]
+    # the demo's plateau ends near half the capacity, the inflection between 2.0 and 2.3 V
+    assert c.plateau_fraction.iloc[0] == pytest.approx(0.51, abs=0.02)
+    assert 2.0 < c.inflection_V.iloc[0] < 2.3
+    f2 = demo_data / "echem" / "gcpl" / "CrSe2_cutoff_2.00V_01_GCPL.mpt"
+    c2 = cells.cell_tables("c", {"active_mass_mg": 2.7}, [str(f2)], dqdv=cfg)["cycles"]
+    assert c2.inflection_V.isna().all()  # the discharge stops above the search range
