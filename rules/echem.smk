@@ -212,7 +212,7 @@ if ECHEM_EISCFG:
             kk_c=ECHEM_EISCFG.get("kk_c", 0.85),
             kk_add_cap=ECHEM_EISCFG.get("kk_add_cap", True),
             kk_min_M_per_decade=ECHEM_EISCFG.get("kk_min_M_per_decade", 3.0),
-            drt_lambda=ECHEM_EISCFG.get("drt_lambda", 1.0e-3),
+            drt_lambda=ECHEM_EISCFG.get("drt_lambda", 1.0e-2),
         script:
             "../scripts/echem_eis.py"
 

@@ -230,7 +230,7 @@ def drt(
     freq_Hz: np.ndarray,
     z: np.ndarray,
     *,
-    lam: float = 1e-3,
+    lam: float = 1e-2,
     points_per_decade: int = 10,
     series_capacitance: bool = True,
 ) -> tuple[pd.DataFrame, dict[str, float]]:

@@ -137,7 +137,7 @@ def eis_fit(
     return params, stats, curve, dense_table
 
 
-def eis_drt(path: str, *, lam: float = 1e-3, points_per_decade: int = 10) -> pd.DataFrame:
+def eis_drt(path: str, *, lam: float = 1e-2, points_per_decade: int = 10) -> pd.DataFrame:
     """DRT of one PEIS file (:func:`intercal.echem.eis.drt`) as a table with its statistics.
 
     Returns
