@@ -55,8 +55,10 @@ def test_summary_recovers_states_expansions_and_transition():
     assert res["V_expansion_pct"] == pytest.approx(100 * (v(A1, C1) / v(A0, C0) - 1), abs=0.1)
     assert res["transition_x"] == pytest.approx(0.5, abs=0.02)
     assert res["reversible_within_3esd"]
-    rows = summary.reproduction_rows(res)
-    assert [r["quantity"] for r in rows][-1] == "operando.transition_x"
+    rows = summary.reproduction_rows(res, "Li per CrSe2")
+    names = [r["quantity"] for r in rows]
+    assert names[6] == "operando.transition_x" and rows[6]["unit"] == "Li per CrSe2"
+    assert all(r["qc"] == "" for r in rows[:7])
 
 
 def test_irreversible_series_is_flagged():
@@ -74,3 +76,14 @@ def test_missing_cycle_and_columns_raise():
         summary.summarize(lat, trace, cycle=5, window_x=0.1, lithiated_phase="LiCrSe2")
     with pytest.raises(InputError, match="missing columns"):
         summary.majority_cell(lat.drop(columns=["fraction"]))
+
+
+def test_lost_phase_streak_is_flagged_in_the_headline_numbers():
+    import pandas as pd
+
+    lat = pd.DataFrame(
+        {"scan": range(1, 9), "phase": "P",
+         "qc": ["", "lost:P", "lost:P", "lost:P", "", "lost:P", "", ""]}
+    )  # fmt: skip
+    assert summary.lost_streaks(lat, 2) == {"P": 3}
+    assert summary.lost_streaks(lat, 3) == {}

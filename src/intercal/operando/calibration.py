@@ -4,8 +4,8 @@ Why: a zero-point error and a specimen displacement move every reflection;
 both must be removed before d-spacings give a and c to 0.002 angstrom. An
 operando cell's sample height is not known a priori, so the correction is
 *measured* on a reflection of an inert phase mixed into the electrode (the
-internal standard, e.g. the graphite 002 of a CrSe2 electrode with 10 wt%
-graphite, d = c/2 = 3.3555 angstrom, at ~26.5 deg with Cu Ka). It sits at the
+internal standard: a basal reflection of a conductive additive, or a line of
+a standard powder mixed in, with its d-spacing from ``materials``). It sits at the
 sample position, so it sees the same zero shift and displacement as the
 tracked phases. Lines of the cell hardware (window, laminate, current
 collector) sit at another height and must never be used.
@@ -25,14 +25,14 @@ Scope: the standard's peak does not move, so its position is fitted in the
 *sum* of the scans of a calibration group: ``scope: batch`` (one group per
 fitting job; a new scan reruns only its batch) or ``scope: scan`` (each scan
 alone: follows drift, but is ~sqrt(batch size) less precise). On the demo
-data (graphite 002 ~8 esd per 15-min scan) the shift esd is 0.006 deg per
+data (a standard peak of ~8 esd per 15-min scan) the shift esd is 0.006 deg per
 scan, which moves c by up to ~0.004 angstrom (beyond a 0.002 angstrom
 target), and 0.0012 deg per batch of 25 scans (< 3e-4 angstrom). The esd of
 delta is propagated into a, c and V as an error common to all reflections of
 a scan (:func:`intercal.operando.lattice.hex_cell`).
 
 Caveats: the accuracy is that of the standard's d-spacing (0.001 angstrom in
-d(002) of graphite is 0.008 deg at 26.5 deg) and of the peak shape: a
+d ~ 3.36 angstrom is 0.008 deg at 26.5 deg with Cu Ka) and of the peak shape: a
 symmetric pseudo-Voigt fitted to a peak made asymmetric by axial divergence
 returns a centre biased to low angle; that bias enters delta, and largely
 cancels in the tracked reflections, which are fitted with the same model at
@@ -66,7 +66,7 @@ CAL_COLUMNS = [
     "standard", "hkl", "d_A", "two_theta_ref_deg", "center_deg", "center_esd_deg",
     "shift_deg", "shift_esd_deg", "zero_shift_deg", "displacement_mm",
     "goniometer_radius_mm", "fwhm_deg", "eta", "area", "area_sigma", "presence_p",
-    "redchi", "esd_scaled",
+    "redchi", "esd_scaled", "basis",
 ]  # fmt: skip
 
 
@@ -194,6 +194,7 @@ def resolve(cal: Mapping | None, materials: Mapping | None = None) -> dict:
         scope=scope,
         apply_as=apply_as,
         search_deg=float(cal.get("search_deg", 0.3)),
+        overlap=str(cal.get("overlap", "free_scans")),
         min_sigma=float(cal.get("min_sigma", 3.0)),
         p_value=float(cal.get("p_value", 1e-6)),
     )
@@ -208,8 +209,8 @@ def check_window(
     wavelength: float = CU_KA1,
     margin_deg: float = 0.3,
     hmax: int = 2,
-) -> None:
-    """Refuse a calibration window that another reflection could enter.
+) -> list[str]:
+    """Check a calibration window that another reflection could enter.
 
     The tracked phases move between their configured cells during cycling, so
     each reflection (h, k, l <= ``hmax``) may lie anywhere between its 2theta
@@ -218,13 +219,24 @@ def check_window(
     overlap the window unless they contain the standard's own peak (the range
     that masks it from the tracker).
 
+    With ``overlap: free_scans`` (default) a sample reflection that may move
+    through the window is allowed: each batch then fits the standard only in the
+    scans where it stands free (:func:`intercal.operando.track.calibrate`); the
+    reflections are returned (to be logged). With ``overlap: refuse`` it is an error.
+
+    Returns
+    -------
+    list of str
+        Reflections of the tracked phases that may enter the window.
+
     Raises
     ------
     InputError
         Naming the reflection or range that overlaps and the window.
     """
+    notes: list[str] = []
     if cal.get("method") != "internal_standard" or not phases:
-        return
+        return notes
     lo, hi = cal["window_deg"]
     tt_ref = bragg_two_theta(cal["d_A"], wavelength)
     if not lo < tt_ref < hi:
@@ -247,11 +259,17 @@ def check_window(
                     ends.append(2.0 * math.degrees(math.asin(s)) if s < 1 else math.nan)
                 t0, t1 = min(ends), max(ends)
                 if t1 + margin_deg > lo and t0 - margin_deg < hi:
-                    raise InputError(
+                    msg = (
                         f"operando.calibration.window_deg [{lo}, {hi}]: reflection ({h} {k} {l}) "
                         f"of the tracked phases moves over {t0:.2f}-{t1:.2f} deg, within "
-                        f"{margin_deg} deg of the window; narrow the window"
+                        f"{margin_deg} deg of the window"
                     )
+                    if cal.get("overlap", "free_scans") == "refuse":
+                        raise InputError(
+                            msg + "; set operando.calibration.overlap: free_scans to calibrate "
+                            "on the scans where the standard stands free"
+                        )
+                    notes.append(msg)
     for rng in hardware_peaks_deg:
         r0, r1 = float(rng[0]), float(rng[1])
         if r1 > lo and r0 < hi and not r0 <= tt_ref <= r1:
@@ -260,6 +278,7 @@ def check_window(
                 f"[{r0}, {r1}]: hardware lines sit at another height and must not enter the "
                 "calibration"
             )
+    return notes
 
 
 def bragg_two_theta(d_A: float, wavelength: float = CU_KA1) -> float:
@@ -305,6 +324,7 @@ class Calibration:
     presence_p: float = math.nan
     redchi: float = math.nan
     esd_scaled: bool = False
+    basis: str = ""
 
     def row(self) -> dict:
         """One row of the calibration table (:data:`CAL_COLUMNS`)."""
