@@ -47,9 +47,10 @@ def test_every_realdata_test_is_marked(collected):
     assert len(users) >= 20, sorted(users)
     unmarked = [k for k, v in users.items() if "realdata" not in v["markers"]]
     assert not unmarked
-    # and nothing else claims to be a real-data test
+    # tests that load the fixture dynamically (request.getfixturevalue) carry the
+    # marker themselves: the selection holds at least every fixture user
     marked = {k for k, v in collected.items() if "realdata" in v["markers"]}
-    assert marked == set(users)
+    assert marked >= set(users)
 
 
 def test_cluster_and_full_builds_are_opt_in(collected):
