@@ -345,6 +345,7 @@ def process_spectrum(
         fixed = fit_cfg.pop("pre_window", None)
         search = tuple(fit_cfg.pop("pre_search", (-25.0, -1.0)))
         min_sig = float(fit_cfg.pop("min_significance", 3.0))
+        pre_model = fit_cfg.pop("pre_model", "local")
         n_pre = int(fit_cfg.pop("n_pre", 1))
         n_edge = int(fit_cfg.pop("n_edge", 1))
         pre_center = None
@@ -406,7 +407,18 @@ def process_spectrum(
         stats["fit_errors_scaled_by_redchi"] = 1.0
         stats["fit_weighted_by_noise"] = float(fit_out["weighted"])
         fit_curve = pd.DataFrame({"energy_eV": fit_out["energy"], "fit": fit_out["best_fit"]})
-        if n_pre:
+        if n_pre and pre_model == "edge":
+            # the pre-edge peaks of the whole-edge model (a shoulder on the rising edge)
+            window_record["fit"] = "edge: pseudo-Voigt peaks of the whole-edge model"
+            pre = summarize_preedge(
+                fit_out["params"],
+                fit_out["covar"],
+                fit_out["var_names"],
+                n_pre,
+                fit_out["pre_windows"],
+                min_significance=min_sig,
+            )
+        elif n_pre:
             # the reported pre-edge comes from a local fit on a polynomial baseline
             local = fit_preedge_local(
                 energy,
@@ -441,6 +453,7 @@ def process_spectrum(
             if local["redchi"] > 3.0:
                 # the local model misses structure the noise cannot explain
                 pre["flags"].append(f"preedge_misfit:redchi={local['redchi']:.1f}")
+        if n_pre:
             rows += [
                 {
                     "parameter": "preedge_centroid",
