@@ -108,16 +108,3 @@ def section(name):
     if name not in config:
         raise WorkflowError(f"{CONFIGFILE}: missing section {name!r}")
     return config[name]
-
-
-def echem_eis_circuit(name):
-    """(circuit, initial_guess) for one PEIS file of config echem.eis.
-
-    The first entry of ``echem.eis.overrides`` whose ``match`` is a substring
-    of the file stem wins; otherwise the section's default circuit.
-    """
-    eis = config["echem"]["eis"]
-    for o in eis.get("overrides", []):
-        if o["match"] in name:
-            return o["circuit"], o["initial_guess"]
-    return eis["circuit"], eis["initial_guess"]

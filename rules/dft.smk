@@ -1,10 +1,27 @@
-# DFT tables of Fig. 1: convex hull, voltage profile, NEB barriers, and the figure.
+# DFT tables: convex hull, voltage profile, NEB barriers, and their figure (Fig. 1).
 
 
 validate_config(config["dft"], "dft.schema.yaml", "dft")
 
 DFT = section("dft")
-DFT_NEB_FILES = [item["file"] for item in DFT["neb"]]
+#: NEB paths are optional: without them there is no barrier table and no NEB panel
+DFT_NEB = DFT.get("neb", [])
+DFT_NEB_FILES = [item["file"] for item in DFT_NEB]
+DFT_NEB_TABLES = (
+    {
+        "neb_paths": f"{RESULTS}/dft/neb_paths.csv",
+        "neb_barriers": f"{RESULTS}/dft/neb_barriers.csv",
+    }
+    if DFT_NEB
+    else {}
+)
+raw_files(
+    {
+        "dft.configurations": DFT["configurations"],
+        "dft.references": DFT["references"],
+        **{f"dft.neb[{i}].file": f for i, f in enumerate(DFT_NEB_FILES)},
+    }
+)
 
 
 rule dft_hull:
@@ -57,36 +74,37 @@ rule dft_voltage:
         "../scripts/dft_voltage.py"
 
 
-rule dft_neb:
-    input:
-        paths=DFT_NEB_FILES,
-        code=pkg_code("dft"),
-    output:
-        barriers=f"{RESULTS}/dft/neb_barriers.csv",
-        paths=f"{RESULTS}/dft/neb_paths.csv",
-    log:
-        f"{RESULTS}/logs/dft/neb.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/dft/neb.tsv"
-    conda:
-        "../envs/dft.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
-    params:
-        paths=DFT["neb"],
-    script:
-        "../scripts/dft_neb.py"
+if DFT_NEB:
+
+    rule dft_neb:
+        input:
+            paths=DFT_NEB_FILES,
+            code=pkg_code("dft"),
+        output:
+            barriers=f"{RESULTS}/dft/neb_barriers.csv",
+            paths=f"{RESULTS}/dft/neb_paths.csv",
+        log:
+            f"{RESULTS}/logs/dft/neb.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/dft/neb.tsv"
+        conda:
+            "../envs/dft.yaml"
+        threads: 1
+        resources:
+            mem_mb=500,
+            runtime=5,
+        params:
+            paths=DFT_NEB,
+        script:
+            "../scripts/dft_neb.py"
 
 
 rule dft_figure:
     input:
+        **DFT_NEB_TABLES,
+        # plotting code as input: restyling reruns only the figure job
         hull=f"{RESULTS}/dft/hull.csv",
         profile=f"{RESULTS}/dft/voltage_profile.csv",
-        neb_paths=f"{RESULTS}/dft/neb_paths.csv",
-        neb_barriers=f"{RESULTS}/dft/neb_barriers.csv",
-        # plotting code as input: restyling reruns only the figure job
         code=[*FIGURE_STYLE, *pkg_code("figures/dft.py")],
     output:
         pdf=report(
@@ -109,6 +127,9 @@ rule dft_figure:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        host=DFT["host"],
+        ion=DFT["working_ion"],
     script:
         "../scripts/dft_figure.py"
 
@@ -118,7 +139,7 @@ ALL_TARGETS.extend(
         f"{RESULTS}/dft/hull.csv",
         f"{RESULTS}/dft/voltage_profile.csv",
         f"{RESULTS}/dft/voltage_summary.json",
-        f"{RESULTS}/dft/neb_barriers.csv",
+        *DFT_NEB_TABLES.values(),
         f"{RESULTS}/figures/fig1.pdf",
         f"{RESULTS}/figures/fig1.png",
     ]

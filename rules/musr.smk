@@ -1,12 +1,22 @@
 # muSR: alpha from the TF calibration run, one job per temperature (reduce its ZF + LF runs,
-# global Kubo-Toyabe fit), then the nu(T) aggregate (Delta fixed from the static regime,
-# Arrhenius fit, onset, D_Li) and the figures.
+# Kubo-Toyabe fit with Delta free: the cached first stage), then the aggregate: one global
+# fit over all temperatures seeded by them (Delta shared / linear / free), onset, Arrhenius
+# fit with the nu covariance, D_Li, musrfit .msr + Mantid table, and the figures.
 import re
 
 validate_config(config["musr"], "musr.schema.yaml", "musr")
 
 MUSR = section("musr")
 MUSR_TEMPS = {t["name"]: t for t in MUSR["temperatures"]}
+safe_names(MUSR_TEMPS, "musr.temperatures.name")
+raw_files(
+    {
+        "musr.calibration.file": MUSR["calibration"]["file"],
+        "musr.temperatures.runs.file": [
+            r["file"] for t in MUSR["temperatures"] for r in t["runs"]
+        ],
+    }
+)
 MUSR_TABLES = f"{RESULTS}/tables/musr"
 
 
@@ -35,8 +45,8 @@ rule musr_alpha:
     params:
         calibration=MUSR["calibration"],
         grouping=MUSR.get("grouping"),
-        dead_time=MUSR.get("dead_time_correction", True),
-        background_window_us=MUSR.get("background_window_us"),
+        dead_time=MUSR["dead_time_correction"],
+        background_window_us=MUSR["background_window_us"],
     script:
         "../scripts/musr_alpha.py"
 
@@ -63,8 +73,8 @@ rule musr_temperature:
     params:
         temperature=lambda wc: MUSR_TEMPS[wc.musr_t],
         grouping=MUSR.get("grouping"),
-        dead_time=MUSR.get("dead_time_correction", True),
-        background_window_us=MUSR.get("background_window_us"),
+        dead_time=MUSR["dead_time_correction"],
+        background_window_us=MUSR["background_window_us"],
         reduction=MUSR["reduction"],
         fit=MUSR["fit"],
     script:
@@ -75,12 +85,16 @@ rule musr_arrhenius:
     input:
         records=expand(f"{MUSR_TABLES}/fits/{{musr_t}}.csv", musr_t=MUSR_TEMPS),
         reduced=expand(f"{MUSR_TABLES}/reduced/{{musr_t}}.csv", musr_t=MUSR_TEMPS),
-        curves=expand(f"{MUSR_TABLES}/fits/{{musr_t}}_curves.csv", musr_t=MUSR_TEMPS),
+        alpha=f"{MUSR_TABLES}/alpha.json",
         code=pkg_code("musr", "io/muon.py"),
     output:
         nu_table=f"{MUSR_TABLES}/nu_vs_temperature.csv",
         record=f"{MUSR_TABLES}/arrhenius_fit.csv",
+        global_record=f"{MUSR_TABLES}/global_fit.csv",
+        covariance=f"{MUSR_TABLES}/global_covariance.csv",
         curves=f"{MUSR_TABLES}/final_curves.csv",
+        msr=f"{MUSR_TABLES}/global_fit.msr",
+        mantid=f"{MUSR_TABLES}/global_fit_mantid_parameters.csv",
         repro=f"{RESULTS}/tables/reproduction/musr.csv",
     log:
         f"{RESULTS}/logs/musr/arrhenius.log",
@@ -91,11 +105,16 @@ rule musr_arrhenius:
     threads: 1
     resources:
         mem_mb=1500,
-        runtime=15,
+        runtime=30,
     params:
+        names=list(MUSR_TEMPS),
+        background_window_us=MUSR["background_window_us"],
+        temperatures=MUSR["temperatures"],
+        grouping=MUSR.get("grouping"),
+        reduction=MUSR["reduction"],
         fit=MUSR["fit"],
         arrhenius=MUSR["arrhenius"],
-        jump_paths=MUSR.get("jump_paths", []),
+        jump_paths=MUSR["jump_paths"],
     script:
         "../scripts/musr_arrhenius.py"
 

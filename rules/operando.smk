@@ -5,6 +5,8 @@ validate_config(config["operando"], "operando.schema.yaml", "operando")
 
 from intercal.operando.calibration import check_window as op_check_calibration_window
 from intercal.operando.calibration import resolve as op_resolve_calibration
+from intercal.operando.checks import check_reflections as op_check_reflections
+from intercal.operando.checks import x_unit as op_x_unit
 from intercal.operando.scans import batches as op_scan_batches
 
 OPERANDO = section("operando")
@@ -20,13 +22,25 @@ OP_ORDERED = [f for b in sorted(OP_BATCHES) for f in OP_BATCHES[b]]
 # 2theta calibration: resolved (d of the standard from materials) and its window checked
 # against the tracked phases' reflections and the hardware lines at load time
 OP_CAL = op_resolve_calibration(OPERANDO.get("calibration"), config["materials"])
-op_check_calibration_window(
+OP_CAL_NOTES = op_check_calibration_window(
     OP_CAL,
     [(p["name"], float(p["a"]), float(p["c"])) for p in OPERANDO["phases"]],
     hardware_peaks_deg=OPERANDO.get("hardware_peaks_deg", []),
     wavelength=float(OPERANDO.get("radiation", {}).get("wavelengths_A", [1.540593])[0]),
 )
 OP_CROSS_FILES = OP_ORDERED[:: int(OP_CROSS.get("every", 10))]
+# tracked reflections inside a masked range at a configured cell: error at load
+op_check_reflections(OPERANDO)
+OP_SEEDING = OPERANDO.get("seeding", {})
+OP_X_UNIT = op_x_unit(OPERANDO["cell"])
+
+
+def op_seed_files(wc):
+    """Earlier scans read by a batch's forward ridge pass (a sample; never later scans)."""
+    from intercal.operando.ridge import sample_earlier
+
+    own = OP_BATCHES[int(wc.batch)]
+    return sample_earlier(OP_ORDERED, own[0], int(OP_SEEDING.get("max_scans", 200)))
 
 
 rule operando_align:
@@ -51,6 +65,7 @@ rule operando_align:
         columns=OPERANDO.get("scan_log_columns", {}),
         clock_offset_s=OPERANDO.get("clock_offset_s"),
         cell=OPERANDO["cell"],
+        cycling_csv=OPERANDO.get("cycling_csv", {}),
     script:
         "../scripts/operando_align.py"
 
@@ -82,6 +97,7 @@ rule operando_reference:
 rule operando_batch:
     input:
         scans=lambda wc: OP_BATCHES[int(wc.batch)],
+        seed_scans=op_seed_files,
         factors=f"{RESULTS}/operando/reference_phases.json",
         code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
@@ -107,6 +123,8 @@ rule operando_batch:
         calibration=OP_CAL,
         reflections=OPERANDO.get("reflections", {}),
         hardware_peaks_deg=OPERANDO.get("hardware_peaks_deg", []),
+        seeding=OP_SEEDING,
+        calibration_notes=OP_CAL_NOTES,
         grid=OPERANDO.get("map_grid_deg", [12.0, 36.0, 0.02]),
     script:
         "../scripts/operando_batch.py"
@@ -122,6 +140,7 @@ rule operando_lattice:
             f"{RESULTS}/operando/batches/calibration_{{batch}}.csv", batch=OP_BATCH_IDS
         ),
         alignment=f"{RESULTS}/operando/alignment.csv",
+        trace=f"{RESULTS}/operando/cycling_trace.csv",
         code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
         lattice=f"{RESULTS}/operando/lattice.csv",
@@ -168,41 +187,51 @@ rule operando_summary:
     params:
         states=OPERANDO.get("states", {}),
         transition=OPERANDO.get("transition", {}),
+        phases=OPERANDO["phases"],
+        qc=OPERANDO.get("qc", {}),
+        cell=OPERANDO["cell"],
+        x_unit=OP_X_UNIT,
     script:
         "../scripts/operando_summary.py"
 
 
-rule operando_crosscheck:
-    input:
-        lattice=f"{RESULTS}/operando/lattice.csv",
-        scans=OP_CROSS_FILES,
-        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
-    output:
-        table=f"{RESULTS}/operando/crosscheck_lebail.csv",
-    log:
-        f"{RESULTS}/logs/operando/crosscheck.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/operando/crosscheck.tsv"
-    conda:
-        "../envs/operando.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=30,
-    params:
-        materials=OP_MATERIALS,
-        extra_materials={
-            k: config["materials"][k] for k in OP_CROSS.get("extra_phases", [])
-        },
-        two_theta_range_deg=OP_CROSS.get("two_theta_range_deg", [25.0, 35.5]),
-        radiation=OPERANDO.get("radiation", {}),
-        # axial-divergence constants of the diffractometer, fixed in the cross-check
-        instrument={
-            k: config.get("xrd", {}).get("instrument", {}).get(k, default)
-            for k, default in (("SHL", 0.024), ("soller_half_acceptance_rad", 0.02))
-        },
-    script:
-        "../scripts/operando_crosscheck.py"
+# the Le Bail cross-check runs only when the config asks for it
+if "crosscheck" in OPERANDO:
+
+    rule operando_crosscheck:
+        input:
+            lattice=f"{RESULTS}/operando/lattice.csv",
+            scans=OP_CROSS_FILES,
+            code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
+        output:
+            table=f"{RESULTS}/operando/crosscheck_lebail.csv",
+        log:
+            f"{RESULTS}/logs/operando/crosscheck.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/operando/crosscheck.tsv"
+        conda:
+            "../envs/operando.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=30,
+        params:
+            materials=OP_MATERIALS,
+            extra_materials={
+                k: config["materials"][k] for k in OP_CROSS.get("extra_phases", [])
+            },
+            two_theta_range_deg=OP_CROSS.get("two_theta_range_deg", [25.0, 35.5]),
+            radiation=OPERANDO.get("radiation", {}),
+            # axial-divergence constants of the diffractometer, fixed in the cross-check
+            instrument={
+                k: config.get("xrd", {}).get("instrument", {}).get(k, default)
+                for k, default in (
+                    ("SHL", 0.024),
+                    ("soller_half_acceptance_rad", 0.02),
+                )
+            },
+        script:
+            "../scripts/operando_crosscheck.py"
 
 
 rule operando_figure:
@@ -246,6 +275,10 @@ rule operando_figure:
         runtime=10,
     params:
         states=OPERANDO.get("states", {}),
+        x_unit=OP_X_UNIT,
+        hardware_peaks_deg=OPERANDO.get("hardware_peaks_deg", []),
+        hardware_labels=OPERANDO.get("hardware_labels", []),
+        phase_order=list(config.get("materials", {})),
     script:
         "../scripts/operando_figure.py"
 
@@ -255,10 +288,11 @@ ALL_TARGETS.extend(
         f"{RESULTS}/operando/lattice.csv",
         f"{RESULTS}/operando/summary.json",
         f"{RESULTS}/operando/calibration.csv",
-        f"{RESULTS}/operando/crosscheck_lebail.csv",
         f"{RESULTS}/figures/fig4.pdf",
         f"{RESULTS}/figures/fig4.png",
         f"{RESULTS}/figures/si/figS18.png",
     ]
 )
+if "crosscheck" in OPERANDO:
+    ALL_TARGETS.append(f"{RESULTS}/operando/crosscheck_lebail.csv")
 REPRO_PARTS.append(f"{RESULTS}/tables/reproduction/operando.csv")

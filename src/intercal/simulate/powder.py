@@ -92,15 +92,20 @@ class Profile:
     X: float
     Y: float
 
-    def widths(self, two_theta_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Total FWHM (deg) and Lorentzian fraction eta of the TCH pseudo-Voigt."""
+    def widths(
+        self, two_theta_deg: np.ndarray, extra_lorentz_deg: float | np.ndarray = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Total FWHM (deg) and Lorentzian fraction eta of the TCH pseudo-Voigt.
+
+        ``extra_lorentz_deg`` (deg) is added to the Lorentzian FWHM (sample broadening).
+        """
         theta = np.radians(np.asarray(two_theta_deg, dtype=float) / 2.0)
         t = np.tan(theta)
         hg2 = self.U * t**2 + self.V * t + self.W
         if np.any(hg2 <= 0):
             raise ValueError(f"TCH Gaussian width^2 <= 0 for U,V,W = {self.U},{self.V},{self.W}")
         hg = np.sqrt(hg2)
-        hl = self.X * t + self.Y / np.cos(theta)
+        hl = self.X * t + self.Y / np.cos(theta) + extra_lorentz_deg
         h = (
             hg**5
             + 2.69269 * hg**4 * hl
@@ -112,6 +117,45 @@ class Profile:
         q = hl / h
         eta = 1.36603 * q - 0.47719 * q**2 + 0.11116 * q**3
         return h, eta
+
+
+@dataclass(frozen=True)
+class SampleBroadening:
+    """Crystallite size and microstrain of a phase (Lorentzian line broadening).
+
+    Crystallites are ellipsoids of revolution about c*: the volume-weighted column length in
+    a direction at angle ``phi`` to c* is ``L = 1 / sqrt(cos^2 phi / L_c^2 + sin^2 phi /
+    L_ab^2)`` (exact for an ellipsoid), and the Scherrer integral breadth is
+    ``lambda / (L cos theta)`` (rad). The microstrain ``e`` (FWHM of the distribution of
+    Delta d / d, Lorentzian) broadens a line by ``2 e tan theta`` (rad), with ``e`` along c*
+    and ``e_ab`` perpendicular combined as the size terms.
+
+    Parameters
+    ----------
+    size_ab_nm, size_c_nm : float
+        Apparent crystallite sizes perpendicular to and along c* (nm).
+    strain_ab, strain_c : float
+        Microstrain (FWHM of Delta d / d, dimensionless) perpendicular to and along c*.
+    """
+
+    size_ab_nm: float
+    size_c_nm: float
+    strain_ab: float = 0.0
+    strain_c: float = 0.0
+
+    def lorentz_fwhm_deg(self, two_theta_deg: float, wavelength: float, cos_alpha: float) -> float:
+        """Lorentzian FWHM (deg) of a line at ``two_theta_deg`` (deg) whose scattering vector
+        makes the angle ``acos(cos_alpha)`` with c*; ``wavelength`` in angstrom."""
+        th = math.radians(two_theta_deg / 2.0)
+        c2 = cos_alpha * cos_alpha
+        s2 = 1.0 - c2
+        inv_l = math.sqrt(c2 / (10.0 * self.size_c_nm) ** 2 + s2 / (10.0 * self.size_ab_nm) ** 2)
+        size = wavelength * inv_l / math.cos(th)
+        strain = 0.0
+        if self.strain_ab > 0 and self.strain_c > 0:
+            e = 1.0 / math.sqrt(c2 / self.strain_c**2 + s2 / self.strain_ab**2)
+            strain = 2.0 * e * math.tan(th)
+        return math.degrees(size + strain)
 
 
 @dataclass
@@ -133,6 +177,8 @@ class Phase:
         March-Dollase parameter r for platelets normal to c* (1 = random).
     b_iso : dict
         Isotropic Debye-Waller B (angstrom^2) per element.
+    sample : SampleBroadening, optional
+        Crystallite size / microstrain broadening on top of ``profile``.
     """
 
     name: str
@@ -141,6 +187,7 @@ class Phase:
     profile: Profile
     march_dollase: float = 1.0
     b_iso: dict = field(default_factory=dict)
+    sample: SampleBroadening | None = None
 
 
 def hexagonal_d(a: float, c: float, h: int, k: int, l: int) -> float:
@@ -246,7 +293,8 @@ def line_list(
                 tt = float(two_theta_deg(r["d"], lam))
                 lp = float(lorentz_polarisation(tt))
                 area = ph.scale * r["intensity"] * po * ratio * lp / lp1
-                fwhm, eta = ph.profile.widths(tt)
+                extra = ph.sample.lorentz_fwhm_deg(tt, lam, r["cos_alpha"]) if ph.sample else 0.0
+                fwhm, eta = ph.profile.widths(tt, extra)
                 lines.append(
                     {
                         "phase": ph.name,

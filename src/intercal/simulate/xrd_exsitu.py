@@ -267,3 +267,189 @@ def generate(data_dir: Path, seed: int) -> dict:
     )
     powder.write_text(out / "ground_truth_xrd.yaml", text)
     return truth
+
+
+# ---------------------------------------------------------------- sample broadening / examples
+
+#: the demo instrument alone (no sample broadening), forward-model units: U, V, W of the
+#: Gaussian FWHM^2 (deg^2); X (tan theta) and Y (1/cos theta) Lorentzian FWHM terms (deg)
+INSTRUMENT_PROFILE = {"U": 0.0040, "V": -0.0020, "W": 0.0012, "X": 0.0, "Y": 0.010}
+
+#: layered R-3m LiCoO2 (hexagonal setting): Co 3a, Li 3b, O 6c
+LICOO2 = {
+    "a": 2.8156,
+    "c": 14.0542,
+    "space_group": "R-3m",
+    "species": ["Co", "Li", "O"],
+    "coords": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.5], [0.0, 0.0, 0.2396]],
+    "b_iso": {"Co": 0.3, "Li": 1.0, "O": 0.5},
+}
+
+
+def instrument_gsas2() -> dict:
+    """The demo instrument in GSAS-II units (the fit model's): U, V, W of the Gaussian
+    variance (centideg^2), X (1/cos) and Y (tan) Lorentzian FWHM terms (centideg), SH/L and
+    the Soller half-acceptance (rad)."""
+    k = 1e4 / (8.0 * math.log(2.0))
+    ip = INSTRUMENT_PROFILE
+    return {
+        "U": ip["U"] * k,
+        "V": ip["V"] * k,
+        "W": ip["W"] * k,
+        "X": 100.0 * ip["Y"],
+        "Y": 100.0 * ip["X"],
+        "SHL": INSTRUMENT["s_over_l"] + INSTRUMENT["h_over_l"],
+        "soller_half_acceptance_rad": INSTRUMENT["soller_rad"],
+    }
+
+
+def simulate_single_phase(
+    spec: dict,
+    name: str,
+    sample: powder.SampleBroadening | None,
+    *,
+    zero_shift_deg: float = -0.012,
+    displacement_mm: float = 0.02,
+    peak_counts: float = 12000.0,
+    march_dollase: float = 1.0,
+    background: powder.Background | None = None,
+    two_theta: np.ndarray | None = None,
+) -> tuple[np.ndarray, list[dict], powder.Instrument]:
+    """Noise-free expected counts of one phase on the demo instrument, with optional
+    crystallite-size / microstrain broadening.
+
+    Parameters
+    ----------
+    spec : dict
+        a, c (angstrom), space_group, species, coords (fractional), b_iso (angstrom^2).
+    name : str
+        Phase label.
+    sample : powder.SampleBroadening or None
+        Sample broadening on top of :data:`INSTRUMENT_PROFILE`.
+    zero_shift_deg, displacement_mm, peak_counts, march_dollase : float
+        Zero shift (deg), specimen displacement (mm), counts of the strongest point,
+        March-Dollase r along c*.
+    background : powder.Background, optional
+        Default: a demo-like Chebyshev + hump background.
+    two_theta : ndarray, optional
+        Grid (deg); default :func:`grid`.
+
+    Returns
+    -------
+    expected : ndarray
+        Expected counts on the grid.
+    lines : list of dict
+        Line list (see :func:`powder.line_list`), areas in counts deg.
+    inst : powder.Instrument
+    """
+    inst = powder.Instrument(
+        zero_shift_deg=zero_shift_deg, displacement_mm=displacement_mm, **INSTRUMENT
+    )
+    st = powder.hexagonal_structure(
+        spec["species"], spec["coords"], spec["a"], spec["c"], spec["space_group"]
+    )
+    ph = powder.Phase(
+        name=name,
+        structure=st,
+        scale=1.0,
+        profile=powder.Profile(**INSTRUMENT_PROFILE),
+        march_dollase=march_dollase,
+        b_iso=dict(spec.get("b_iso", {})),
+        sample=sample,
+    )
+    tt = grid() if two_theta is None else np.asarray(two_theta, dtype=float)
+    rng_range = (float(tt[0]), float(tt[-1]))
+    lines = powder.line_list([ph], inst, rng_range)
+    peaks = powder.render_lines(tt, lines, inst)
+    k = peak_counts / peaks.max()
+    for ln in lines:
+        ln["area"] *= k
+    bkg = background or powder.Background((300.0, -100.0, 50.0, -15.0, 5.0), 150.0, 22.0, 10.0)
+    return peaks * k + bkg(tt, *rng_range), lines, inst
+
+
+#: the LiCoO2 example's sample: platelets thinner along c, mild microstrain
+LICOO2_SAMPLE = powder.SampleBroadening(
+    size_ab_nm=120.0, size_c_nm=45.0, strain_ab=4.0e-4, strain_c=4.0e-4
+)
+
+
+def generate_example_licoo2(out_dir: Path, seed: int) -> dict:
+    """The XRD part of the LiCoO2 example study: ``<out_dir>/data/xrd/LiCoO2.xye`` and
+    ``truth.yaml`` (R-3m LiCoO2, demo-like Cu Ka instrument, anisotropic size along c).
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        The example study folder (``examples/LiCoO2``).
+    seed : int
+        Master seed; draws from ``default_rng([seed, RNG_KEY, 1])``.
+
+    Returns
+    -------
+    dict
+        The truth, also written to ``data/xrd/truth.yaml``.
+    """
+    out = Path(out_dir) / "data" / "xrd"
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng([seed, RNG_KEY, 1])
+    zero, disp = -0.010, 0.025
+    expected, lines, inst = simulate_single_phase(
+        LICOO2, "LiCoO2", LICOO2_SAMPLE, zero_shift_deg=zero, displacement_mm=disp,
+        peak_counts=15000.0, march_dollase=0.9,
+    )  # fmt: skip
+    counts = rng.poisson(expected).astype(np.int64)
+    tt = grid()
+    header = [
+        f"SYNTHETIC example data (intercal.simulate.xrd_exsitu, seed {seed}): LiCoO2 (R-3m)",
+        f"Cu Ka1 {inst.wavelength1} A, Ka2 {inst.wavelength2} A, I(Ka2)/I(Ka1) {inst.ka2_ratio}",
+        "columns: 2theta_deg counts sigma_counts",
+    ]
+    powder.write_text(out / "LiCoO2.xye", powder.format_xye(tt, counts, header))
+    smp = LICOO2_SAMPLE
+    a, c = LICOO2["a"], LICOO2["c"]
+    truth = {
+        "description": "synthetic lab PXRD of R-3m LiCoO2, Cu Ka1/Ka2, demo instrument",
+        "seed": seed,
+        "files": ["xrd/LiCoO2.xye"],
+        "zero_shift_deg": zero,
+        "displacement_mm": disp,
+        "instrument_gsas2": {k: round(v, 6) for k, v in instrument_gsas2().items()},
+        "phases": {
+            "LiCoO2": {
+                "space_group": LICOO2["space_group"],
+                "a_A": a,
+                "c_A": c,
+                "volume_A3": round(math.sqrt(3) / 2 * a * a * c, 6),
+                "o_z": LICOO2["coords"][2][2],
+                "size_ab_nm": smp.size_ab_nm,
+                "size_c_nm": smp.size_c_nm,
+                "strain_fwhm": smp.strain_ab,
+                "gsas2": {
+                    "size_um": smp.size_ab_nm / 1000.0,
+                    "size_axial_um": smp.size_c_nm / 1000.0,
+                    "axis": [0, 0, 1],
+                    "mustrain_ppm": 2.0e6 * smp.strain_ab,
+                },
+                "march_dollase_r_001": 0.9,
+            }
+        },
+    }
+    text = "# Ground truth of the LiCoO2 example's XRD pattern (intercal.simulate.xrd_exsitu).\n"
+    powder.write_text(out / "truth.yaml", text + yaml.safe_dump(truth, sort_keys=False))
+    return truth
+
+
+#: example studies this module writes (``python -m intercal.simulate.xrd_exsitu --example``)
+EXAMPLES = {"LiCoO2": generate_example_licoo2}
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="XRD part of a bundled example study")
+    ap.add_argument("--example", required=True, choices=sorted(EXAMPLES))
+    ap.add_argument("--out", type=Path, help="example folder (default examples/<name>)")
+    ap.add_argument("--seed", type=int, default=20260218)
+    args = ap.parse_args()
+    EXAMPLES[args.example](args.out or Path("examples") / args.example, args.seed)

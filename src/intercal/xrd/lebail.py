@@ -54,7 +54,9 @@ background parameters and the independent intensities.
 
 from __future__ import annotations
 
+import logging
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,8 +66,19 @@ import scipy.sparse
 
 from ..errors import FitError, InputError
 from . import profile as prof
-from .reflections import SpaceGroupInfo, full_cell, inv_d2, reflections, space_group, volume
+from .profile import LN2
+from .reflections import (
+    SpaceGroupInfo,
+    full_cell,
+    inv_d2,
+    metric,
+    reflections,
+    space_group,
+    space_group_from_ops,
+    volume,
+)
 
+logger = logging.getLogger(__name__)
 _DEBUG = bool(__import__("os").environ.get("INTERCAL_XRD_DEBUG"))
 PROFILE_PARAMS = ("U", "V", "W", "X", "Y", "SHL")
 UNITS = {
@@ -83,7 +96,23 @@ UNITS = {
     "X": "centideg",
     "Y": "centideg",
     "SHL": "1",
+    "size": "um",
+    "size_axial": "um",
+    "mustrain": "ppm",
+    "mustrain_axial": "ppm",
 }
+#: sample-broadening parameters (GSAS-II: Size;i, Size;a in um, Mustrain;i, Mustrain;a in ppm)
+SAMPLE_PARAMS = ("size", "size_axial", "mustrain", "mustrain_axial")
+#: config key of the starting value of each sample parameter
+SAMPLE_KEYS = {
+    "size": "size_um",
+    "size_axial": "size_axial_um",
+    "mustrain": "mustrain_ppm",
+    "mustrain_axial": "mustrain_axial_ppm",
+}
+#: instrument profile terms (held fixed by default when the sample broadening is modelled or
+#: the instrument comes from a file)
+INSTRUMENT_PROFILE = ("U", "V", "W", "X", "Y", "SHL")
 
 
 @dataclass
@@ -104,6 +133,9 @@ class Phase:
     name: str
     space_group: str
     cell: dict
+    symops: tuple[str, ...] | None = None
+    """Symmetry operations as x,y,z strings (from a CIF) for a space group pymatgen does not
+    know by its symbol in this setting (e.g. ``C 1``); None to look the symbol up."""
 
 
 @dataclass
@@ -155,7 +187,7 @@ class Settings:
     soller_rad: float | None = None
     background_terms: int = 6
     two_theta_range_deg: tuple[float, float] | None = None
-    cutoff_fwhm: float = 50.0
+    cutoff_fwhm: float = 30.0
     core_fwhm: float = 8.0
     fixed: tuple[str, ...] = ()
     max_cycles: int = 100
@@ -172,6 +204,32 @@ class Settings:
     phase_profile: dict = field(default_factory=dict)
     """Phases with their own profile terms: ``{phase: [keys]}`` (starting from the global
     values) or ``{phase: {key: start}}``."""
+    sample: dict = field(default_factory=dict)
+    """Sample broadening per phase (GSAS-II parametrisation, added to the instrument
+    profile): ``{phase: {"size_um": 0.05, "size_axial_um": 0.02, "mustrain_ppm": 1000,
+    "mustrain_axial_ppm": None, "axis": [0, 0, 1], "size_mix": 1.0, "mustrain_mix": 1.0}}``.
+    An ``*_axial`` value makes the term uniaxial along the reciprocal-lattice direction
+    ``axis`` (hkl; the value is the size / strain along it, the plain one perpendicular);
+    ``*_mix`` is the Lorentzian fraction of the term (1: Lorentzian, GSAS-II's default)."""
+    refine: tuple[str, ...] = ()
+    """Parameters or groups refined although fixed by default (e.g. the instrument profile
+    when ``instrument_fixed``); groups: ``cell``, ``profile`` (U V W X Y), ``instrument``
+    (U V W X Y SHL), ``sample`` (size / mustrain terms), ``<phase>.cell``."""
+    stages: tuple[tuple[str, ...], ...] = ()
+    """Staged order: stage k refines what stages 1..k name (parameters or groups, limited to
+    the refined set); a last stage with everything refined is added when they do not name
+    it all. Empty: positions first, then everything."""
+    instrument_fixed: bool | None = None
+    """Hold the instrument profile (U V W X Y SHL) at its given values; None: held fixed when
+    a phase has a sample-broadening model, refined otherwise (empirical profile)."""
+    exclude_deg: tuple[tuple[float, float], ...] = ()
+    """Excluded 2theta regions (deg), e.g. a window or an impurity line."""
+    start_from_data: bool = True
+    """Rescale the starting widths to the FWHM of the strongest isolated peaks."""
+    max_size_um: float = 10.0
+    """Upper bound of a crystallite size (um); a size there is flagged ``at_bound``."""
+    max_mustrain_ppm: float = 1.0e5
+    """Upper bound of a microstrain (ppm)."""
 
 
 @dataclass
@@ -241,7 +299,11 @@ class PatternModel:
         names, values = [], []
         self.cell_slices = []
         for ph in phases:
-            sg = space_group(ph.space_group)
+            sg = (
+                space_group_from_ops(ph.space_group, ph.symops)
+                if ph.symops
+                else space_group(ph.space_group)
+            )
             self.sgs.append(sg)
             start = len(names)
             for p in sg.cell_params:
@@ -272,6 +334,57 @@ class PatternModel:
                     )
                 names.append(f"{phn}.{k}")
                 values.append(getattr(s, k) if v0 is None else float(v0))
+        # sample broadening (GSAS-II): per phase, isotropic or uniaxial size and microstrain
+        self.sample_specs = []
+        phase_names = [ph.name for ph in phases]
+        for phn, spec in (s.sample or {}).items():
+            if phn not in phase_names:
+                raise InputError(
+                    f"pattern {name}: sample broadening names phase {phn!r}, which is not a "
+                    f"phase of this pattern ({phase_names})"
+                )
+            unknown = set(spec) - {*SAMPLE_KEYS.values(), "axis", "size_mix", "mustrain_mix"}
+            if unknown:
+                raise InputError(
+                    f"pattern {name}: sample broadening of {phn}: unknown keys {sorted(unknown)}; "
+                    f"expected {sorted(SAMPLE_KEYS.values())}, axis, size_mix, mustrain_mix"
+                )
+            entry = {"phase": phase_names.index(phn), "idx": {}}
+            for key, ckey in SAMPLE_KEYS.items():
+                v0 = spec.get(ckey)
+                if v0 is None:
+                    continue
+                v0 = float(v0)
+                lo = 0.0 if key.startswith("mustrain") else 0.0
+                if not v0 > lo:
+                    raise InputError(
+                        f"pattern {name}: sample broadening of {phn}: {ckey} = {v0}, expected > 0"
+                    )
+                entry["idx"][key] = len(names)
+                names.append(f"{phn}.{key}")
+                values.append(v0)
+            for iso, ax in (("size", "size_axial"), ("mustrain", "mustrain_axial")):
+                if ax in entry["idx"] and iso not in entry["idx"]:
+                    raise InputError(
+                        f"pattern {name}: sample broadening of {phn}: {SAMPLE_KEYS[ax]} needs "
+                        f"{SAMPLE_KEYS[iso]} (the value perpendicular to the axis)"
+                    )
+            axis = np.asarray(spec.get("axis", [0, 0, 1]), dtype=float)
+            if axis.shape != (3,) or not np.any(axis):
+                raise InputError(
+                    f"pattern {name}: sample broadening of {phn}: axis {spec.get('axis')} is not "
+                    "a non-zero hkl triple"
+                )
+            entry["axis"] = axis
+            for mx in ("size_mix", "mustrain_mix"):
+                v = float(spec.get(mx, 1.0))
+                if not 0.0 <= v <= 1.0:
+                    raise InputError(
+                        f"pattern {name}: sample broadening of {phn}: {mx} = {v}, expected 0-1"
+                    )
+                entry[mx] = v
+            if entry["idx"]:
+                self.sample_specs.append(entry)
         nb = int(s.background_terms)
         if nb < 1:
             raise InputError(f"pattern {name}: background_terms must be >= 1, got {nb}")
@@ -281,19 +394,38 @@ class PatternModel:
         self.names = names
         self.p0 = np.array(values, dtype=float)
         self.idx = {n: i for i, n in enumerate(names)}
-        unknown = [f for f in s.fixed if f not in self.idx]
-        if unknown:
-            raise InputError(
-                f"pattern {name}: fixed parameters {unknown} are not parameters of this "
-                f"pattern; known: {names[: self.ib0]}"
-            )
         bfix = [f for f in s.fixed if f.startswith("bkg")]
         if bfix:
             raise InputError(
                 f"pattern {name}: background coefficients {bfix} cannot be fixed (they are "
                 "solved exactly with the intensities); lower background_terms instead"
             )
-        self.refined = np.array([n not in s.fixed for n in names])
+        fixed = set(self.expand(s.fixed, "fixed"))
+        inst_fixed = s.instrument_fixed
+        if inst_fixed is None:
+            inst_fixed = bool(self.sample_specs)
+        self.instrument_fixed = bool(inst_fixed)
+        if inst_fixed:
+            fixed |= {n for n in names[: self.ib0] if n.split(".")[-1] in INSTRUMENT_PROFILE}
+        fixed -= set(self.expand(s.refine, "refine"))
+        self.refined = np.array([n not in fixed for n in names])
+        # bounds: SH/L >= 0 (a length ratio), sizes and strains positive and finite
+        self.lower = np.full(len(names), -np.inf)
+        self.upper = np.full(len(names), np.inf)
+        for j, n in enumerate(names[: self.ib0]):
+            base = n.split(".")[-1]
+            if base == "SHL":
+                self.lower[j] = 0.0
+            elif base in ("size", "size_axial"):
+                self.lower[j], self.upper[j] = 1e-4, float(s.max_size_um)
+            elif base in ("mustrain", "mustrain_axial"):
+                self.lower[j], self.upper[j] = 1e-3, float(s.max_mustrain_ppm)
+        self.uniaxial = any(
+            "size_axial" in sp["idx"] or "mustrain_axial" in sp["idx"] for sp in self.sample_specs
+        )
+        self.stage_masks = [
+            np.array([n in set(self.expand(st, "stages")) for n in names]) for st in s.stages
+        ]
         # Chebyshev basis
         xmin, xmax = self.x[0], self.x[-1]
         t = 2.0 * (self.x - xmin) / (xmax - xmin) - 1.0
@@ -346,6 +478,160 @@ class PatternModel:
             entries.insert(0, (self.idx[k], ~own))
             self.profile_map[k] = entries
         self._n_fcj_used = 0
+
+    # ------------------------------------------------------------------ parameter names
+    def expand(self, items, what: str) -> list[str]:
+        """Parameter names of names and groups (see :attr:`Settings.refine`).
+
+        Raises
+        ------
+        InputError
+            For a name that is neither a parameter of this pattern nor a group.
+        """
+        nl = self.names[: self.ib0]
+        groups = {
+            "cell": nl[: self.n_cell],
+            "profile": [n for n in nl if n.split(".")[-1] in PROFILE_PARAMS[:5]],
+            "instrument": [n for n in nl if n.split(".")[-1] in INSTRUMENT_PROFILE],
+            "sample": [n for n in nl if n.split(".")[-1] in SAMPLE_PARAMS],
+            "position": nl[: self.n_cell] + ["zero", "displacement"],
+            "background": [],
+        }
+        for ph, sl in zip(self.phases, self.cell_slices, strict=True):
+            groups[f"{ph.name}.cell"] = nl[sl]
+        out = []
+        for it in items:
+            if it in self.idx and not it.startswith("bkg"):
+                out.append(it)
+            elif it in groups:
+                out.extend(groups[it])
+            else:
+                raise InputError(
+                    f"pattern {self.name}: {what} names {it!r}, which is neither a parameter of "
+                    f"this pattern ({nl}) nor a group ({sorted(groups)})"
+                )
+        return out
+
+    def check_profile(self, p: np.ndarray, err=FitError) -> None:
+        """Reject a profile whose Gaussian FWHM^2 or Lorentzian FWHM is not positive anywhere
+        in the 2theta range (not only at the peaks).
+
+        Raises
+        ------
+        FitError (or ``err``)
+            Naming the 2theta where it fails and the parameters.
+        """
+        tt = np.linspace(self.x[0], self.x[-1], 97)
+        for ph_key in [None, *[ph.name for ph in self.phases]]:
+            vals = {}
+            own = False
+            for k in PROFILE_PARAMS[:5]:
+                nm = f"{ph_key}.{k}" if ph_key else k
+                if ph_key and nm in self.idx:
+                    own = True
+                vals[k] = p[self.idx[nm]] if nm in self.idx else p[self.idx[k]]
+            if ph_key and not own:
+                continue
+            _, gl, sig2 = prof.gauss_lorentz_fwhm(tt, **vals)
+            bad = ~((sig2 > 0) & (gl >= 0))
+            if np.any(bad):
+                i = int(np.argmax(bad))
+                who = f"phase {ph_key}" if ph_key else "instrument"
+                raise err(
+                    f"pattern {self.name}: {who} profile FWHM^2 not positive in the 2theta range "
+                    f"(sigma^2 = U tan^2 + V tan + W = {sig2[i]:.4g} centideg^2, Gamma_L = "
+                    f"{100 * gl[i]:.4g} centideg at 2theta = {tt[i]:.2f} deg) with "
+                    + " ".join(f"{k}={v:.4g}" for k, v in vals.items())
+                )
+
+    def cos_axis(self, p: np.ndarray) -> list[np.ndarray]:
+        """|cos| of the angle between each reflection and the broadening axis (reciprocal
+        metric, as GSAS-II's uniaxial model), one array per sample spec."""
+        out = []
+        cells = self.cells(p)
+        for sp in self.sample_specs:
+            sl = self.refl_slices[sp["phase"]]
+            gstar = np.linalg.inv(metric(cells[sp["phase"]]))
+            h = self.hkl[sl]
+            ax = sp["axis"]
+            num = np.abs(h @ gstar @ ax)
+            den = np.sqrt(np.einsum("ni,ij,nj->n", h, gstar, h) * (ax @ gstar @ ax))
+            out.append(np.clip(num / den, 0.0, 1.0))
+        return out
+
+    def sample_widths(self, p: np.ndarray, cc: np.ndarray, cosp: list[np.ndarray]) -> dict:
+        """Sample broadening of every peak (GSAS-II ``GetSampleSigGam``).
+
+        Size: ``Gamma = 1.8 lambda / (pi L cos theta)`` (centideg, L in um, lambda in
+        angstrom); uniaxial ``1/L = sqrt(sin^2 phi / L_i^2 + cos^2 phi / L_a^2)`` (phi: angle
+        to the axis). Microstrain: ``Gamma = 0.018 M tan theta / pi`` (M in ppm); uniaxial
+        ``M = M_i M_a / sqrt((M_i cos phi)^2 + (M_a sin phi)^2)``. A fraction ``mix`` of each
+        goes to the Lorentzian FWHM, the rest to the Gaussian variance
+        ``((1 - mix) Gamma)^2 / (8 ln 2)``.
+
+        Returns
+        -------
+        dict
+            ``sig2`` (centideg^2) and ``gl`` (centideg) per peak; ``d`` maps a parameter
+            index to (d sig2, d gl) per peak; ``dth`` (d sig2/d theta, d gl/d theta).
+        """
+        npk = self.refl_of_peak.size
+        sig2 = np.zeros(npk)
+        gl = np.zeros(npk)
+        dsig_th = np.zeros(npk)
+        dgl_th = np.zeros(npk)
+        d = {}
+        th = np.radians(cc) / 2.0
+        cos, tan = np.cos(th), np.tan(th)
+        c8 = 8.0 * LN2
+        for sp, cp_r in zip(self.sample_specs, cosp, strict=True):
+            iph = sp["phase"]
+            mask = self.phase_of[self.refl_of_peak] == iph
+            r = self.refl_of_peak[mask] - self.refl_slices[iph].start
+            cp = cp_r[r]
+            sp2 = 1.0 - cp * cp
+            lam = self.lam_of_peak[mask]
+            cm, tm = cos[mask], tan[mask]
+            for kind, k0 in (("size", 1.8 * lam / (np.pi * cm)), ("mustrain", 0.018 * tm / np.pi)):
+                if kind not in sp["idx"]:
+                    continue
+                ji = sp["idx"][kind]
+                ja = sp["idx"].get(kind + "_axial")
+                vi = p[ji]
+                derivs = {}
+                if kind == "size":
+                    if ja is None:
+                        f = np.full(cp.size, 1.0 / vi)
+                        derivs[ji] = np.full(cp.size, -1.0 / vi**2)
+                    else:
+                        va = p[ja]
+                        f = np.sqrt(sp2 / vi**2 + cp * cp / va**2)
+                        derivs[ji] = -(sp2 / vi**3) / f
+                        derivs[ja] = -(cp * cp / va**3) / f
+                    dlog_th = tm  # d ln(1/cos)/d theta
+                else:
+                    if ja is None:
+                        f = np.full(cp.size, vi)
+                        derivs[ji] = np.ones(cp.size)
+                    else:
+                        va = p[ja]
+                        f = 1.0 / np.sqrt(cp * cp / va**2 + sp2 / vi**2)
+                        derivs[ji] = f**3 * sp2 / vi**3
+                        derivs[ja] = f**3 * cp * cp / va**3
+                    dlog_th = 1.0 / (np.sin(np.radians(cc[mask]) / 2.0) * cm)  # d ln tan
+                g = k0 * f
+                mx = sp[f"{kind}_mix"]
+                gl[mask] += mx * g
+                sig2[mask] += ((1.0 - mx) * g) ** 2 / c8
+                dgl_th[mask] += mx * g * dlog_th
+                dsig_th[mask] += 2.0 * ((1.0 - mx) * g) ** 2 / c8 * dlog_th
+                for j, df in derivs.items():
+                    ds = np.zeros(npk)
+                    dl = np.zeros(npk)
+                    dl[mask] = mx * k0 * df
+                    ds[mask] = 2.0 * (1.0 - mx) ** 2 * g * k0 * df / c8
+                    d[j] = (ds, dl)
+        return {"sig2": sig2, "gl": gl, "d": d, "dth": (dsig_th, dgl_th)}
 
     # ------------------------------------------------------------------ geometry
     def cells(self, p: np.ndarray) -> list[tuple[float, ...]]:
@@ -432,15 +718,15 @@ class PatternModel:
         cc = np.where(ok, c, 90.0)
         U, V, W, X, Y = (self._peak_param(p, k) for k in PROFILE_PARAMS[:5])
         shl = p[self.idx["SHL"]]
+        self.check_profile(p)
         gg, gl, sig2 = prof.gauss_lorentz_fwhm(cc, U, V, W, X, Y)
-        bad = ok & (c > self.x[0]) & (c < self.x[-1]) & ~((sig2 > 0) & (gl >= 0))
-        if np.any(bad):
-            raise FitError(
-                f"pattern {self.name}: profile width became unphysical (sigma^2 = "
-                f"U tan^2 + V tan + W <= 0 or Gamma_L < 0) at 2theta = "
-                f"{c[bad][0]:.2f} deg with U={U[bad][0]:.4g} V={V[bad][0]:.4g} "
-                f"W={W[bad][0]:.4g} X={X[bad][0]:.4g} Y={Y[bad][0]:.4g}"
-            )
+        samp = None
+        if self.sample_specs:
+            samp = self.sample_widths(p, cc, self.cos_axis(p))
+            sig2 = sig2 + samp["sig2"]
+            gl = gl + samp["gl"] / 100.0
+            with np.errstate(invalid="ignore"):
+                gg = np.sqrt(8.0 * LN2 * sig2) / 100.0
         gg = np.where(sig2 > 0, gg, 1e-4)
         gl = np.maximum(gl, 0.0)
         gam, eta, dgg, dgl, deg, del_ = prof.tch(gg, gl)
@@ -532,6 +818,18 @@ class PatternModel:
             dth = np.pi / 360.0  # d theta / d 2theta(deg)
             dsig2_dc = (2.0 * U * t + V) * (1.0 + t * t) * dth
             dgl_dc = (X * np.sin(thc) / np.cos(thc) ** 2 + Y * (1.0 + t * t)) * dth / 100.0
+            if samp is not None:
+                g1, e1 = dgg * dgg_dsig, deg * dgg_dsig
+                out["tch"] = (g1, dgl, e1, del_)
+                out["sample_d"] = {
+                    j: (
+                        np.nan_to_num(g1 * ds + dgl * dl / 100.0),
+                        np.nan_to_num(e1 * ds + del_ * dl / 100.0),
+                    )
+                    for j, (ds, dl) in samp["d"].items()
+                }
+                dsig2_dc = dsig2_dc + samp["dth"][0] * dth
+                dgl_dc = dgl_dc + samp["dth"][1] * dth / 100.0
             dgam_dc = np.nan_to_num(dgg * dgg_dsig * dsig2_dc + dgl * dgl_dc)
             deta_dc = np.nan_to_num(deg * dgg_dsig * dsig2_dc + del_ * dgl_dc)
             out["d_cw"] = (
@@ -589,7 +887,20 @@ class PatternModel:
             pp = p.copy()
             pp[j] += h
             dc = (self.centers(pp)[0] - c0) / h
-            cols[j] = np.bincount(ii, weights=base * np.nan_to_num(dc)[pk], minlength=n)
+            wts = base * np.nan_to_num(dc)[pk]
+            if "tch" in ev and self.uniaxial:
+                # uniaxial terms: the angle to the axis depends on the cell too
+                cc = np.where(np.isfinite(c0), c0, 90.0)
+                s0 = self.sample_widths(p, cc, self.cos_axis(p))
+                s1 = self.sample_widths(p, cc, self.cos_axis(pp))
+                ds = (s1["sig2"] - s0["sig2"]) / h
+                dl = (s1["gl"] - s0["gl"]) / h / 100.0
+                if np.any(ds) or np.any(dl):
+                    g1, gl_, e1, el_ = ev["tch"]
+                    dgam = np.nan_to_num(g1 * ds + gl_ * dl)
+                    deta = np.nan_to_num(e1 * ds + el_ * dl)
+                    wts = wts + amp * (ev["d_gam"] * dgam[pk] + ev["d_eta"] * deta[pk])
+            cols[j] = np.bincount(ii, weights=wts, minlength=n)
         cols[self.idx["zero"]] = np.bincount(ii, weights=base, minlength=n)
         r = self.settings.goniometer_radius_mm
         dcd = -np.degrees(2e-3 * np.cos(th) / r)
@@ -605,6 +916,9 @@ class PatternModel:
                 wts = (bg * ev["dgam_dp"][m][pk] + be * ev["deta_dp"][m][pk]) * per_peak
                 cols[j] = np.bincount(ii, weights=wts, minlength=n)
         cols[self.idx["SHL"]] = np.bincount(ii, weights=amp * ev["d_shl"], minlength=n)
+        for j, (dgam, deta) in ev.get("sample_d", {}).items():
+            if self.refined[j]:
+                cols[j] = np.bincount(ii, weights=bg * dgam[pk] + be * deta[pk], minlength=n)
         ref = self.nl_refined()
         return np.stack([cols[j] for j in ref], axis=1)
 
@@ -763,7 +1077,6 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
     """
     m = fit.model
     ref = m.nl_refined()
-    ishl = m.idx["SHL"]
     lam = 1e-3
     info = "no cycle run"
     npts = m.x.size
@@ -782,8 +1095,7 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
                 continue
             pt = st["p"].copy()
             pt[ref] += step
-            if ishl in ref:
-                pt[ishl] = max(pt[ishl], 0.0)  # SH/L is a length ratio
+            pt[ref] = np.clip(pt[ref], m.lower[ref], m.upper[ref])
             try:
                 trial = fit.point(pt, derivs=True)
             except FitError:
@@ -873,15 +1185,24 @@ def _zero_scan(fit: _Fit, p: np.ndarray, s: Settings) -> np.ndarray:
     inr = np.isfinite(c) & (c > m.x[0]) & (c < m.x[-1])
     if not np.any(inr):
         return p
-    step = max(float(np.min(ev["gam"][inr])) / 2.0, float(np.median(np.diff(m.x))))
+    # coarse grid in steps of the narrowest FWHM (the chi^2 basin of the right zero is
+    # about one FWHM wide on each side), then half steps either side of the best point
+    step = max(float(np.min(ev["gam"][inr])), float(np.median(np.diff(m.x))))
     nstep = int(np.ceil(s.zero_search_deg / step))
-    best = (np.inf, p)
-    for z in p[jz] + step * np.arange(-nstep, nstep + 1):
+    best = [np.inf, p]
+
+    def try_zero(z):
         pz = p.copy()
         pz[jz] = z
         chi2 = fit.point(pz, derivs=False, cutoff_fwhm=s.core_fwhm)["chi2"]
         if chi2 < best[0]:
-            best = (chi2, pz)
+            best[:] = [chi2, pz]
+
+    for z in p[jz] + step * np.arange(-nstep, nstep + 1):
+        try_zero(z)
+    z0 = best[1][jz]
+    for z in (z0 - step / 2.0, z0 + step / 2.0):
+        try_zero(z)
     return best[1]
 
 
@@ -925,6 +1246,15 @@ def refine(
     if s.two_theta_range_deg is not None:
         lo, hi = s.two_theta_range_deg
         df = df[(df.two_theta_deg >= lo) & (df.two_theta_deg <= hi)]
+    n_excluded = 0
+    for reg in s.exclude_deg or ():
+        if len(reg) != 2 or not reg[0] < reg[1]:
+            raise InputError(
+                f"pattern {name}: excluded region {reg} is not [low, high] in deg 2theta"
+            )
+        inside = (df.two_theta_deg >= reg[0]) & (df.two_theta_deg <= reg[1])
+        n_excluded += int(inside.sum())
+        df = df[~inside]
     x = df.two_theta_deg.to_numpy(float)
     y = df.intensity.to_numpy(float)
     e = df.esd.to_numpy(float)
@@ -941,28 +1271,50 @@ def refine(
     p = model.p0.copy()
     nb = model.bkg_basis.shape[1]
     p[model.ib0 : model.ib0 + nb] = _initial_background(x, y, w, model.bkg_basis)
+    model.check_profile(p, err=InputError)
+    width_scale = 1.0
+    if s.start_from_data:
+        p, width_scale = start_widths(fit, p)
     p = _zero_scan(fit, p, s)
-    st = fit.point(p, derivs=True)
-    # stage 1: positions with the profile fixed (avoids widths growing to cover misplaced
-    # peaks); stage 2: everything that is refined
-    refined_all = model.refined.copy()
-    stage1 = refined_all.copy()
-    for j, nm in enumerate(model.names):
-        if nm.split(".")[-1] in PROFILE_PARAMS:
-            stage1[j] = False
-    cycles = 0
-    for stage, mask, max_cycles, tol in (
-        (1, stage1, 20, 0.1),
-        (2, refined_all, s.max_cycles, s.shift_tolerance),
+    if (
+        s.start_from_data
+        and width_scale != 1.0
+        and model.refined[model.idx["zero"]]
+        and s.zero_search_deg > 0
     ):
+        # the widths were far off: measure them again with the peaks in place
+        p, f2 = start_widths(fit, p)
+        width_scale *= f2
+    st = fit.point(p, derivs=True)
+    # default order: positions with the profile fixed (avoids widths growing to cover
+    # misplaced peaks), then everything that is refined; or the user's stages
+    refined_all = model.refined.copy()
+    if model.stage_masks:
+        masks, acc = [], np.zeros_like(refined_all)
+        for sm in model.stage_masks:
+            acc = acc | sm
+            masks.append(acc & refined_all)
+        if not np.array_equal(masks[-1], refined_all):
+            masks.append(refined_all)
+        bg = np.arange(refined_all.size) >= model.ib0
+        plan = [(m | bg, 20, 0.1) for m in masks[:-1]] + [(refined_all, s.max_cycles, None)]
+    else:
+        stage1 = refined_all.copy()
+        for j, nm in enumerate(model.names):
+            if nm.split(".")[-1] in PROFILE_PARAMS + SAMPLE_PARAMS:
+                stage1[j] = False
+        plan = [(stage1, 20, 0.1), (refined_all, s.max_cycles, None)]
+    cycles = 0
+    for k, (mask, max_cycles, tol) in enumerate(plan):
+        last = k == len(plan) - 1
         model.refined = mask
-        if stage == 1 and not np.any(mask[: model.ib0]):
+        if not last and not np.any(mask[: model.ib0]):
             continue
-        st, n, converged_by, info = _lm(fit, st, max_cycles, tol, s)
+        st, n, converged_by, info = _lm(fit, st, max_cycles, tol or s.shift_tolerance, s)
         converged = bool(converged_by)
         cycles += n
         last_info = info
-        if stage == 2 and not converged:
+        if last and not converged:
             raise FitError(
                 f"pattern {name}: Le Bail refinement did not converge in {s.max_cycles} cycles "
                 f"({info}); check the starting cell, space group and profile starting values"
@@ -1011,7 +1363,123 @@ def refine(
     scale = stats["chi2_red"] if s.scale_esd_by_gof else 1.0
     cov = cov * scale
     del in_range
-    return _result(model, p, cov, intens, ev, y, e, calc, stats, name, s, phases)
+    stats["start_width_scale"] = width_scale
+    stats["n_excluded"] = n_excluded
+    res = _result(model, p, cov, intens, ev, y, e, calc, stats, name, s, phases)
+    esd = res.params.stderr.to_numpy()
+    flags = _qc_flags(model, p, esd)
+    cell_names = model.names[: model.n_cell]
+    bad_cell = [f for f in flags if f.startswith("esd_nan:") and f[8:] in cell_names]
+    if bad_cell:
+        raise FitError(
+            f"pattern {name}: the cell is not determined: {', '.join(bad_cell)} (QC flags "
+            f"{';'.join(flags)}); a width collapsed or a parameter is degenerate with the cell: "
+            "fix it (fit.fixed) or give better starting values"
+        )
+    for f in flags:
+        logger.warning("pattern %s: QC flag %s", name, f)
+    res.stats["qc"] = ";".join(flags)
+    return res
+
+
+def start_widths(fit: _Fit, p: np.ndarray, n_peaks: int = 6, max_iter: int = 3):
+    """Starting widths from the data: FWHM of the strongest isolated peaks.
+
+    The half-maximum widths of up to ``n_peaks`` of the strongest peaks of
+    ``obs - background`` that have no other peak within four widths are compared with the
+    widths of the same peaks in the model at ``p`` (intensities solved, so Ka2 and the
+    asymmetry are included in both); the refined width parameters are scaled by the
+    median ratio ``f`` (U, V, W by f^2, X, Y and microstrains by f, sizes by 1/f) until
+    ``f`` is within 10 %.
+
+    Returns
+    -------
+    p : ndarray
+        Parameters with the rescaled widths.
+    scale : float
+        Product of the applied ratios (1.0 when nothing was changed or no peak qualified).
+    """
+    from scipy.signal import find_peaks, peak_widths
+
+    m = fit.model
+    ref = m.refined
+    groups = {"f2": [], "f": [], "inv": []}
+    for j, nm in enumerate(m.names[: m.ib0]):
+        base = nm.split(".")[-1]
+        if not ref[j]:
+            continue
+        if base in ("U", "V", "W"):
+            groups["f2"].append(j)
+        elif base in ("X", "Y", "mustrain", "mustrain_axial"):
+            groups["f"].append(j)
+        elif base in ("size", "size_axial"):
+            groups["inv"].append(j)
+    if not any(groups.values()):
+        return p, 1.0
+    esd = 1.0 / np.sqrt(fit.w)
+    total = 1.0
+    for _ in range(max_iter):
+        st = fit.point(p, derivs=False)
+        bkg = st["ev"]["background"]
+        net = fit.y - bkg
+        calc = st["calc"] - bkg
+        pk, prop = find_peaks(net, prominence=10.0 * float(np.median(esd)), width=1.5)
+        if pk.size == 0:
+            break
+        wd = prop["widths"]
+        order = np.argsort(net[pk])[::-1]
+        ratios = []
+        for i in order:
+            others = np.delete(pk, i)
+            if others.size and np.min(np.abs(others - pk[i])) < 4.0 * wd[i]:
+                continue
+            r = max(int(np.ceil(wd[i])), 2)
+            lo, hi = max(pk[i] - r, 0), min(pk[i] + r + 1, net.size)
+            j = lo + int(np.argmax(calc[lo:hi]))
+            if calc[j] <= 0:
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a width of 0 is skipped below
+                wc = peak_widths(calc, [j], rel_height=0.5)[0][0]
+            if wc > 0:
+                ratios.append(wd[i] / wc)
+            if len(ratios) >= n_peaks:
+                break
+        if not ratios:
+            break
+        f = float(np.clip(np.median(ratios), 0.1, 10.0))
+        if abs(np.log(f)) < np.log(1.1):
+            break
+        q = p.copy()
+        q[groups["f2"]] *= f * f
+        q[groups["f"]] *= f
+        q[groups["inv"]] /= f
+        q = np.clip(q, m.lower, m.upper)
+        try:
+            m.check_profile(q)
+        except FitError:
+            break
+        p, total = q, total * f
+    return p, total
+
+
+def _qc_flags(model: PatternModel, p: np.ndarray, esd: np.ndarray) -> list[str]:
+    """QC flags of a converged fit: refined parameters at a bound, collapsed widths
+    (|value| < 1e-6) and non-finite esds (``at_bound:<name>``, ``collapsed:<name>``,
+    ``esd_nan:<name>``)."""
+    flags = []
+    for j, nm in enumerate(model.names[: model.ib0]):
+        if not model.refined[j]:
+            continue
+        base = nm.split(".")[-1]
+        for b in (model.lower[j], model.upper[j]):
+            if np.isfinite(b) and abs(p[j] - b) <= 1e-9 * max(1.0, abs(b)):
+                flags.append(f"at_bound:{nm}")
+        if base in ("U", "V", "W", "X", "Y") and abs(p[j]) < 1e-6:
+            flags.append(f"collapsed:{nm}")
+        if not np.isfinite(esd[j]):
+            flags.append(f"esd_nan:{nm}")
+    return flags
 
 
 def _in_range(self, ev):

@@ -89,6 +89,93 @@ def space_group(symbol: str) -> SpaceGroupInfo:
     return SpaceGroupInfo(symbol, int(sg.int_number), str(sg.crystal_system), rot, tr)
 
 
+def _parse_op(op: str) -> tuple[np.ndarray, np.ndarray]:
+    """Rotation and translation of a symmetry operation written as ``'x,1/2+y,-z'``."""
+    from fractions import Fraction
+
+    parts = op.replace(" ", "").lower().split(",")
+    if len(parts) != 3:
+        raise InputError(f"symmetry operation {op!r} is not three comma-separated terms")
+    rot = np.zeros((3, 3))
+    tr = np.zeros(3)
+    for i, term in enumerate(parts):
+        for tok in term.replace("-", "+-").split("+"):
+            if not tok:
+                continue
+            sign = -1.0 if tok.startswith("-") else 1.0
+            tok = tok.lstrip("-")
+            if tok in ("x", "y", "z"):
+                rot[i, "xyz".index(tok)] += sign
+            elif tok and tok[-1] in "xyz" and tok[:-1].replace("/", "").replace(".", "").isdigit():
+                rot[i, "xyz".index(tok[-1])] += sign * float(Fraction(tok[:-2] or "1"))
+            else:
+                try:
+                    tr[i] += sign * float(Fraction(tok))
+                except (ValueError, ZeroDivisionError) as err:
+                    raise InputError(f"symmetry operation {op!r}: cannot read {tok!r}") from err
+    return rot, tr % 1.0
+
+
+def _crystal_system(rot: np.ndarray) -> str:
+    """Crystal system from the rotation parts of the operations (orders of the proper parts)."""
+    orders = set()
+    n3 = 0
+    n2_axes = set()
+    for r in np.unique(np.rint(rot).astype(int), axis=0):
+        pr = r * np.sign(np.linalg.det(r))
+        t = int(round(np.trace(pr)))
+        order = {3: 1, -1: 2, 0: 3, 1: 4, 2: 6}.get(t, 1)
+        orders.add(order)
+        if order == 3:
+            n3 += 1
+        if order == 2:
+            w, v = np.linalg.eig(pr)
+            ax = np.real(v[:, np.argmin(np.abs(w - 1))])
+            ax = ax / ax[np.argmax(np.abs(ax))]
+            n2_axes.add(tuple(np.round(ax, 6)))
+    if n3 >= 8:
+        return "cubic"
+    if 6 in orders:
+        return "hexagonal"
+    if 3 in orders:
+        return "trigonal"
+    if 4 in orders:
+        return "tetragonal"
+    if len(n2_axes) >= 3:
+        return "orthorhombic"
+    if len(n2_axes) == 1:
+        return "monoclinic"
+    return "triclinic"
+
+
+def space_group_from_ops(symbol: str, ops) -> SpaceGroupInfo:
+    """Space group from explicit symmetry operations (e.g. a CIF's ``symop`` loop).
+
+    For settings pymatgen does not know by symbol (``C 1``, ``A 2/a`` ...). A monoclinic
+    group must have b unique (the cell parameters refined are a, b, c, beta).
+
+    Raises
+    ------
+    InputError
+        For an unreadable operation or a monoclinic group without b unique.
+    """
+    rt = [_parse_op(o) for o in ops]
+    if not rt:
+        raise InputError(f"space group {symbol!r}: no symmetry operations given")
+    rot = np.array([r for r, _ in rt])
+    tr = np.array([t for _, t in rt])
+    system = _crystal_system(rot)
+    if system == "monoclinic":
+        twofold = [r for r in rot if int(round(np.trace(r * np.sign(np.linalg.det(r))))) == -1]
+        r = twofold[0] * np.sign(np.linalg.det(twofold[0]))
+        if not np.allclose(np.abs(np.diag(r)), 1) or r[1, 1] != 1:
+            raise InputError(
+                f"space group {symbol!r}: monoclinic with a unique axis other than b; "
+                "transform the CIF to the b-unique setting"
+            )
+    return SpaceGroupInfo(symbol, 0, system, rot, tr)
+
+
 def full_cell(sg: SpaceGroupInfo, params: dict[str, float]) -> tuple[float, ...]:
     """Expand the independent cell parameters into (a, b, c, alpha, beta, gamma).
 
