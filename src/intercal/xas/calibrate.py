@@ -12,6 +12,7 @@ overlap range only) after checking that they agree: sample E0 within
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -216,9 +217,22 @@ def merge_scans(
     stack = np.vstack([CubicSpline(s.energy, s.mu)(grid) for s in scans])
     e0s, e0_errs = [], []
     for s, mu in zip(scans, stack, strict=True):
-        e0, _ = find_e0(
-            grid, mu, window=e0_window, half_width_eV=half_width_eV, degree=degree, source=s.path
-        )
+        try:
+            e0, _ = find_e0(
+                grid,
+                mu,
+                window=e0_window,
+                half_width_eV=half_width_eV,
+                degree=degree,
+                source=s.path,
+            )
+        except InputError as err:
+            # a single noisy scan (fluorescence of a dilute sample) may show no clean
+            # inflection; its agreement is then judged by the spectrum check below only
+            logging.getLogger(__name__).warning("%s: no single-scan E0 (%s)", s.path, err)
+            e0s.append(float("nan"))
+            e0_errs.append(float("nan"))
+            continue
         e0s.append(e0)
         # a single scan's own E0 error (noise from its 4th differences), so that noisy
         # scans (fluorescence, broad mixed edges) are judged against their noise
@@ -232,8 +246,16 @@ def merge_scans(
             degree=degree,
         )
         e0_errs.append(err)
-    med = float(np.median(e0s))
+    finite = [e for e in e0s if np.isfinite(e)]
+    if not finite:
+        raise InputError(
+            f"scans {[s.path for s in scans]}: no scan shows an absorption edge in the window "
+            f"{e0_window} (mode {mode})"
+        )
+    med = float(np.median(finite))
     for s, e0, err in zip(scans, e0s, e0_errs, strict=True):
+        if not np.isfinite(e0):
+            continue
         allowed = max(e0_tolerance_eV, 4.0 * err) if np.isfinite(err) else e0_tolerance_eV
         if abs(e0 - med) > allowed:
             raise InputError(

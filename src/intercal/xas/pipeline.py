@@ -206,12 +206,12 @@ def process_spectrum(
     )
     energy, mu = merged["energy"], merged["mu"]
     n = len(scans)
-    # noise of the merge from each scan's point-to-point (4th-difference) noise: the
-    # scatter between repeats would also hold their residual misalignment, which the
+    # noise of one point of the merge, measured on the merge itself (4th differences), so
+    # the smoothing of the repeats' spline interpolation onto the common grid is included;
+    # the scatter between repeats would also hold their residual misalignment, which the
     # calibration error already carries
-    stack_noise = [np.interp(energy, s.energy, point_noise(s.mu)) for s in scans]
-    noise = np.sqrt(np.sum(np.square(stack_noise), axis=0)) / n
-    noise_method = f"point-to-point noise (4th differences) of {n} scan(s), / n"
+    noise = point_noise(mu)
+    noise_method = f"point-to-point noise (4th differences) of the merge of {n} scan(s)"
     if n > 1:
         sem = smooth_noise(merged["mu_sem"])
         ratio = float(np.median(sem / noise))
