@@ -194,7 +194,8 @@ def merge_scans(
     -------
     dict
         ``energy``, ``mu`` (mean), ``mu_sem`` (standard error of the mean per
-        point, NaN for one scan), ``scan_e0`` (list), ``rms`` (list).
+        point, NaN for one scan), ``mu_noise`` (noise of one point of the mean
+        from the scans' point-to-point noise and the interpolation weights), ``scan_e0`` (list), ``rms`` (list).
 
     Raises
     ------
@@ -282,8 +283,23 @@ def merge_scans(
                     "another sample needs its own spectrum entry)"
                 )
     mean = stack.mean(axis=0)
+    # noise of one point of the mean: each scan's point-to-point noise, interpolated onto
+    # the grid by the same cubic spline (variance factor sum_j w_j^2 of its weights)
+    var = np.zeros(grid.size)
+    for s in scans:
+        pn = point_noise(s.mu)
+        w = CubicSpline(s.energy, np.eye(s.energy.size))(grid)
+        var += (w**2) @ (pn**2)
+    mu_noise = np.sqrt(var) / len(scans)
     if len(scans) > 1:
         sem = stack.std(axis=0, ddof=1) / np.sqrt(len(scans))
     else:
         sem = np.full(grid.size, np.nan)
-    return {"energy": grid, "mu": mean, "mu_sem": sem, "scan_e0": e0s, "rms": rms}
+    return {
+        "energy": grid,
+        "mu": mean,
+        "mu_sem": sem,
+        "mu_noise": mu_noise,
+        "scan_e0": e0s,
+        "rms": rms,
+    }

@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..io.xas import absorption, check_edge_direction, read_scan
 from ..tables import fit_record
 from .calibrate import CalibratedScan, calibrate_scan, merge_scans
-from .edge import e0_monte_carlo, find_e0, half_step_energy, point_noise, smooth_noise
+from .edge import e0_monte_carlo, find_e0, half_step_energy, smooth_noise
 from .fit import fit_edge
 from .normalize import normalize
 from .preedge import find_preedge_window, fit_preedge_local, summarize_preedge
@@ -210,8 +210,11 @@ def process_spectrum(
     # the smoothing of the repeats' spline interpolation onto the common grid is included;
     # the scatter between repeats would also hold their residual misalignment, which the
     # calibration error already carries
-    noise = point_noise(mu)
-    noise_method = f"point-to-point noise (4th differences) of the merge of {n} scan(s)"
+    noise = merged["mu_noise"]
+    noise_method = (
+        f"point-to-point noise (4th differences) of {n} scan(s), through the spline "
+        "interpolation onto the common grid, / n"
+    )
     if n > 1:
         sem = smooth_noise(merged["mu_sem"])
         ratio = float(np.median(sem / noise))
