@@ -195,7 +195,8 @@ def merge_scans(
     dict
         ``energy``, ``mu`` (mean), ``mu_sem`` (standard error of the mean per
         point, NaN for one scan), ``mu_noise`` (noise of one point of the mean
-        from the scans' point-to-point noise and the interpolation weights), ``scan_e0`` (list), ``rms`` (list).
+        from the scans' point-to-point noise and the interpolation weights),
+        ``scan_e0`` (list), ``rms`` (list).
 
     Raises
     ------
