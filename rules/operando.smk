@@ -12,6 +12,12 @@ from intercal.operando.scans import batches as op_scan_batches
 
 OPERANDO = section("operando")
 OP_SCAN_FILES = resolve_files("operando", "scans")
+raw_files(
+    {
+        "operando.scan_log": OPERANDO["scan_log"],
+        "operando.cycling_file": OPERANDO["cycling_file"],
+    }
+)
 
 
 # batch b holds scan numbers b*size+1 ... (b+1)*size: a new scan reruns only its batch

@@ -5,6 +5,9 @@ validate_config(config["xrd"], "xrd.schema.yaml", "xrd")
 
 XRD = config["xrd"]
 XRD_PATTERNS = list(XRD["patterns"])
+safe_names(XRD_PATTERNS, "xrd.patterns")
+# a missing or misspelt pattern file fails at load, naming its key (never stale results)
+raw_files({f"xrd.patterns.{p}.file": XRD["patterns"][p]["file"] for p in XRD_PATTERNS})
 
 
 rule xrd_lebail:
