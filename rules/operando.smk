@@ -70,6 +70,8 @@ rule operando_align:
 
 
 rule operando_reference:
+    input:
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
         factors=f"{RESULTS}/operando/reference_phases.json",
         patterns=f"{RESULTS}/operando/simulated_patterns.csv",
