@@ -29,8 +29,8 @@ SLURM_DIR = Path(os.environ.get("INTERCAL_SLURM_DIR", "/tmp/intercal-slurm"))
 #: dry run stays within MAX_JOBS jobs (per-file jobs plus aggregates) is used
 BRANCH_PREFERENCE = ("xas", "echem", "musr", "xrd", "operando", "dft")
 MAX_JOBS = 40
-#: the backbone's aggregate, always present
-REPRODUCTION = "results/tables/reproduction.csv"
+#: the backbone's aggregate, built for every study (reproduction.csv needs references)
+REPRODUCTION = "results/tables/results.csv"
 #: settings for the 2-CPU test node on top of profiles/slurm: group jobs must fit
 #: the node, the first status query comes after 2 s instead of 20 s
 SLURM_TEST_ARGS = (
@@ -195,7 +195,7 @@ def pick_targets(workdir: Path) -> tuple[list[str], dict[str, int]]:
     INTERCAL_SLURM_TARGETS (space-separated paths) overrides the choice. Otherwise
     the first technique of BRANCH_PREFERENCE whose partial reproduction table
     builds with at most MAX_JOBS jobs, including a rule with several jobs
-    (per-file) and at least two rules; else the backbone's reproduction table.
+    (per-file) and at least two rules; else the backbone's results table.
     Returns the targets and the dry run's jobs per rule.
     """
     override = os.environ.get("INTERCAL_SLURM_TARGETS", "").split()

@@ -95,7 +95,7 @@ def test_profile_names_rules_that_exist(root):
     assert profile["executor"] == "slurm"
     defined = set()
     for smk in (root / "rules").glob("*.smk"):
-        defined |= set(re.findall(r"^rule (\w+):", smk.read_text(), flags=re.M))
+        defined |= set(re.findall(r"^\s*rule (\w+):", smk.read_text(), flags=re.M))
     grouped = dict(item.split("=", 1) for item in profile.get("groups", []))
     named = set(grouped) | set(profile.get("set-resources", {}))
     assert named, "profiles/slurm names no rule (groups / set-resources)"

@@ -57,7 +57,7 @@ def fig2(
     ncols = 2 if n > 1 else 1
     nrows = math.ceil(n / ncols)
     fig, axes = style.figure(ncols=ncols, nrows=nrows, width="double", aspect=0.36 * nrows)
-    axes = list(getattr(axes, "flat", [axes]))
+    axes = list(axes)  # style.figure returns a flat list of axes
     letters = iter("abcdefghij")
     k = 0
     for title, profile, refl in lebail:
