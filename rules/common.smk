@@ -1,48 +1,101 @@
 # Shared set-up: config validation, input functions, the registries that the
 # technique rule files fill (ALL_TARGETS for rule all, REPRO_PARTS for the
-# reproduction table).
+# results / reproduction tables).
 import glob
 import os
 
-from snakemake.utils import validate
+from intercal.workflow import (
+    ConfigError,
+    check_files,
+    check_names,
+    pkg_code as _pkg_code,
+    resolve_patterns,
+    results_dir,
+    validate_section,
+)
 
-validate(config, workflow.source_path("../schemas/config.schema.yaml"))
+#: the config file in use (named in every config error)
+CONFIGFILE = (
+    str(workflow.overwrite_configfiles[-1])
+    if workflow.overwrite_configfiles
+    else "config.yaml"
+)
+
+
+def validate_config(cfg, schema, section=None):
+    """Validate a config section against schemas/<schema>; short message naming the key."""
+    try:
+        validate_section(
+            cfg,
+            workflow.source_path(f"../schemas/{schema}"),
+            section=section,
+            cfgfile=CONFIGFILE,
+        )
+    except ConfigError as err:
+        raise WorkflowError(str(err)) from None
+
+
+validate_config(config, "config.schema.yaml")
 
 #: final outputs of every technique branch; each rules/<technique>.smk extends it
 ALL_TARGETS = []
-#: partial reproduction tables (quantity, value, stderr, unit), one per technique
+#: partial results tables (quantity, value, stderr, unit, qc), one per technique
 REPRO_PARTS = []
+
+try:
+    DATA_DIR = config["study"].get("data_dir", "data")
+    RESULTS = results_dir(config["study"].get("results_dir", "results"), CONFIGFILE)
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
+
+#: the package sources beside the Snakefile (the checkout); the installed package's
+#: own folder when the workflow is deployed without them
+PACKAGE_SRC = os.path.join(workflow.basedir, "src", "intercal")
+if not os.path.isdir(PACKAGE_SRC):
+    PACKAGE_SRC = None
+
+
+def pkg_code(*parts):
+    """The package modules a rule runs, as inputs: editing one reruns its jobs."""
+    return _pkg_code(*parts, root=PACKAGE_SRC)
+
 
 #: plotting code that every figure rule takes as input, so that restyling reruns
 #: only figure jobs (never a fit)
-FIGURE_STYLE = "src/intercal/figures/style.py"
+FIGURE_STYLE = pkg_code("figures/style.py")
 
-DATA_DIR = config["study"]["data_dir"]
-RESULTS = config["study"]["results_dir"]
+
+def raw_files(mapping):
+    """Check configured raw files at load (exist, readable, non-empty); WorkflowError if not."""
+    try:
+        check_files(mapping, CONFIGFILE)
+    except ConfigError as err:
+        raise WorkflowError(str(err)) from None
+
+
+def safe_names(names, key):
+    """Check user-chosen names that become file names; WorkflowError if one is unsafe."""
+    try:
+        check_names(names, key, CONFIGFILE)
+    except ConfigError as err:
+        raise WorkflowError(str(err)) from None
 
 
 def resolve_files(section, key):
     """Return the sorted list of files that config[section][key] names.
 
     The value may be a list of paths or glob patterns, or a single pattern;
-    paths are relative to the workflow directory. Raises a WorkflowError
-    naming the key when nothing matches, so a typo fails before any job runs.
+    paths are relative to the study folder. Raises a WorkflowError naming the
+    key when nothing matches, so a typo fails before any job runs.
     """
     try:
         spec = config[section][key]
     except KeyError as err:
-        raise WorkflowError(f"config.yaml: missing key {section}.{key}") from err
-    patterns = [spec] if isinstance(spec, str) else list(spec)
-    files = []
-    for pat in patterns:
-        hits = sorted(glob.glob(pat))
-        if not hits:
-            raise WorkflowError(
-                f"config.yaml: {section}.{key} names {pat!r}, which matches no file "
-                f"(working directory {os.getcwd()})"
-            )
-        files.extend(hits)
-    return files
+        raise WorkflowError(f"{CONFIGFILE}: missing key {section}.{key}") from err
+    try:
+        return resolve_patterns(spec, f"{section}.{key}", CONFIGFILE)
+    except ConfigError as err:
+        raise WorkflowError(str(err)) from None
 
 
 def stem(path):
@@ -53,18 +106,5 @@ def stem(path):
 def section(name):
     """config[name], or a WorkflowError naming the missing section."""
     if name not in config:
-        raise WorkflowError(f"config.yaml: missing section {name!r}")
+        raise WorkflowError(f"{CONFIGFILE}: missing section {name!r}")
     return config[name]
-
-
-def echem_eis_circuit(name):
-    """(circuit, initial_guess) for one PEIS file of config echem.eis.
-
-    The first entry of ``echem.eis.overrides`` whose ``match`` is a substring
-    of the file stem wins; otherwise the section's default circuit.
-    """
-    eis = config["echem"]["eis"]
-    for o in eis.get("overrides", []):
-        if o["match"] in name:
-            return o["circuit"], o["initial_guess"]
-    return eis["circuit"], eis["initial_guess"]

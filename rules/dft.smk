@@ -1,22 +1,40 @@
-# DFT tables of Fig. 1: convex hull, voltage profile, NEB barriers, and the figure.
+# DFT tables: convex hull, voltage profile, NEB barriers, and their figure (Fig. 1).
 
 
-validate(config["dft"], workflow.source_path("../schemas/dft.schema.yaml"))
+validate_config(config["dft"], "dft.schema.yaml", "dft")
 
 DFT = section("dft")
-DFT_NEB_FILES = [item["file"] for item in DFT["neb"]]
+#: NEB paths are optional: without them there is no barrier table and no NEB panel
+DFT_NEB = DFT.get("neb", [])
+DFT_NEB_FILES = [item["file"] for item in DFT_NEB]
+DFT_NEB_TABLES = (
+    {
+        "neb_paths": f"{RESULTS}/dft/neb_paths.csv",
+        "neb_barriers": f"{RESULTS}/dft/neb_barriers.csv",
+    }
+    if DFT_NEB
+    else {}
+)
+raw_files(
+    {
+        "dft.configurations": DFT["configurations"],
+        "dft.references": DFT["references"],
+        **{f"dft.neb[{i}].file": f for i, f in enumerate(DFT_NEB_FILES)},
+    }
+)
 
 
 rule dft_hull:
     input:
         configurations=DFT["configurations"],
         references=DFT["references"],
+        code=pkg_code("dft"),
     output:
-        hull="results/dft/hull.csv",
+        hull=f"{RESULTS}/dft/hull.csv",
     log:
-        "results/logs/dft/hull.log",
+        f"{RESULTS}/logs/dft/hull.log",
     benchmark:
-        "results/benchmarks/dft/hull.tsv"
+        f"{RESULTS}/benchmarks/dft/hull.tsv"
     conda:
         "../envs/dft.yaml"
     threads: 1
@@ -35,13 +53,14 @@ rule dft_voltage:
     input:
         configurations=DFT["configurations"],
         references=DFT["references"],
+        code=pkg_code("dft"),
     output:
-        profile="results/dft/voltage_profile.csv",
-        summary="results/dft/voltage_summary.json",
+        profile=f"{RESULTS}/dft/voltage_profile.csv",
+        summary=f"{RESULTS}/dft/voltage_summary.json",
     log:
-        "results/logs/dft/voltage.log",
+        f"{RESULTS}/logs/dft/voltage.log",
     benchmark:
-        "results/benchmarks/dft/voltage.tsv"
+        f"{RESULTS}/benchmarks/dft/voltage.tsv"
     conda:
         "../envs/dft.yaml"
     threads: 1
@@ -55,68 +74,73 @@ rule dft_voltage:
         "../scripts/dft_voltage.py"
 
 
-rule dft_neb:
-    input:
-        paths=DFT_NEB_FILES,
-    output:
-        barriers="results/dft/neb_barriers.csv",
-        paths="results/dft/neb_paths.csv",
-    log:
-        "results/logs/dft/neb.log",
-    benchmark:
-        "results/benchmarks/dft/neb.tsv"
-    conda:
-        "../envs/dft.yaml"
-    threads: 1
-    resources:
-        mem_mb=500,
-        runtime=5,
-    params:
-        paths=DFT["neb"],
-    script:
-        "../scripts/dft_neb.py"
+if DFT_NEB:
+
+    rule dft_neb:
+        input:
+            paths=DFT_NEB_FILES,
+            code=pkg_code("dft"),
+        output:
+            barriers=f"{RESULTS}/dft/neb_barriers.csv",
+            paths=f"{RESULTS}/dft/neb_paths.csv",
+        log:
+            f"{RESULTS}/logs/dft/neb.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/dft/neb.tsv"
+        conda:
+            "../envs/dft.yaml"
+        threads: 1
+        resources:
+            mem_mb=500,
+            runtime=5,
+        params:
+            paths=DFT_NEB,
+        script:
+            "../scripts/dft_neb.py"
 
 
 rule dft_figure:
     input:
-        hull="results/dft/hull.csv",
-        profile="results/dft/voltage_profile.csv",
-        neb_paths="results/dft/neb_paths.csv",
-        neb_barriers="results/dft/neb_barriers.csv",
+        **DFT_NEB_TABLES,
         # plotting code as input: restyling reruns only the figure job
-        code=[FIGURE_STYLE, "src/intercal/figures/dft.py"],
+        hull=f"{RESULTS}/dft/hull.csv",
+        profile=f"{RESULTS}/dft/voltage_profile.csv",
+        code=[*FIGURE_STYLE, *pkg_code("figures/dft.py")],
     output:
         pdf=report(
-            "results/figures/fig1.pdf",
+            f"{RESULTS}/figures/fig1.pdf",
             caption="../report/dft/fig1.rst",
             category="DFT",
         ),
         png=report(
-            "results/figures/fig1.png",
+            f"{RESULTS}/figures/fig1.png",
             caption="../report/dft/fig1.rst",
             category="DFT",
         ),
     log:
-        "results/logs/dft/figure.log",
+        f"{RESULTS}/logs/dft/figure.log",
     benchmark:
-        "results/benchmarks/dft/figure.tsv"
+        f"{RESULTS}/benchmarks/dft/figure.tsv"
     conda:
         "../envs/dft.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        host=DFT["host"],
+        ion=DFT["working_ion"],
     script:
         "../scripts/dft_figure.py"
 
 
 ALL_TARGETS.extend(
     [
-        "results/dft/hull.csv",
-        "results/dft/voltage_profile.csv",
-        "results/dft/voltage_summary.json",
-        "results/dft/neb_barriers.csv",
-        "results/figures/fig1.pdf",
-        "results/figures/fig1.png",
+        f"{RESULTS}/dft/hull.csv",
+        f"{RESULTS}/dft/voltage_profile.csv",
+        f"{RESULTS}/dft/voltage_summary.json",
+        *DFT_NEB_TABLES.values(),
+        f"{RESULTS}/figures/fig1.pdf",
+        f"{RESULTS}/figures/fig1.png",
     ]
 )

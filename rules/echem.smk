@@ -1,45 +1,139 @@
-# Electrochemistry: GCPL cycling, rate test, CV (Randles-Sevcik), EIS fits.
-validate(config["echem"], workflow.source_path("../schemas/echem.schema.yaml"))
+# Electrochemistry: cells as data (cycling tables, CE, dQ/dV), cut-off series, long cycling,
+# rate test, CV (Randles-Sevcik, b-values, charge check), EIS fits. Every experiment optional.
+validate_config(config["echem"], "echem.schema.yaml", "echem")
 
 ECHEM = config["echem"]
-ECHEM_MASS_MG = ECHEM["cell"]["electrode_mass_mg"] * ECHEM["cell"]["active_fraction"]
-ECHEM_GCPL = {
-    stem(f): f
-    for f in [
-        *ECHEM["cutoff_files"].values(),
-        *ECHEM["long_cycling_files"].values(),
-        ECHEM["rate"]["file"],
-    ]
-}
-
-
-# files of echem.<sub>.files (path, glob or list); a pattern matching nothing fails at load
-ECHEM_FILES = {}
-for _sub in ("cv", "eis"):
-    _spec = ECHEM[_sub]["files"]
-    ECHEM_FILES[_sub] = {}
-    for _pat in [_spec] if isinstance(_spec, str) else _spec:
-        _hits = sorted(glob.glob(_pat))
-        if not _hits:
-            raise WorkflowError(
-                f"config.yaml: echem.{_sub}.files names {_pat!r}, matching no file"
-            )
-        ECHEM_FILES[_sub].update({stem(f): f for f in _hits})
-ECHEM_CV = ECHEM_FILES["cv"]
-ECHEM_EIS = ECHEM_FILES["eis"]
 ECHEM_T = f"{RESULTS}/tables/echem"
+ECHEM_FIGS = f"{RESULTS}/figures"
+ECHEM_NAME_RE = r"[A-Za-z0-9][A-Za-z0-9._+-]*"
 
 
-rule echem_gcpl:
+def _echem_files(spec, key):
+    """Files of a path/glob or list of them, in the order given; nothing matched -> error."""
+    out = []
+    for pat in [spec] if isinstance(spec, str) else list(spec):
+        hits = sorted(glob.glob(pat))
+        if not hits:
+            raise WorkflowError(
+                f"config.yaml: {key} names {pat!r}, which matches no file "
+                f"(working directory {os.getcwd()})"
+            )
+        out.extend(hits)
+    return out
+
+
+ECHEM_CELLS = {
+    name: {**ECHEM.get("cell_defaults", {}), **cell}
+    for name, cell in ECHEM.get("cells", {}).items()
+}
+safe_names(list(ECHEM_CELLS), "echem.cells")
+ECHEM_CELL_FILES = {
+    name: _echem_files(cell["files"], f"echem.cells.{name}.files")
+    for name, cell in ECHEM_CELLS.items()
+}
+raw_files({f"echem.cells.{n}.files": f for n, f in ECHEM_CELL_FILES.items()})
+for _name, _cell in ECHEM_CELLS.items():
+    _fmt = _cell.get("csv_format")
+    if _fmt is not None and _fmt not in ECHEM.get("csv_formats", {}):
+        raise WorkflowError(
+            f"config.yaml: echem.cells.{_name}.csv_format is {_fmt!r}, not a name under "
+            f"echem.csv_formats {sorted(ECHEM.get('csv_formats', {}))}"
+        )
+    if (
+        any(f.lower().endswith(".csv") for f in ECHEM_CELL_FILES[_name])
+        and _fmt is None
+    ):
+        raise WorkflowError(
+            f"config.yaml: echem.cells.{_name} has .csv files but no csv_format "
+            "(a column map under echem.csv_formats)"
+        )
+
+
+def _echem_cell(name, key):
+    if name not in ECHEM_CELLS:
+        raise WorkflowError(
+            f"config.yaml: {key} names cell {name!r}, not one of echem.cells "
+            f"{sorted(ECHEM_CELLS)}"
+        )
+    return name
+
+
+ECHEM_CUTOFF = ECHEM.get("cutoff_series")
+ECHEM_LONG = ECHEM.get("long_cycling")
+ECHEM_RATE = ECHEM.get("rate_test")
+ECHEM_CVCFG = ECHEM.get("cv")
+ECHEM_EISCFG = ECHEM.get("eis")
+for _exp, _key in ((ECHEM_CUTOFF, "cutoff_series"), (ECHEM_LONG, "long_cycling")):
+    if _exp:
+        for _name in _exp["cells"]:
+            _echem_cell(_name, f"echem.{_key}.cells")
+if ECHEM_CUTOFF and "gcd_cell" in ECHEM_CUTOFF:
+    _echem_cell(ECHEM_CUTOFF["gcd_cell"], "echem.cutoff_series.gcd_cell")
+if ECHEM_RATE:
+    _echem_cell(ECHEM_RATE["cell"], "echem.rate_test.cell")
+if ECHEM_CVCFG and "cell" in ECHEM_CVCFG:
+    _echem_cell(ECHEM_CVCFG["cell"], "echem.cv.cell")
+if ECHEM_EISCFG and "cell" in ECHEM_EISCFG:
+    _echem_cell(ECHEM_EISCFG["cell"], "echem.eis.cell")
+ECHEM_CV = (
+    {stem(f): f for f in _echem_files(ECHEM_CVCFG["files"], "echem.cv.files")}
+    if ECHEM_CVCFG
+    else {}
+)
+ECHEM_EIS = (
+    {stem(f): f for f in _echem_files(ECHEM_EISCFG["files"], "echem.eis.files")}
+    if ECHEM_EISCFG
+    else {}
+)
+raw_files(
+    {
+        "echem.cv.files": list(ECHEM_CV.values()),
+        "echem.eis.files": list(ECHEM_EIS.values()),
+    }
+)
+if ECHEM_CVCFG:
+    ECHEM_CV_AREA = (
+        ECHEM_CELLS[ECHEM_CVCFG["cell"]].get("area_cm2")
+        if "cell" in ECHEM_CVCFG
+        else ECHEM_CVCFG.get("area_cm2")
+    )
+    if ECHEM_CV_AREA is None:
+        raise WorkflowError(
+            "config.yaml: echem.cv needs an electrode area: echem.cv.area_cm2 or a cell "
+            "(echem.cv.cell) with area_cm2"
+        )
+
+
+def echem_eis_circuit(name):
+    """(circuit, initial_guess) for one PEIS file: the first override matching its stem wins."""
+    for o in ECHEM_EISCFG.get("overrides", []):
+        if o["match"] in name:
+            return o["circuit"], o["initial_guess"]
+    return ECHEM_EISCFG["circuit"], ECHEM_EISCFG["initial_guess"]
+
+
+def echem_cycles(names):
+    return [f"{ECHEM_T}/cells/{n}_cycles.csv" for n in names]
+
+
+wildcard_constraints:
+    cell=ECHEM_NAME_RE,
+
+
+rule echem_cell:
     input:
-        raw=lambda wc: ECHEM_GCPL[wc.name],
+        raw=lambda wc: ECHEM_CELL_FILES[wc.cell],
+        code=pkg_code("echem", "io/echem.py"),
     output:
-        cycles=f"{ECHEM_T}/gcpl/{{name}}_cycles.csv",
-        curves=f"{ECHEM_T}/gcpl/{{name}}_curves.csv",
+        cycles=f"{ECHEM_T}/cells/{{cell}}_cycles.csv",
+        curves=f"{ECHEM_T}/cells/{{cell}}_curves.csv",
+        dqdv=f"{ECHEM_T}/cells/{{cell}}_dqdv.csv",
+        dqdv_peaks=f"{ECHEM_T}/cells/{{cell}}_dqdv_peaks.csv",
+        info=f"{ECHEM_T}/cells/{{cell}}_info.csv",
     log:
-        f"{RESULTS}/logs/echem/gcpl_{{name}}.log",
+        f"{RESULTS}/logs/echem/cell_{{cell}}.log",
     benchmark:
-        f"{RESULTS}/benchmarks/echem/gcpl_{{name}}.tsv"
+        f"{RESULTS}/benchmarks/echem/cell_{{cell}}.tsv"
     conda:
         "../envs/echem.yaml"
     threads: 1
@@ -47,80 +141,101 @@ rule echem_gcpl:
         mem_mb=1000,
         runtime=10,
     params:
-        mass_mg=ECHEM_MASS_MG,
+        cell=lambda wc: ECHEM_CELLS[wc.cell],
+        csv=lambda wc: ECHEM.get("csv_formats", {}).get(
+            ECHEM_CELLS[wc.cell].get("csv_format")
+        ),
+        mass_tolerance_percent=ECHEM.get("mass_tolerance_percent", 1.0),
+        completion_tolerance_V=ECHEM.get("completion_tolerance_V", 0.05),
+        dqdv=ECHEM.get("dqdv", {}),
     script:
         "../scripts/echem_gcpl.py"
 
 
-rule echem_cv:
-    input:
-        raw=lambda wc: ECHEM_CV[wc.name],
-    output:
-        peaks=f"{ECHEM_T}/cv/{{name}}_peaks.csv",
-        curves=f"{ECHEM_T}/cv/{{name}}_curves.csv",
-    log:
-        f"{RESULTS}/logs/echem/cv_{{name}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/echem/cv_{{name}}.tsv"
-    conda:
-        "../envs/echem.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        cycle=ECHEM["cv"]["cycle"],
-        cathodic_window=ECHEM["cv"].get("cathodic_window_V", [2.1, 2.6]),
-        anodic_window=ECHEM["cv"].get("anodic_window_V", [2.4, 2.9]),
-        cathodic_baseline=ECHEM["cv"].get("cathodic_baseline_V", [2.8, 2.95]),
-        anodic_baseline=ECHEM["cv"].get("anodic_baseline_V", [1.8, 2.2]),
-    script:
-        "../scripts/echem_cv.py"
+if ECHEM_CVCFG:
+
+    rule echem_cv:
+        input:
+            raw=lambda wc: ECHEM_CV[wc.name],
+            code=pkg_code("echem", "io/echem.py"),
+        output:
+            peaks=f"{ECHEM_T}/cv/{{name}}_peaks.csv",
+            curves=f"{ECHEM_T}/cv/{{name}}_curves.csv",
+        log:
+            f"{RESULTS}/logs/echem/cv_{{name}}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/echem/cv_{{name}}.tsv"
+        conda:
+            "../envs/echem.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        params:
+            cycle=ECHEM_CVCFG["cycle"],
+            scan_rate=lambda wc: ECHEM_CVCFG.get("scan_rates_mV_s", {}).get(wc.name),
+            cathodic_window=ECHEM_CVCFG.get("cathodic_window_V"),
+            anodic_window=ECHEM_CVCFG.get("anodic_window_V"),
+            cathodic_baseline=ECHEM_CVCFG.get("cathodic_baseline_V"),
+            anodic_baseline=ECHEM_CVCFG.get("anodic_baseline_V"),
+        script:
+            "../scripts/echem_cv.py"
 
 
-rule echem_eis:
-    input:
-        raw=lambda wc: ECHEM_EIS[wc.name],
-    output:
-        fit=f"{ECHEM_T}/eis/{{name}}_fit.csv",
-        curve=f"{ECHEM_T}/eis/{{name}}_curve.csv",
-        model=f"{ECHEM_T}/eis/{{name}}_model.csv",
-    log:
-        f"{RESULTS}/logs/echem/eis_{{name}}.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/echem/eis_{{name}}.tsv"
-    conda:
-        "../envs/echem.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        circuit=lambda wc: echem_eis_circuit(wc.name)[0],
-        initial_guess=lambda wc: echem_eis_circuit(wc.name)[1],
-        ignore_below_x=ECHEM["eis"].get("ignore_below_x", False),
-        kk_threshold_percent=ECHEM["eis"].get("kk_threshold_percent", 2.0),
-        kk_c=ECHEM["eis"].get("kk_c", 0.85),
-        kk_add_cap=ECHEM["eis"].get("kk_add_cap", True),
-        kk_min_M_per_decade=ECHEM["eis"].get("kk_min_M_per_decade", 3.0),
-    script:
-        "../scripts/echem_eis.py"
+if ECHEM_EISCFG:
+
+    rule echem_eis:
+        input:
+            raw=lambda wc: ECHEM_EIS[wc.name],
+            code=pkg_code("echem", "io/echem.py"),
+        output:
+            fit=f"{ECHEM_T}/eis/{{name}}_fit.csv",
+            curve=f"{ECHEM_T}/eis/{{name}}_curve.csv",
+            model=f"{ECHEM_T}/eis/{{name}}_model.csv",
+        log:
+            f"{RESULTS}/logs/echem/eis_{{name}}.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/echem/eis_{{name}}.tsv"
+        conda:
+            "../envs/echem.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        params:
+            circuit=lambda wc: echem_eis_circuit(wc.name)[0],
+            initial_guess=lambda wc: echem_eis_circuit(wc.name)[1],
+            weighting=ECHEM_EISCFG.get("weighting", "modulus"),
+            ignore_below_x=ECHEM_EISCFG.get("ignore_below_x", False),
+            kk_threshold_percent=ECHEM_EISCFG.get("kk_threshold_percent", 2.0),
+            kk_c=ECHEM_EISCFG.get("kk_c", 0.85),
+            kk_add_cap=ECHEM_EISCFG.get("kk_add_cap", True),
+            kk_min_M_per_decade=ECHEM_EISCFG.get("kk_min_M_per_decade", 3.0),
+        script:
+            "../scripts/echem_eis.py"
+
+
+ECHEM_SUMMARY_CELLS = sorted(
+    set(ECHEM_CUTOFF["cells"] if ECHEM_CUTOFF else [])
+    | set(ECHEM_LONG["cells"] if ECHEM_LONG else [])
+    | ({ECHEM_RATE["cell"]} if ECHEM_RATE else set())
+)
 
 
 rule echem_summary:
     input:
-        cutoff=[
-            f"{ECHEM_T}/gcpl/{stem(f)}_cycles.csv"
-            for f in ECHEM["cutoff_files"].values()
-        ],
-        long=[
-            f"{ECHEM_T}/gcpl/{stem(f)}_cycles.csv"
-            for f in ECHEM["long_cycling_files"].values()
-        ],
-        rate=f"{ECHEM_T}/gcpl/{stem(ECHEM['rate']['file'])}_cycles.csv",
+        cycles=echem_cycles(ECHEM_SUMMARY_CELLS),
+        info=[f"{ECHEM_T}/cells/{n}_info.csv" for n in ECHEM_CELLS],
         cv=[f"{ECHEM_T}/cv/{n}_peaks.csv" for n in ECHEM_CV],
+        cv_info=(
+            [f"{ECHEM_T}/cells/{ECHEM_CVCFG['cell']}_info.csv"]
+            if ECHEM_CVCFG and "cell" in ECHEM_CVCFG
+            else []
+        ),
         eis=[f"{ECHEM_T}/eis/{n}_fit.csv" for n in ECHEM_EIS],
+        code=pkg_code("echem", "io/echem.py"),
     output:
+        cells=f"{ECHEM_T}/cells.csv",
         rate=f"{ECHEM_T}/rate_capability.csv",
         peaks=f"{ECHEM_T}/cv_peaks.csv",
         rs=f"{ECHEM_T}/cv_randles_sevcik.csv",
@@ -137,196 +252,243 @@ rule echem_summary:
         mem_mb=1000,
         runtime=10,
     params:
-        cutoff_keys=list(ECHEM["cutoff_files"]),
-        long_keys=list(ECHEM["long_cycling_files"]),
-        c_rates=ECHEM["rate"]["c_rates"],
-        cycles_per_step=ECHEM["rate"]["cycles_per_step"],
-        area_cm2=ECHEM["cell"]["area_cm2"],
-        conc=ECHEM["cell"]["li_concentration_mol_cm3"],
-        n_electrons=ECHEM["n_electrons"],
-        through_origin=ECHEM["cv"].get("through_origin", False),
-        rct=ECHEM["eis"]["charge_transfer_parameter"],
-        formula=ECHEM["host_formula"],
+        cycle_cells=ECHEM_SUMMARY_CELLS,
+        formula=ECHEM.get("host_formula"),
+        n_electrons=ECHEM.get("n_electrons", 1),
+        cutoff=ECHEM_CUTOFF,
+        long=ECHEM_LONG,
+        rate=ECHEM_RATE,
+        cv=ECHEM_CVCFG,
+        cv_area=ECHEM_CV_AREA if ECHEM_CVCFG else None,
+        rct=ECHEM_EISCFG["charge_transfer_parameter"] if ECHEM_EISCFG else None,
     script:
         "../scripts/echem_summary.py"
 
 
 # ---------------------------------------------------------------- figures (from tables only)
-ECHEM_FIGCFG = ECHEM.get("figures", {})
-ECHEM_GCD_KEY = str(ECHEM_FIGCFG.get("gcd_cutoff", "1.0"))
-if ECHEM_GCD_KEY not in ECHEM["cutoff_files"]:
-    raise WorkflowError(
-        f"config.yaml: echem.figures.gcd_cutoff is {ECHEM_GCD_KEY!r}, not a key of "
-        f"echem.cutoff_files {sorted(ECHEM['cutoff_files'])}"
-    )
-ECHEM_FIGS = f"{RESULTS}/figures"
 # plotting code as input: restyling reruns only the figure jobs, never a fit
-ECHEM_FIG_CODE = [FIGURE_STYLE, "src/intercal/figures/echem.py"]
+ECHEM_FIG_CODE = [*FIGURE_STYLE, *pkg_code("figures/echem.py")]
 ECHEM_EIS_TABLES = {
     kind: [f"{ECHEM_T}/eis/{n}_{kind}.csv" for n in ECHEM_EIS]
     for kind in ("fit", "curve", "model")
 }
+ECHEM_FIG_OUT = []
 
 
-rule echem_fig3:
-    input:
-        first=[
-            f"{ECHEM_T}/gcpl/{stem(f)}_curves.csv"
-            for f in ECHEM["cutoff_files"].values()
-        ],
-        gcd=f"{ECHEM_T}/gcpl/{stem(ECHEM['cutoff_files'][ECHEM_GCD_KEY])}_curves.csv",
-        cv=[f"{ECHEM_T}/cv/{n}_curves.csv" for n in ECHEM_CV],
-        rs=f"{ECHEM_T}/cv_randles_sevcik.csv",
-        eis_fit=ECHEM_EIS_TABLES["fit"],
-        eis_curve=ECHEM_EIS_TABLES["curve"],
-        eis_model=ECHEM_EIS_TABLES["model"],
-        code=ECHEM_FIG_CODE,
-    output:
-        pdf=f"{ECHEM_FIGS}/fig3.pdf",
-        png=report(
-            f"{ECHEM_FIGS}/fig3.png",
-            caption="../report/echem/fig3.rst",
-            category="Electrochemistry",
-        ),
-    log:
-        f"{RESULTS}/logs/echem/fig3.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/echem/fig3.tsv"
-    conda:
-        "../envs/echem.yaml"
-    threads: 1
-    resources:
-        mem_mb=1500,
-        runtime=10,
-    params:
-        cutoff_keys=list(ECHEM["cutoff_files"]),
-        gcd_key=ECHEM_GCD_KEY,
-        gcd_cycles=ECHEM_FIGCFG.get("gcd_cycles", [2, 3, 4, 5]),
-        cv_cycle=ECHEM["cv"]["cycle"],
-    script:
-        "../scripts/echem_fig3.py"
+def _echem_fig(name):
+    ECHEM_FIG_OUT.extend([f"{ECHEM_FIGS}/{name}.pdf", f"{ECHEM_FIGS}/{name}.png"])
+    return f"{ECHEM_FIGS}/{name}.pdf"
 
 
-rule echem_figS10:
-    input:
-        long=[
-            f"{ECHEM_T}/gcpl/{stem(f)}_cycles.csv"
-            for f in ECHEM["long_cycling_files"].values()
-        ],
-        code=ECHEM_FIG_CODE,
-    output:
-        pdf=f"{ECHEM_FIGS}/si/figS10.pdf",
-        png=report(
-            f"{ECHEM_FIGS}/si/figS10.png",
-            caption="../report/echem/figS10.rst",
-            category="Electrochemistry",
-        ),
-    log:
-        f"{RESULTS}/logs/echem/figS10.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/echem/figS10.tsv"
-    conda:
-        "../envs/echem.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        long_keys=list(ECHEM["long_cycling_files"]),
-        c_rate=ECHEM_FIGCFG.get("long_cycling_c_rate", 0.5),
-    script:
-        "../scripts/echem_figS10.py"
+if ECHEM_CUTOFF or ECHEM_CVCFG or ECHEM_EISCFG:
+    ECHEM_GCD_CELL = (
+        ECHEM_CUTOFF.get("gcd_cell", next(iter(ECHEM_CUTOFF["cells"])))
+        if ECHEM_CUTOFF
+        else None
+    )
+
+    rule echem_fig3:
+        input:
+            first=(
+                [f"{ECHEM_T}/cells/{n}_curves.csv" for n in ECHEM_CUTOFF["cells"]]
+                if ECHEM_CUTOFF
+                else []
+            ),
+            gcd=[f"{ECHEM_T}/cells/{ECHEM_GCD_CELL}_curves.csv"] if ECHEM_CUTOFF else [],
+            info=(
+                [f"{ECHEM_T}/cells/{n}_info.csv" for n in ECHEM_CUTOFF["cells"]]
+                if ECHEM_CUTOFF
+                else []
+            ),
+            cv=[f"{ECHEM_T}/cv/{n}_curves.csv" for n in ECHEM_CV],
+            rs=[f"{ECHEM_T}/cv_randles_sevcik.csv"] if ECHEM_CVCFG else [],
+            eis_fit=ECHEM_EIS_TABLES["fit"],
+            eis_curve=ECHEM_EIS_TABLES["curve"],
+            eis_model=ECHEM_EIS_TABLES["model"],
+            code=ECHEM_FIG_CODE,
+        output:
+            pdf=_echem_fig("fig3"),
+            png=report(
+                f"{ECHEM_FIGS}/fig3.png",
+                caption="../report/echem/fig3.rst",
+                category="Electrochemistry",
+            ),
+        log:
+            f"{RESULTS}/logs/echem/fig3.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/echem/fig3.tsv"
+        conda:
+            "../envs/echem.yaml"
+        threads: 1
+        resources:
+            mem_mb=1500,
+            runtime=10,
+        params:
+            cutoffs=ECHEM_CUTOFF["cells"] if ECHEM_CUTOFF else {},
+            limit=ECHEM_CUTOFF.get("limit", "lower") if ECHEM_CUTOFF else "lower",
+            cells=ECHEM_CELLS,
+            gcd_cell=ECHEM_GCD_CELL,
+            gcd_cycles=(
+                ECHEM_CUTOFF.get("gcd_cycles", [2, 3, 4, 5]) if ECHEM_CUTOFF else []
+            ),
+            cv_cycle=ECHEM_CVCFG["cycle"] if ECHEM_CVCFG else None,
+            eis_title=ECHEM_EISCFG.get("title", "") if ECHEM_EISCFG else "",
+        script:
+            "../scripts/echem_fig3.py"
 
 
-rule echem_figS13:
-    input:
-        peaks=f"{ECHEM_T}/cv_peaks.csv",
-        rs=f"{ECHEM_T}/cv_randles_sevcik.csv",
-        code=ECHEM_FIG_CODE,
-    output:
-        pdf=f"{ECHEM_FIGS}/si/figS13.pdf",
-        png=report(
-            f"{ECHEM_FIGS}/si/figS13.png",
-            caption="../report/echem/figS13.rst",
-            category="Electrochemistry",
-        ),
-    log:
-        f"{RESULTS}/logs/echem/figS13.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/echem/figS13.tsv"
-    conda:
-        "../envs/echem.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    script:
-        "../scripts/echem_figS13.py"
+if ECHEM_LONG:
+
+    rule echem_figS10:
+        input:
+            long=echem_cycles(ECHEM_LONG["cells"]),
+            code=ECHEM_FIG_CODE,
+        output:
+            pdf=_echem_fig("si/figS10"),
+            png=report(
+                f"{ECHEM_FIGS}/si/figS10.png",
+                caption="../report/echem/figS10.rst",
+                category="Electrochemistry",
+            ),
+        log:
+            f"{RESULTS}/logs/echem/figS10.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/echem/figS10.tsv"
+        conda:
+            "../envs/echem.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        params:
+            cutoffs=ECHEM_LONG["cells"],
+            limit=ECHEM_LONG.get("limit", "lower"),
+            cells=ECHEM_CELLS,
+            retention_cycle=ECHEM_LONG["retention_cycle"],
+        script:
+            "../scripts/echem_figS10.py"
 
 
-rule echem_figS14:
-    input:
-        cycles=f"{ECHEM_T}/gcpl/{stem(ECHEM['rate']['file'])}_cycles.csv",
-        curves=f"{ECHEM_T}/gcpl/{stem(ECHEM['rate']['file'])}_curves.csv",
-        rate=f"{ECHEM_T}/rate_capability.csv",
-        code=ECHEM_FIG_CODE,
-    output:
-        pdf=f"{ECHEM_FIGS}/si/figS14.pdf",
-        png=report(
-            f"{ECHEM_FIGS}/si/figS14.png",
-            caption="../report/echem/figS14.rst",
-            category="Electrochemistry",
-        ),
-    log:
-        f"{RESULTS}/logs/echem/figS14.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/echem/figS14.tsv"
-    conda:
-        "../envs/echem.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    params:
-        cycles_per_step=ECHEM["rate"]["cycles_per_step"],
-    script:
-        "../scripts/echem_figS14.py"
+if ECHEM_CVCFG:
+
+    rule echem_figS13:
+        input:
+            peaks=f"{ECHEM_T}/cv_peaks.csv",
+            rs=f"{ECHEM_T}/cv_randles_sevcik.csv",
+            code=ECHEM_FIG_CODE,
+        output:
+            pdf=_echem_fig("si/figS13"),
+            png=report(
+                f"{ECHEM_FIGS}/si/figS13.png",
+                caption="../report/echem/figS13.rst",
+                category="Electrochemistry",
+            ),
+        log:
+            f"{RESULTS}/logs/echem/figS13.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/echem/figS13.tsv"
+        conda:
+            "../envs/echem.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        script:
+            "../scripts/echem_figS13.py"
 
 
-rule echem_figS15:
-    input:
-        eis_fit=ECHEM_EIS_TABLES["fit"],
-        eis_curve=ECHEM_EIS_TABLES["curve"],
-        eis_model=ECHEM_EIS_TABLES["model"],
-        rct=f"{ECHEM_T}/eis_rct_vs_potential.csv",
-        code=ECHEM_FIG_CODE,
-    output:
-        pdf=f"{ECHEM_FIGS}/si/figS15.pdf",
-        png=report(
-            f"{ECHEM_FIGS}/si/figS15.png",
-            caption="../report/echem/figS15.rst",
-            category="Electrochemistry",
-        ),
-    log:
-        f"{RESULTS}/logs/echem/figS15.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/echem/figS15.tsv"
-    conda:
-        "../envs/echem.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    script:
-        "../scripts/echem_figS15.py"
+if ECHEM_RATE:
+
+    rule echem_figS14:
+        input:
+            cycles=f"{ECHEM_T}/cells/{ECHEM_RATE['cell']}_cycles.csv",
+            curves=f"{ECHEM_T}/cells/{ECHEM_RATE['cell']}_curves.csv",
+            rate=f"{ECHEM_T}/rate_capability.csv",
+            code=ECHEM_FIG_CODE,
+        output:
+            pdf=_echem_fig("si/figS14"),
+            png=report(
+                f"{ECHEM_FIGS}/si/figS14.png",
+                caption="../report/echem/figS14.rst",
+                category="Electrochemistry",
+            ),
+        log:
+            f"{RESULTS}/logs/echem/figS14.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/echem/figS14.tsv"
+        conda:
+            "../envs/echem.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        script:
+            "../scripts/echem_figS14.py"
+
+
+if ECHEM_EISCFG:
+
+    rule echem_figS15:
+        input:
+            eis_fit=ECHEM_EIS_TABLES["fit"],
+            eis_curve=ECHEM_EIS_TABLES["curve"],
+            eis_model=ECHEM_EIS_TABLES["model"],
+            rct=f"{ECHEM_T}/eis_rct_vs_potential.csv",
+            code=ECHEM_FIG_CODE,
+        output:
+            pdf=_echem_fig("si/figS15"),
+            png=report(
+                f"{ECHEM_FIGS}/si/figS15.png",
+                caption="../report/echem/figS15.rst",
+                category="Electrochemistry",
+            ),
+        log:
+            f"{RESULTS}/logs/echem/figS15.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/echem/figS15.tsv"
+        conda:
+            "../envs/echem.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        params:
+            title=ECHEM_EISCFG.get("title", ""),
+        script:
+            "../scripts/echem_figS15.py"
+
+
+if ECHEM_CELLS:
+
+    rule echem_fig_dqdv:
+        input:
+            dqdv=[f"{ECHEM_T}/cells/{n}_dqdv.csv" for n in ECHEM_CELLS],
+            peaks=[f"{ECHEM_T}/cells/{n}_dqdv_peaks.csv" for n in ECHEM_CELLS],
+            info=[f"{ECHEM_T}/cells/{n}_info.csv" for n in ECHEM_CELLS],
+            code=ECHEM_FIG_CODE,
+        output:
+            pdf=_echem_fig("si/echem_dqdv"),
+            png=report(
+                f"{ECHEM_FIGS}/si/echem_dqdv.png",
+                caption="../report/echem/dqdv.rst",
+                category="Electrochemistry",
+            ),
+        log:
+            f"{RESULTS}/logs/echem/fig_dqdv.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/echem/fig_dqdv.tsv"
+        conda:
+            "../envs/echem.yaml"
+        threads: 1
+        resources:
+            mem_mb=1500,
+            runtime=10,
+        params:
+            cells=list(ECHEM_CELLS),
+        script:
+            "../scripts/echem_fig_dqdv.py"
 
 
 ALL_TARGETS.extend(rules.echem_summary.output)
-ALL_TARGETS.extend(
-    [
-        f"{ECHEM_FIGS}/{fig}.{ext}"
-        for fig in ("fig3", "si/figS10", "si/figS13", "si/figS14", "si/figS15")
-        for ext in ("pdf", "png")
-    ]
-)
+ALL_TARGETS.extend(ECHEM_FIG_OUT)
 REPRO_PARTS.append(f"{RESULTS}/tables/reproduction/echem.csv")

@@ -1,87 +1,125 @@
 # Aggregates that span techniques: the reproduction table and the composite figures.
 
 
-rule reproduction_table:
+REFERENCES = config.get("references", {}).get("values", [])
+SUMMARY_T = f"{RESULTS}/tables"
+#: the study's summary tables: results always, the comparison only with references
+SUMMARY_TARGETS = [
+    f"{SUMMARY_T}/results.csv",
+    f"{SUMMARY_T}/results.md",
+    f"{SUMMARY_T}/results.html",
+]
+if REFERENCES:
+    SUMMARY_TARGETS += [f"{SUMMARY_T}/reproduction.csv", f"{SUMMARY_T}/reproduction.md"]
+
+
+rule results_table:
     input:
         parts=REPRO_PARTS,
+        code=pkg_code("reproduction.py"),
     output:
-        table="results/tables/reproduction.csv",
+        [
+            (
+                report(
+                    t,
+                    caption="../report/reproduction.rst",
+                    category="Summary",
+                    labels={"table": os.path.basename(t)},
+                )
+                if t.endswith(".md")
+                else t
+            )
+            for t in SUMMARY_TARGETS
+        ],
     log:
-        "results/logs/figures/reproduction_table.log",
+        f"{RESULTS}/logs/figures/results_table.log",
     benchmark:
-        "results/benchmarks/figures/reproduction_table.tsv"
+        f"{RESULTS}/benchmarks/figures/results_table.tsv"
     conda:
         "../envs/intercal.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        references=REFERENCES,
+        source=config.get("references", {}).get("source", ""),
+        title=config["study"]["name"],
+        provenance=config["study"].get("description", ""),
+        results_dir=SUMMARY_T,
     script:
-        "../scripts/reproduction_table.py"
+        "../scripts/results_table.py"
 
 
-rule render_reproduction:
+rule provenance:
     input:
-        table="results/tables/reproduction.csv",
+        code=pkg_code("provenance.py"),
     output:
-        markdown=report(
-            "results/tables/reproduction.md",
-            caption="../report/reproduction.rst",
+        html=report(
+            f"{RESULTS}/provenance.html",
+            caption="../report/provenance.rst",
             category="Summary",
+            labels={"table": "provenance (config and software versions)"},
         ),
     log:
-        "results/logs/figures/render_reproduction.log",
+        f"{RESULTS}/logs/figures/provenance.log",
     benchmark:
-        "results/benchmarks/figures/render_reproduction.tsv"
+        f"{RESULTS}/benchmarks/figures/provenance.tsv"
     conda:
         "../envs/intercal.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
+    params:
+        config=config,
+        configfile=CONFIGFILE,
     script:
-        "../scripts/render_reproduction.py"
+        "../scripts/provenance.py"
 
 
-# Fig. 2 needs the Le Bail branch (panels a, b); it is built only when that
-# branch is included, never with empty panels.
-if "XRD_PATTERNS" in globals():
-    FIG2_LEBAIL = config.get("figures", {}).get("fig2_lebail", ["LiCrSe2", "CrSe2"])
+SUMMARY_TARGETS.append(f"{RESULTS}/provenance.html")
+
+
+# Fig. 2 (Le Bail fits, XANES, hop rate) needs the xrd, xas and musr branches; it
+# is built only when all three are configured, never with empty panels.
+if all(n in globals() for n in ("XRD_PATTERNS", "XAS_TABLES", "MUSR_TABLES")):
+    FIG2_LEBAIL = config.get("figures", {}).get("fig2_lebail", XRD_PATTERNS[:2])
     for _p in FIG2_LEBAIL:
         if _p not in XRD_PATTERNS:
             raise WorkflowError(
-                f"config.yaml: figures.fig2_lebail names pattern {_p!r}, "
+                f"{CONFIGFILE}: figures.fig2_lebail names pattern {_p!r}, "
                 f"not one of xrd.patterns {XRD_PATTERNS}"
             )
 
     rule fig2:
         input:
-            profiles=[f"results/xrd/{p}/profile.csv" for p in FIG2_LEBAIL],
-            reflections=[f"results/xrd/{p}/reflections.csv" for p in FIG2_LEBAIL],
+            profiles=[f"{RESULTS}/xrd/{p}/profile.csv" for p in FIG2_LEBAIL],
+            reflections=[f"{RESULTS}/xrd/{p}/reflections.csv" for p in FIG2_LEBAIL],
             xas=f"{XAS_TABLES}/spectra_long.csv",
             nu=f"{MUSR_TABLES}/nu_vs_temperature.csv",
             code=[
-                FIGURE_STYLE,
-                "src/intercal/figures/fig2.py",
-                "src/intercal/figures/xrd.py",
-                "src/intercal/figures/xas.py",
-                "src/intercal/figures/musr.py",
+                *FIGURE_STYLE,
+                *pkg_code("figures/fig2.py"),
+                *pkg_code("figures/xrd.py"),
+                *pkg_code("figures/xas.py"),
+                *pkg_code("figures/musr.py"),
             ],
         output:
             pdf=report(
-                "results/figures/fig2.pdf",
+                f"{RESULTS}/figures/fig2.pdf",
                 caption="../report/figures/fig2.rst",
                 category="Figures",
             ),
             png=report(
-                "results/figures/fig2.png",
+                f"{RESULTS}/figures/fig2.png",
                 caption="../report/figures/fig2.rst",
                 category="Figures",
             ),
         log:
-            "results/logs/figures/fig2.log",
+            f"{RESULTS}/logs/figures/fig2.log",
         benchmark:
-            "results/benchmarks/figures/fig2.tsv"
+            f"{RESULTS}/benchmarks/figures/fig2.tsv"
         conda:
             "../envs/intercal.yaml"
         threads: 1

@@ -1,13 +1,23 @@
 # muSR: alpha from the TF calibration run, one job per temperature (reduce its ZF + LF runs,
-# global Kubo-Toyabe fit), then the nu(T) aggregate (Delta fixed from the static regime,
-# Arrhenius fit, onset, D_Li) and the figures.
+# Kubo-Toyabe fit with Delta free: the cached first stage), then the aggregate: one global
+# fit over all temperatures seeded by them (Delta shared / linear / free), onset, Arrhenius
+# fit with the nu covariance, D_Li, musrfit .msr + Mantid table, and the figures.
 import re
 
-validate(config["musr"], workflow.source_path("../schemas/musr.schema.yaml"))
+validate_config(config["musr"], "musr.schema.yaml", "musr")
 
 MUSR = section("musr")
 MUSR_TEMPS = {t["name"]: t for t in MUSR["temperatures"]}
-MUSR_TABLES = "results/tables/musr"
+safe_names(MUSR_TEMPS, "musr.temperatures.name")
+raw_files(
+    {
+        "musr.calibration.file": MUSR["calibration"]["file"],
+        "musr.temperatures.runs.file": [
+            r["file"] for t in MUSR["temperatures"] for r in t["runs"]
+        ],
+    }
+)
+MUSR_TABLES = f"{RESULTS}/tables/musr"
 
 
 wildcard_constraints:
@@ -17,14 +27,15 @@ wildcard_constraints:
 rule musr_alpha:
     input:
         run=MUSR["calibration"]["file"],
+        code=pkg_code("musr", "io/muon.py"),
     output:
         record=f"{MUSR_TABLES}/alpha_fit.csv",
         curve=f"{MUSR_TABLES}/alpha_curve.csv",
         alpha=f"{MUSR_TABLES}/alpha.json",
     log:
-        "results/logs/musr/alpha.log",
+        f"{RESULTS}/logs/musr/alpha.log",
     benchmark:
-        "results/benchmarks/musr/alpha.tsv"
+        f"{RESULTS}/benchmarks/musr/alpha.tsv"
     conda:
         "../envs/musr.yaml"
     threads: 1
@@ -34,8 +45,8 @@ rule musr_alpha:
     params:
         calibration=MUSR["calibration"],
         grouping=MUSR.get("grouping"),
-        dead_time=MUSR.get("dead_time_correction", True),
-        background_window_us=MUSR.get("background_window_us"),
+        dead_time=MUSR["dead_time_correction"],
+        background_window_us=MUSR["background_window_us"],
     script:
         "../scripts/musr_alpha.py"
 
@@ -44,14 +55,15 @@ rule musr_temperature:
     input:
         runs=lambda wc: [r["file"] for r in MUSR_TEMPS[wc.musr_t]["runs"]],
         alpha=f"{MUSR_TABLES}/alpha.json",
+        code=pkg_code("musr", "io/muon.py"),
     output:
         reduced=f"{MUSR_TABLES}/reduced/{{musr_t}}.csv",
         record=f"{MUSR_TABLES}/fits/{{musr_t}}.csv",
         curves=f"{MUSR_TABLES}/fits/{{musr_t}}_curves.csv",
     log:
-        "results/logs/musr/temperature_{musr_t}.log",
+        f"{RESULTS}/logs/musr/temperature_{{musr_t}}.log",
     benchmark:
-        "results/benchmarks/musr/temperature_{musr_t}.tsv"
+        f"{RESULTS}/benchmarks/musr/temperature_{{musr_t}}.tsv"
     conda:
         "../envs/musr.yaml"
     threads: 1
@@ -61,8 +73,8 @@ rule musr_temperature:
     params:
         temperature=lambda wc: MUSR_TEMPS[wc.musr_t],
         grouping=MUSR.get("grouping"),
-        dead_time=MUSR.get("dead_time_correction", True),
-        background_window_us=MUSR.get("background_window_us"),
+        dead_time=MUSR["dead_time_correction"],
+        background_window_us=MUSR["background_window_us"],
         reduction=MUSR["reduction"],
         fit=MUSR["fit"],
     script:
@@ -73,26 +85,36 @@ rule musr_arrhenius:
     input:
         records=expand(f"{MUSR_TABLES}/fits/{{musr_t}}.csv", musr_t=MUSR_TEMPS),
         reduced=expand(f"{MUSR_TABLES}/reduced/{{musr_t}}.csv", musr_t=MUSR_TEMPS),
-        curves=expand(f"{MUSR_TABLES}/fits/{{musr_t}}_curves.csv", musr_t=MUSR_TEMPS),
+        alpha=f"{MUSR_TABLES}/alpha.json",
+        code=pkg_code("musr", "io/muon.py"),
     output:
         nu_table=f"{MUSR_TABLES}/nu_vs_temperature.csv",
         record=f"{MUSR_TABLES}/arrhenius_fit.csv",
+        global_record=f"{MUSR_TABLES}/global_fit.csv",
+        covariance=f"{MUSR_TABLES}/global_covariance.csv",
         curves=f"{MUSR_TABLES}/final_curves.csv",
-        repro="results/tables/reproduction/musr.csv",
+        msr=f"{MUSR_TABLES}/global_fit.msr",
+        mantid=f"{MUSR_TABLES}/global_fit_mantid_parameters.csv",
+        repro=f"{RESULTS}/tables/reproduction/musr.csv",
     log:
-        "results/logs/musr/arrhenius.log",
+        f"{RESULTS}/logs/musr/arrhenius.log",
     benchmark:
-        "results/benchmarks/musr/arrhenius.tsv"
+        f"{RESULTS}/benchmarks/musr/arrhenius.tsv"
     conda:
         "../envs/musr.yaml"
     threads: 1
     resources:
         mem_mb=1500,
-        runtime=15,
+        runtime=30,
     params:
+        names=list(MUSR_TEMPS),
+        background_window_us=MUSR["background_window_us"],
+        temperatures=MUSR["temperatures"],
+        grouping=MUSR.get("grouping"),
+        reduction=MUSR["reduction"],
         fit=MUSR["fit"],
         arrhenius=MUSR["arrhenius"],
-        jump_paths=MUSR.get("jump_paths", []),
+        jump_paths=MUSR["jump_paths"],
     script:
         "../scripts/musr_arrhenius.py"
 
@@ -102,24 +124,24 @@ rule musr_figures:
         nu_table=f"{MUSR_TABLES}/nu_vs_temperature.csv",
         record=f"{MUSR_TABLES}/arrhenius_fit.csv",
         curves=f"{MUSR_TABLES}/final_curves.csv",
-        code=[FIGURE_STYLE, "src/intercal/figures/musr.py"],
+        code=[*FIGURE_STYLE, *pkg_code("figures/musr.py")],
     output:
         s8_pdf=report(
-            "results/figures/si/figS8.pdf",
+            f"{RESULTS}/figures/si/figS8.pdf",
             caption="../report/musr/figS8.rst",
             category="muSR",
         ),
-        s8_png="results/figures/si/figS8.png",
+        s8_png=f"{RESULTS}/figures/si/figS8.png",
         s7_pdf=report(
-            "results/figures/si/figS7.pdf",
+            f"{RESULTS}/figures/si/figS7.pdf",
             caption="../report/musr/figS7.rst",
             category="muSR",
         ),
-        s7_png="results/figures/si/figS7.png",
+        s7_png=f"{RESULTS}/figures/si/figS7.png",
     log:
-        "results/logs/musr/figures.log",
+        f"{RESULTS}/logs/musr/figures.log",
     benchmark:
-        "results/benchmarks/musr/figures.tsv"
+        f"{RESULTS}/benchmarks/musr/figures.tsv"
     conda:
         "../envs/musr.yaml"
     threads: 1
@@ -133,8 +155,8 @@ rule musr_figures:
 ALL_TARGETS.extend(
     [
         f"{MUSR_TABLES}/nu_vs_temperature.csv",
-        "results/figures/si/figS7.pdf",
-        "results/figures/si/figS8.pdf",
+        f"{RESULTS}/figures/si/figS7.pdf",
+        f"{RESULTS}/figures/si/figS8.pdf",
     ]
 )
-REPRO_PARTS.append("results/tables/reproduction/musr.csv")
+REPRO_PARTS.append(f"{RESULTS}/tables/reproduction/musr.csv")

@@ -1,10 +1,12 @@
 # Operando XRD (Fig. 4): scans aligned with the cell, batch peak tracking, aggregates.
 
 
-validate(config["operando"], workflow.source_path("../schemas/operando.schema.yaml"))
+validate_config(config["operando"], "operando.schema.yaml", "operando")
 
 from intercal.operando.calibration import check_window as op_check_calibration_window
 from intercal.operando.calibration import resolve as op_resolve_calibration
+from intercal.operando.checks import check_reflections as op_check_reflections
+from intercal.operando.checks import x_unit as op_x_unit
 from intercal.operando.scans import batches as op_scan_batches
 
 OPERANDO = section("operando")
@@ -20,26 +22,39 @@ OP_ORDERED = [f for b in sorted(OP_BATCHES) for f in OP_BATCHES[b]]
 # 2theta calibration: resolved (d of the standard from materials) and its window checked
 # against the tracked phases' reflections and the hardware lines at load time
 OP_CAL = op_resolve_calibration(OPERANDO.get("calibration"), config["materials"])
-op_check_calibration_window(
+OP_CAL_NOTES = op_check_calibration_window(
     OP_CAL,
     [(p["name"], float(p["a"]), float(p["c"])) for p in OPERANDO["phases"]],
     hardware_peaks_deg=OPERANDO.get("hardware_peaks_deg", []),
     wavelength=float(OPERANDO.get("radiation", {}).get("wavelengths_A", [1.540593])[0]),
 )
 OP_CROSS_FILES = OP_ORDERED[:: int(OP_CROSS.get("every", 10))]
+# tracked reflections inside a masked range at a configured cell: error at load
+op_check_reflections(OPERANDO)
+OP_SEEDING = OPERANDO.get("seeding", {})
+OP_X_UNIT = op_x_unit(OPERANDO["cell"])
+
+
+def op_seed_files(wc):
+    """Earlier scans read by a batch's forward ridge pass (a sample; never later scans)."""
+    from intercal.operando.ridge import sample_earlier
+
+    own = OP_BATCHES[int(wc.batch)]
+    return sample_earlier(OP_ORDERED, own[0], int(OP_SEEDING.get("max_scans", 200)))
 
 
 rule operando_align:
     input:
         scan_log=OPERANDO["scan_log"],
         cycling=OPERANDO["cycling_file"],
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
-        alignment="results/operando/alignment.csv",
-        trace="results/operando/cycling_trace.csv",
+        alignment=f"{RESULTS}/operando/alignment.csv",
+        trace=f"{RESULTS}/operando/cycling_trace.csv",
     log:
-        "results/logs/operando/align.log",
+        f"{RESULTS}/logs/operando/align.log",
     benchmark:
-        "results/benchmarks/operando/align.tsv"
+        f"{RESULTS}/benchmarks/operando/align.tsv"
     conda:
         "../envs/operando.yaml"
     threads: 1
@@ -50,18 +65,19 @@ rule operando_align:
         columns=OPERANDO.get("scan_log_columns", {}),
         clock_offset_s=OPERANDO.get("clock_offset_s"),
         cell=OPERANDO["cell"],
+        cycling_csv=OPERANDO.get("cycling_csv", {}),
     script:
         "../scripts/operando_align.py"
 
 
 rule operando_reference:
     output:
-        factors="results/operando/reference_phases.json",
-        patterns="results/operando/simulated_patterns.csv",
+        factors=f"{RESULTS}/operando/reference_phases.json",
+        patterns=f"{RESULTS}/operando/simulated_patterns.csv",
     log:
-        "results/logs/operando/reference.log",
+        f"{RESULTS}/logs/operando/reference.log",
     benchmark:
-        "results/benchmarks/operando/reference.tsv"
+        f"{RESULTS}/benchmarks/operando/reference.tsv"
     conda:
         "../envs/operando.yaml"
     threads: 1
@@ -81,15 +97,17 @@ rule operando_reference:
 rule operando_batch:
     input:
         scans=lambda wc: OP_BATCHES[int(wc.batch)],
-        factors="results/operando/reference_phases.json",
+        seed_scans=op_seed_files,
+        factors=f"{RESULTS}/operando/reference_phases.json",
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
-        peaks="results/operando/batches/batch_{batch}.csv",
-        intensity_map="results/operando/batches/map_{batch}.npz",
-        calibration="results/operando/batches/calibration_{batch}.csv",
+        peaks=f"{RESULTS}/operando/batches/batch_{{batch}}.csv",
+        intensity_map=f"{RESULTS}/operando/batches/map_{{batch}}.npz",
+        calibration=f"{RESULTS}/operando/batches/calibration_{{batch}}.csv",
     log:
-        "results/logs/operando/batch_{batch}.log",
+        f"{RESULTS}/logs/operando/batch_{{batch}}.log",
     benchmark:
-        "results/benchmarks/operando/batch_{batch}.tsv"
+        f"{RESULTS}/benchmarks/operando/batch_{{batch}}.tsv"
     wildcard_constraints:
         batch=r"\d{4}",
     conda:
@@ -105,6 +123,8 @@ rule operando_batch:
         calibration=OP_CAL,
         reflections=OPERANDO.get("reflections", {}),
         hardware_peaks_deg=OPERANDO.get("hardware_peaks_deg", []),
+        seeding=OP_SEEDING,
+        calibration_notes=OP_CAL_NOTES,
         grid=OPERANDO.get("map_grid_deg", [12.0, 36.0, 0.02]),
     script:
         "../scripts/operando_batch.py"
@@ -112,24 +132,28 @@ rule operando_batch:
 
 rule operando_lattice:
     input:
-        batches=expand("results/operando/batches/batch_{batch}.csv", batch=OP_BATCH_IDS),
-        maps=expand("results/operando/batches/map_{batch}.npz", batch=OP_BATCH_IDS),
-        calibrations=expand(
-            "results/operando/batches/calibration_{batch}.csv", batch=OP_BATCH_IDS
+        batches=expand(
+            f"{RESULTS}/operando/batches/batch_{{batch}}.csv", batch=OP_BATCH_IDS
         ),
-        alignment="results/operando/alignment.csv",
+        maps=expand(f"{RESULTS}/operando/batches/map_{{batch}}.npz", batch=OP_BATCH_IDS),
+        calibrations=expand(
+            f"{RESULTS}/operando/batches/calibration_{{batch}}.csv", batch=OP_BATCH_IDS
+        ),
+        alignment=f"{RESULTS}/operando/alignment.csv",
+        trace=f"{RESULTS}/operando/cycling_trace.csv",
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
-        lattice="results/operando/lattice.csv",
-        intensity_map="results/operando/intensity_map.npz",
+        lattice=f"{RESULTS}/operando/lattice.csv",
+        intensity_map=f"{RESULTS}/operando/intensity_map.npz",
         calibration=report(
-            "results/operando/calibration.csv",
+            f"{RESULTS}/operando/calibration.csv",
             caption="../report/operando/calibration.rst",
             category="Operando XRD",
         ),
     log:
-        "results/logs/operando/lattice.log",
+        f"{RESULTS}/logs/operando/lattice.log",
     benchmark:
-        "results/benchmarks/operando/lattice.tsv"
+        f"{RESULTS}/benchmarks/operando/lattice.tsv"
     conda:
         "../envs/operando.yaml"
     threads: 1
@@ -142,17 +166,18 @@ rule operando_lattice:
 
 rule operando_summary:
     input:
-        lattice="results/operando/lattice.csv",
-        trace="results/operando/cycling_trace.csv",
-        calibration="results/operando/calibration.csv",
+        lattice=f"{RESULTS}/operando/lattice.csv",
+        trace=f"{RESULTS}/operando/cycling_trace.csv",
+        calibration=f"{RESULTS}/operando/calibration.csv",
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
-        summary="results/operando/summary.json",
-        table="results/operando/summary.csv",
-        repro="results/tables/reproduction/operando.csv",
+        summary=f"{RESULTS}/operando/summary.json",
+        table=f"{RESULTS}/operando/summary.csv",
+        repro=f"{RESULTS}/tables/reproduction/operando.csv",
     log:
-        "results/logs/operando/summary.log",
+        f"{RESULTS}/logs/operando/summary.log",
     benchmark:
-        "results/benchmarks/operando/summary.tsv"
+        f"{RESULTS}/benchmarks/operando/summary.tsv"
     conda:
         "../envs/operando.yaml"
     threads: 1
@@ -162,75 +187,86 @@ rule operando_summary:
     params:
         states=OPERANDO.get("states", {}),
         transition=OPERANDO.get("transition", {}),
+        phases=OPERANDO["phases"],
+        qc=OPERANDO.get("qc", {}),
+        cell=OPERANDO["cell"],
+        x_unit=OP_X_UNIT,
     script:
         "../scripts/operando_summary.py"
 
 
-rule operando_crosscheck:
-    input:
-        lattice="results/operando/lattice.csv",
-        scans=OP_CROSS_FILES,
-    output:
-        table="results/operando/crosscheck_lebail.csv",
-    log:
-        "results/logs/operando/crosscheck.log",
-    benchmark:
-        "results/benchmarks/operando/crosscheck.tsv"
-    conda:
-        "../envs/operando.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=30,
-    params:
-        materials=OP_MATERIALS,
-        extra_materials={
-            k: config["materials"][k] for k in OP_CROSS.get("extra_phases", [])
-        },
-        two_theta_range_deg=OP_CROSS.get("two_theta_range_deg", [25.0, 35.5]),
-        radiation=OPERANDO.get("radiation", {}),
-        # axial-divergence constants of the diffractometer, fixed in the cross-check
-        instrument={
-            k: config.get("xrd", {}).get("instrument", {}).get(k, default)
-            for k, default in (("SHL", 0.024), ("soller_half_acceptance_rad", 0.02))
-        },
-    script:
-        "../scripts/operando_crosscheck.py"
+# the Le Bail cross-check runs only when the config asks for it
+if "crosscheck" in OPERANDO:
+
+    rule operando_crosscheck:
+        input:
+            lattice=f"{RESULTS}/operando/lattice.csv",
+            scans=OP_CROSS_FILES,
+            code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
+        output:
+            table=f"{RESULTS}/operando/crosscheck_lebail.csv",
+        log:
+            f"{RESULTS}/logs/operando/crosscheck.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/operando/crosscheck.tsv"
+        conda:
+            "../envs/operando.yaml"
+        threads: 1
+        resources:
+            mem_mb=2000,
+            runtime=30,
+        params:
+            materials=OP_MATERIALS,
+            extra_materials={
+                k: config["materials"][k] for k in OP_CROSS.get("extra_phases", [])
+            },
+            two_theta_range_deg=OP_CROSS.get("two_theta_range_deg", [25.0, 35.5]),
+            radiation=OPERANDO.get("radiation", {}),
+            # axial-divergence constants of the diffractometer, fixed in the cross-check
+            instrument={
+                k: config.get("xrd", {}).get("instrument", {}).get(k, default)
+                for k, default in (
+                    ("SHL", 0.024),
+                    ("soller_half_acceptance_rad", 0.02),
+                )
+            },
+        script:
+            "../scripts/operando_crosscheck.py"
 
 
 rule operando_figure:
     input:
-        lattice="results/operando/lattice.csv",
-        intensity_map="results/operando/intensity_map.npz",
-        trace="results/operando/cycling_trace.csv",
-        patterns="results/operando/simulated_patterns.csv",
-        summary="results/operando/summary.json",
-        code=[FIGURE_STYLE, "src/intercal/figures/operando.py"],
+        lattice=f"{RESULTS}/operando/lattice.csv",
+        intensity_map=f"{RESULTS}/operando/intensity_map.npz",
+        trace=f"{RESULTS}/operando/cycling_trace.csv",
+        patterns=f"{RESULTS}/operando/simulated_patterns.csv",
+        summary=f"{RESULTS}/operando/summary.json",
+        code=[*FIGURE_STYLE, *pkg_code("figures/operando.py")],
     output:
         pdf=report(
-            "results/figures/fig4.pdf",
+            f"{RESULTS}/figures/fig4.pdf",
             caption="../report/operando/fig4.rst",
             category="Operando XRD",
         ),
         png=report(
-            "results/figures/fig4.png",
+            f"{RESULTS}/figures/fig4.png",
             caption="../report/operando/fig4.rst",
             category="Operando XRD",
         ),
         s18_pdf=report(
-            "results/figures/si/figS18.pdf",
+            f"{RESULTS}/figures/si/figS18.pdf",
             caption="../report/operando/figS18.rst",
             category="Operando XRD",
         ),
         s18_png=report(
-            "results/figures/si/figS18.png",
+            f"{RESULTS}/figures/si/figS18.png",
             caption="../report/operando/figS18.rst",
             category="Operando XRD",
         ),
     log:
-        "results/logs/operando/figure.log",
+        f"{RESULTS}/logs/operando/figure.log",
     benchmark:
-        "results/benchmarks/operando/figure.tsv"
+        f"{RESULTS}/benchmarks/operando/figure.tsv"
     conda:
         "../envs/operando.yaml"
     threads: 1
@@ -239,19 +275,24 @@ rule operando_figure:
         runtime=10,
     params:
         states=OPERANDO.get("states", {}),
+        x_unit=OP_X_UNIT,
+        hardware_peaks_deg=OPERANDO.get("hardware_peaks_deg", []),
+        hardware_labels=OPERANDO.get("hardware_labels", []),
+        phase_order=list(config.get("materials", {})),
     script:
         "../scripts/operando_figure.py"
 
 
 ALL_TARGETS.extend(
     [
-        "results/operando/lattice.csv",
-        "results/operando/summary.json",
-        "results/operando/calibration.csv",
-        "results/operando/crosscheck_lebail.csv",
-        "results/figures/fig4.pdf",
-        "results/figures/fig4.png",
-        "results/figures/si/figS18.png",
+        f"{RESULTS}/operando/lattice.csv",
+        f"{RESULTS}/operando/summary.json",
+        f"{RESULTS}/operando/calibration.csv",
+        f"{RESULTS}/figures/fig4.pdf",
+        f"{RESULTS}/figures/fig4.png",
+        f"{RESULTS}/figures/si/figS18.png",
     ]
 )
-REPRO_PARTS.append("results/tables/reproduction/operando.csv")
+if "crosscheck" in OPERANDO:
+    ALL_TARGETS.append(f"{RESULTS}/operando/crosscheck_lebail.csv")
+REPRO_PARTS.append(f"{RESULTS}/tables/reproduction/operando.csv")

@@ -1,32 +1,56 @@
-# XANES: per sample/edge calibration + merge + normalization + edge fit, LCF, aggregation, figures.
+# XANES for any edge: per-spectrum calibration + merge + normalization + edge/pre-edge fit,
+# LCF, aggregation (edges.csv, reproduction part), Athena projects and configured figures.
 import re
 
-from intercal.xas.workflow import spectrum_files, spectrum_settings
+from intercal.errors import InputError
+from intercal.xas.workflow import (
+    check_section,
+    edge_shifts,
+    figures as xas_figures,
+    samples as xas_samples,
+    spectrum_files,
+    spectrum_settings,
+)
 
-validate(config["xas"], workflow.source_path("../schemas/xas.schema.yaml"))
+validate_config(config["xas"], "xas.schema.yaml", "xas")
 
 XAS = section("xas")
+try:
+    check_section(XAS)
+    XAS_FILES = {s: spectrum_files(XAS, s) for s in XAS["spectra"]}
+except InputError as _err:
+    raise WorkflowError(str(_err)) from None
 XAS_SPECTRA = list(XAS["spectra"])
-XAS_LCF = list(XAS.get("lcf", {}))
-XAS_TABLES = "results/tables/xas"
+XAS_LCF = list(XAS.get("lcf") or {})
+XAS_SAMPLES = xas_samples(XAS)
+XAS_FIGURES = {f["file"]: f for f in xas_figures(XAS).values()}
+XAS_TABLES = f"{RESULTS}/tables/xas"
+XAS_ATHENA = XAS.get("athena", True)
+
+
+def _xas_alternation(names):
+    return "|".join(re.escape(s) for s in names) if names else "(?!)"
 
 
 wildcard_constraints:
-    xas_spec="|".join(re.escape(s) for s in XAS_SPECTRA),
+    xas_spec=_xas_alternation(XAS_SPECTRA),
+    xas_sample=_xas_alternation(XAS_SAMPLES),
+    xas_figfile=_xas_alternation(XAS_FIGURES),
 
 
 rule xas_spectrum:
     input:
-        files=lambda wc: spectrum_files(XAS, wc.xas_spec),
+        files=lambda wc: XAS_FILES[wc.xas_spec],
+        code=pkg_code("xas", "io/xas.py"),
     output:
         spectrum=f"{XAS_TABLES}/spectra/{{xas_spec}}.csv",
         record=f"{XAS_TABLES}/fits/{{xas_spec}}.csv",
         summary=f"{XAS_TABLES}/fits/{{xas_spec}}.json",
         fit_curve=f"{XAS_TABLES}/fits/{{xas_spec}}_curve.csv",
     log:
-        "results/logs/xas/spectrum_{xas_spec}.log",
+        f"{RESULTS}/logs/xas/spectrum_{{xas_spec}}.log",
     benchmark:
-        "results/benchmarks/xas/spectrum_{xas_spec}.tsv"
+        f"{RESULTS}/benchmarks/xas/spectrum_{{xas_spec}}.tsv"
     conda:
         "../envs/xas.yaml"
     threads: 1
@@ -47,13 +71,19 @@ rule xas_lcf:
             f"{XAS_TABLES}/spectra/{c}.csv"
             for c in XAS["lcf"][wc.xas_spec]["components"]
         ],
+        component_summaries=lambda wc: [
+            f"{XAS_TABLES}/fits/{c}.json"
+            for c in XAS["lcf"][wc.xas_spec]["components"]
+        ],
+        code=pkg_code("xas", "io/xas.py"),
     output:
         record=f"{XAS_TABLES}/lcf/{{xas_spec}}.csv",
         curve=f"{XAS_TABLES}/lcf/{{xas_spec}}_curve.csv",
+        summary=f"{XAS_TABLES}/lcf/{{xas_spec}}.json",
     log:
-        "results/logs/xas/lcf_{xas_spec}.log",
+        f"{RESULTS}/logs/xas/lcf_{{xas_spec}}.log",
     benchmark:
-        "results/benchmarks/xas/lcf_{xas_spec}.tsv"
+        f"{RESULTS}/benchmarks/xas/lcf_{{xas_spec}}.tsv"
     conda:
         "../envs/xas.yaml"
     threads: 1
@@ -64,6 +94,7 @@ rule xas_lcf:
         components=lambda wc: XAS["lcf"][wc.xas_spec]["components"],
         range_eV=lambda wc: XAS["lcf"][wc.xas_spec]["range_eV"],
         sum_to_one=lambda wc: XAS["lcf"][wc.xas_spec].get("sum_to_one", True),
+        n_mc=XAS.get("monte_carlo_draws", 200),
     script:
         "../scripts/xas_lcf.py"
 
@@ -72,14 +103,16 @@ rule xas_aggregate:
     input:
         summaries=expand(f"{XAS_TABLES}/fits/{{s}}.json", s=XAS_SPECTRA),
         spectra=expand(f"{XAS_TABLES}/spectra/{{s}}.csv", s=XAS_SPECTRA),
+        lcf=expand(f"{XAS_TABLES}/lcf/{{s}}.json", s=XAS_LCF),
+        code=pkg_code("xas", "io/xas.py"),
     output:
-        repro="results/tables/reproduction/xas.csv",
+        repro=f"{RESULTS}/tables/reproduction/xas.csv",
         edges=f"{XAS_TABLES}/edges.csv",
         long=f"{XAS_TABLES}/spectra_long.csv",
     log:
-        "results/logs/xas/aggregate.log",
+        f"{RESULTS}/logs/xas/aggregate.log",
     benchmark:
-        "results/benchmarks/xas/aggregate.tsv"
+        f"{RESULTS}/benchmarks/xas/aggregate.tsv"
     conda:
         "../envs/xas.yaml"
     threads: 1
@@ -87,41 +120,59 @@ rule xas_aggregate:
         mem_mb=1000,
         runtime=5,
     params:
-        edge_shift=XAS.get("edge_shift"),
+        edge_shift=edge_shifts(XAS),
     script:
         "../scripts/xas_aggregate.py"
+
+
+rule xas_athena:
+    input:
+        spectra=lambda wc: [
+            f"{XAS_TABLES}/spectra/{s}.csv" for s in XAS_SAMPLES[wc.xas_sample]
+        ],
+        summaries=lambda wc: [
+            f"{XAS_TABLES}/fits/{s}.json" for s in XAS_SAMPLES[wc.xas_sample]
+        ],
+    output:
+        prj=report(
+            f"{XAS_TABLES}/athena/{{xas_sample}}.prj",
+            caption="../report/xas/athena.rst",
+            category="XAS",
+        ),
+    log:
+        f"{RESULTS}/logs/xas/athena_{{xas_sample}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/xas/athena_{{xas_sample}}.tsv"
+    conda:
+        "../envs/xas.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    script:
+        "../scripts/xas_athena.py"
 
 
 rule xas_figures:
     input:
         long=f"{XAS_TABLES}/spectra_long.csv",
         edges=f"{XAS_TABLES}/edges.csv",
-        code=[FIGURE_STYLE, "src/intercal/figures/xas.py"],
+        code=[*FIGURE_STYLE, *pkg_code("figures/xas.py")],
     output:
-        s4_pdf=report(
-            "results/figures/si/figS4.pdf",
-            caption="../report/xas/figS4.rst",
+        pdf=report(
+            f"{RESULTS}/figures/{{xas_figfile}}.pdf",
+            caption="../report/xas/xanes.rst",
             category="XAS",
         ),
-        s4_png=report(
-            "results/figures/si/figS4.png",
-            caption="../report/xas/figS4.rst",
-            category="XAS",
-        ),
-        cr_pdf=report(
-            "results/figures/xas/cr_xanes.pdf",
-            caption="../report/xas/cr_xanes.rst",
-            category="XAS",
-        ),
-        cr_png=report(
-            "results/figures/xas/cr_xanes.png",
-            caption="../report/xas/cr_xanes.rst",
+        png=report(
+            f"{RESULTS}/figures/{{xas_figfile}}.png",
+            caption="../report/xas/xanes.rst",
             category="XAS",
         ),
     log:
-        "results/logs/xas/figures.log",
+        f"{RESULTS}/logs/xas/figure_{{xas_figfile}}.log",
     benchmark:
-        "results/benchmarks/xas/figures.tsv"
+        f"{RESULTS}/benchmarks/xas/figure_{{xas_figfile}}.tsv"
     conda:
         "../envs/xas.yaml"
     threads: 1
@@ -129,20 +180,21 @@ rule xas_figures:
         mem_mb=1000,
         runtime=5,
     params:
-        cr_spectra=XAS.get("figures", {}).get("cr_xanes", []),
-        se_spectra=XAS.get("figures", {}).get("se_xanes", []),
+        figure=lambda wc: XAS_FIGURES[wc.xas_figfile],
     script:
         "../scripts/xas_figures.py"
 
 
 ALL_TARGETS.extend(
-    [
-        f"{XAS_TABLES}/edges.csv",
-        "results/figures/si/figS4.pdf",
-        "results/figures/si/figS4.png",
-        "results/figures/xas/cr_xanes.pdf",
-        "results/figures/xas/cr_xanes.png",
-    ]
+    [f"{XAS_TABLES}/edges.csv"]
+    + expand(
+        f"{RESULTS}/figures/{{f}}.{{ext}}", f=list(XAS_FIGURES), ext=["pdf", "png"]
+    )
     + expand(f"{XAS_TABLES}/lcf/{{s}}.csv", s=XAS_LCF)
+    + (
+        expand(f"{XAS_TABLES}/athena/{{s}}.prj", s=list(XAS_SAMPLES))
+        if XAS_ATHENA
+        else []
+    )
 )
-REPRO_PARTS.append("results/tables/reproduction/xas.csv")
+REPRO_PARTS.append(f"{RESULTS}/tables/reproduction/xas.csv")

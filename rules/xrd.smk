@@ -1,7 +1,7 @@
 # Ex-situ powder XRD: one Le Bail refinement per pattern, then the lebail.* rows.
 
 
-validate(config["xrd"], workflow.source_path("../schemas/xrd.schema.yaml"))
+validate_config(config["xrd"], "xrd.schema.yaml", "xrd")
 
 XRD = config["xrd"]
 XRD_PATTERNS = list(XRD["patterns"])
@@ -10,22 +10,23 @@ XRD_PATTERNS = list(XRD["patterns"])
 rule xrd_lebail:
     input:
         pattern=lambda wc: XRD["patterns"][wc.pattern]["file"],
+        code=pkg_code("xrd", "io/xrd.py"),
     output:
-        fit="results/xrd/{pattern}/fit.csv",
-        profile="results/xrd/{pattern}/profile.csv",
-        reflections="results/xrd/{pattern}/reflections.csv",
-        summary="results/xrd/{pattern}/summary.json",
-        cif="results/xrd/{pattern}/refined.cif",
+        fit=f"{RESULTS}/xrd/{{pattern}}/fit.csv",
+        profile=f"{RESULTS}/xrd/{{pattern}}/profile.csv",
+        reflections=f"{RESULTS}/xrd/{{pattern}}/reflections.csv",
+        summary=f"{RESULTS}/xrd/{{pattern}}/summary.json",
+        cif=f"{RESULTS}/xrd/{{pattern}}/refined.cif",
         pdf=report(
-            "results/xrd/{pattern}/lebail.pdf",
+            f"{RESULTS}/xrd/{{pattern}}/lebail.pdf",
             caption="../report/xrd/lebail.rst",
             category="XRD",
         ),
-        png="results/xrd/{pattern}/lebail.png",
+        png=f"{RESULTS}/xrd/{{pattern}}/lebail.png",
     log:
-        "results/logs/xrd/lebail_{pattern}.log",
+        f"{RESULTS}/logs/xrd/lebail_{{pattern}}.log",
     benchmark:
-        "results/benchmarks/xrd/lebail_{pattern}.tsv"
+        f"{RESULTS}/benchmarks/xrd/lebail_{{pattern}}.tsv"
     conda:
         "../envs/xrd.yaml"
     threads: 1
@@ -44,13 +45,16 @@ rule xrd_lebail:
 
 rule xrd_reproduction:
     input:
-        summaries=expand("results/xrd/{pattern}/summary.json", pattern=XRD_PATTERNS),
+        summaries=expand(
+            f"{RESULTS}/xrd/{{pattern}}/summary.json", pattern=XRD_PATTERNS
+        ),
+        code=pkg_code("xrd", "io/xrd.py"),
     output:
-        table="results/tables/reproduction/xrd.csv",
+        table=f"{RESULTS}/tables/reproduction/xrd.csv",
     log:
-        "results/logs/xrd/reproduction.log",
+        f"{RESULTS}/logs/xrd/reproduction.log",
     benchmark:
-        "results/benchmarks/xrd/reproduction.tsv"
+        f"{RESULTS}/benchmarks/xrd/reproduction.tsv"
     conda:
         "../envs/xrd.yaml"
     threads: 1
@@ -65,9 +69,9 @@ rule xrd_reproduction:
 
 ALL_TARGETS.extend(
     expand(
-        "results/xrd/{pattern}/{f}",
+        f"{RESULTS}/xrd/{{pattern}}/{{f}}",
         pattern=XRD_PATTERNS,
         f=["fit.csv", "lebail.png", "refined.cif"],
     )
 )
-REPRO_PARTS.append("results/tables/reproduction/xrd.csv")
+REPRO_PARTS.append(f"{RESULTS}/tables/reproduction/xrd.csv")

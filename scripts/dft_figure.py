@@ -1,4 +1,4 @@
-"""Snakemake entry point: Fig. 1 (b hull, c voltage profile, d NEB) from results/dft tables."""
+"""Snakemake entry point: Fig. 1 (a hull, b voltage profile, c NEB) from the DFT tables."""
 
 import logging
 
@@ -8,12 +8,16 @@ from intercal.figures.dft import fig1
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
 logging.getLogger("fontTools").setLevel(logging.WARNING)
+#: NEB tables are inputs only when the config has dft.neb
+NEB = "neb_paths" in snakemake.input.keys()
 fig1(
     hull=pd.read_csv(snakemake.input.hull),
     profile=pd.read_csv(snakemake.input.profile),
-    neb_paths=pd.read_csv(snakemake.input.neb_paths),
-    neb_barriers=pd.read_csv(snakemake.input.neb_barriers),
+    neb_paths=pd.read_csv(snakemake.input.neb_paths) if NEB else None,
+    neb_barriers=pd.read_csv(snakemake.input.neb_barriers) if NEB else None,
     pdf=snakemake.output.pdf,
     png=snakemake.output.png,
+    host=snakemake.params.host,
+    ion=snakemake.params.ion,
 )
 logging.info("wrote %s and %s", snakemake.output.pdf, snakemake.output.png)

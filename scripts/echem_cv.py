@@ -1,4 +1,4 @@
-"""Snakemake script: one CV file -> baseline-corrected peaks (one-row table) and the I-E curve."""
+"""Snakemake script: one CV file -> baseline-corrected peaks, sweep charges and the I-E curve."""
 
 import logging
 
@@ -9,14 +9,21 @@ from intercal.tables import write_csv
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
 p = snakemake.params
+
+
+def _range(x):
+    return tuple(x) if x is not None else None
+
+
 row = cv_peaks(
     snakemake.input.raw,
+    scan_rate_mV_s=p.scan_rate,
     cycle=p.cycle,
-    cathodic_window=tuple(p.cathodic_window),
-    anodic_window=tuple(p.anodic_window),
-    cathodic_baseline=tuple(p.cathodic_baseline),
-    anodic_baseline=tuple(p.anodic_baseline),
+    cathodic_window=_range(p.cathodic_window),
+    anodic_window=_range(p.anodic_window),
+    cathodic_baseline=_range(p.cathodic_baseline),
+    anodic_baseline=_range(p.anodic_baseline),
 )
 logging.info("%s", row)
 write_csv(pd.DataFrame([row]), snakemake.output.peaks)
-write_csv(cv_curves(snakemake.input.raw), snakemake.output.curves)
+write_csv(cv_curves(snakemake.input.raw, scan_rate_mV_s=p.scan_rate), snakemake.output.curves)

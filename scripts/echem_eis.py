@@ -12,12 +12,12 @@ params, stats, curve, model = eis_fit(
     circuit=p.circuit,
     initial_guess=p.initial_guess,
     ignore_below_x=p.ignore_below_x,
+    weighting=p.weighting,
     kk_threshold_percent=p.kk_threshold_percent,
     kk_c=p.kk_c,
     kk_add_cap=p.kk_add_cap,
     kk_min_M_per_decade=p.kk_min_M_per_decade,
 )
-stats["errors_scaled_by_redchi"] = 0.0
 logging.info("%s: %s", snakemake.input.raw, stats)
 if stats["kk_flagged"]:
     logging.warning(
@@ -26,6 +26,11 @@ if stats["kk_flagged"]:
         stats["kk_max_residual_percent"],
         stats["kk_threshold_percent"],
     )
-write_csv(fit_record(params.to_dict("records"), stats), snakemake.output.fit)
+rows = params.to_dict("records")
+for r in rows:
+    if r.get("qc"):
+        logging.warning("%s: parameter %s: %s", snakemake.input.raw, r["parameter"], r["qc"])
+    r["note"] = r.pop("qc", "")
+write_csv(fit_record(rows, stats), snakemake.output.fit)
 write_csv(curve, snakemake.output.curve)
 write_csv(model, snakemake.output.model)

@@ -8,6 +8,12 @@ from intercal.figures.echem import figure_s10, save
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
 p = snakemake.params
-long = {k: pd.read_csv(f) for k, f in zip(p.long_keys, snakemake.input.long, strict=True)}
-save(figure_s10(long, c_rate=p.c_rate), snakemake.output.pdf, snakemake.output.png)
+cut = dict(p.cutoffs)
+long = {float(v): pd.read_csv(f) for v, f in zip(cut.values(), snakemake.input.long, strict=True)}
+rates = {p.cells[n].get("c_rate") for n in cut}
+title = f"{p.limit} cut-off" + (
+    f", {next(iter(rates)):g} C" if len(rates) == 1 and None not in rates else ""
+)
+fig = figure_s10(long, title=title, retention_cycle=p.retention_cycle)
+save(fig, snakemake.output.pdf, snakemake.output.png)
 logging.info("wrote %s", snakemake.output.png)

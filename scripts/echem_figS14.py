@@ -8,11 +8,6 @@ from intercal.figures.echem import figure_s14, save
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
 inp = snakemake.input
-fig = figure_s14(
-    pd.read_csv(inp.cycles),
-    pd.read_csv(inp.rate),
-    pd.read_csv(inp.curves),
-    cycles_per_step=snakemake.params.cycles_per_step,
-)
+fig = figure_s14(pd.read_csv(inp.cycles), pd.read_csv(inp.rate), pd.read_csv(inp.curves))
 save(fig, snakemake.output.pdf, snakemake.output.png)
 logging.info("wrote %s", snakemake.output.png)

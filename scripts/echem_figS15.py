@@ -9,6 +9,6 @@ from intercal.figures.echem import figure_s15, load_spectra, save
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
 inp = snakemake.input
 spectra, stats = load_spectra(inp.eis_fit, inp.eis_curve, inp.eis_model)
-fig = figure_s15(spectra, pd.read_csv(inp.rct), stats)
+fig = figure_s15(spectra, pd.read_csv(inp.rct), stats, title=snakemake.params.title)
 save(fig, snakemake.output.pdf, snakemake.output.png)
 logging.info("wrote %s", snakemake.output.png)

@@ -1,12 +1,21 @@
-"""Snakemake script: one GCPL file -> per-cycle table and voltage-capacity curves."""
+"""Snakemake script: one cell's files -> cycles, curves, dQ/dV, dQ/dV peaks, cell info."""
 
 import logging
 
-from intercal.echem.pipeline import gcpl_tables
+from intercal.echem.cells import cell_tables
 from intercal.tables import write_csv
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-cycles, curves = gcpl_tables(snakemake.input.raw, mass_mg=snakemake.params.mass_mg)
-logging.info("%s: %d cycles", snakemake.input.raw, len(cycles))
-write_csv(cycles, snakemake.output.cycles)
-write_csv(curves, snakemake.output.curves)
+p = snakemake.params
+out = cell_tables(
+    snakemake.wildcards.cell,
+    p.cell,
+    list(snakemake.input.raw),
+    csv=p.csv,
+    mass_tolerance_percent=p.mass_tolerance_percent,
+    completion_tol_V=p.completion_tolerance_V,
+    dqdv=p.dqdv,
+)
+logging.info("%s", out["info"].iloc[0].to_dict())
+for key in ("cycles", "curves", "dqdv", "dqdv_peaks", "info"):
+    write_csv(out[key], getattr(snakemake.output, key))

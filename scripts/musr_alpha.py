@@ -15,8 +15,10 @@ record, curve, alpha, alpha_err = calibrate_alpha(
     backward=grouping.get("backward"),
     dead_time=snakemake.params.dead_time,
     background_window_us=snakemake.params.background_window_us,
-    t_min_us=cal.get("t_min_us", 0.1),
-    t_max_us=cal.get("t_max_us", 10.0),
+    t_min_us=cal["t_min_us"],
+    t_max_us=cal["t_max_us"],
+    model=cal["model"],
+    max_phase_deg=cal["max_phase_deg"],
 )
 logging.info("alpha = %.5f +/- %.5f\n%s", alpha, alpha_err, record.to_string())
 write_csv(record, snakemake.output.record)

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from intercal.operando import track
+from intercal.operando import ridge, track
 from intercal.tables import write_csv
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
@@ -18,6 +18,7 @@ cfg = {
     "radiation": snakemake.params.radiation,
     "reflections": snakemake.params.reflections,
     "hardware_peaks_deg": snakemake.params.hardware_peaks_deg,
+    "seeding": snakemake.params.seeding,
 }
 settings = track.TrackSettings.from_config(cfg)
 settings.intensity_factors = factors
@@ -29,6 +30,8 @@ rows, imap, grid, cal = track.fit_batch(
     calibration=dict(snakemake.params.calibration),
     group=f"batch {snakemake.wildcards.batch}",
     return_calibration=True,
+    seed_files=list(snakemake.input.seed_scans),
+    ridge_settings=ridge.settings_from_config(cfg),
 )
 write_csv(rows, snakemake.output.peaks)
 write_csv(cal, snakemake.output.calibration)
@@ -41,9 +44,18 @@ for r in cal.itertuples():
         r.group, r.method, r.first_scan, r.last_scan, r.shift_deg, r.shift_esd_deg,
         r.zero_shift_deg, r.displacement_mm,
     )  # fmt: skip
+for note in snakemake.params.calibration_notes:
+    logging.info("%s: the standard is fitted in the scans where it stands free", note)
+for r in cal.itertuples():
+    if r.basis not in ("all", "", "none"):
+        logging.warning("calibration %s: %s", r.group, r.basis)
 logging.info(
-    "%d scans, %d phase rows, %d guard hits",
+    "%d scans (seeded by a ridge pass over %d earlier scans), %d phase rows, %d guard hits",
     rows["scan"].nunique(),
+    len(snakemake.input.seed_scans),
     len(rows),
     int(rows["guard_hit"].sum()),
 )
+flagged = rows[rows["qc"].fillna("").astype(str).str.len() > 0]
+for r in flagged.itertuples():
+    logging.warning("scan %d %s: %s", r.scan, r.phase, r.qc)

@@ -5,32 +5,13 @@ import logging
 
 import pandas as pd
 
-from intercal.reproduction import QUANTITIES
 from intercal.tables import write_csv
-from intercal.xas.pipeline import reproduction
+from intercal.xas.pipeline import edge_table, reproduction
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
 summaries = [json.loads(open(p).read()) for p in snakemake.input.summaries]
-edges = pd.DataFrame(
-    [
-        {
-            "spectrum": s["name"],
-            "element": s["element"],
-            "sample": s["sample"],
-            "n_scans": len(s["files"]),
-            "e0_eV": s["e0_eV"],
-            "e0_stderr_eV": s["e0_stderr_eV"],
-            "half_step_eV": s["half_step_eV"],
-            "half_step_stderr_eV": s["half_step_stderr_eV"],
-            "preedge_eV": s["preedge_eV"],
-            "preedge_stderr_eV": s["preedge_stderr_eV"],
-            "edge_step": s["edge_step"],
-            "mean_shift_eV": sum(s["shifts_eV"].values()) / len(s["shifts_eV"]),
-        }
-        for s in summaries
-    ]
-)
-write_csv(edges, snakemake.output.edges)
+lcf = [json.loads(open(p).read()) for p in snakemake.input.lcf]
+write_csv(edge_table(summaries), snakemake.output.edges)
 parts = []
 for s, path in zip(summaries, snakemake.input.spectra, strict=True):
     df = pd.read_csv(path)[["energy_eV", "norm", "flat", "derivative"]]
@@ -39,7 +20,9 @@ for s, path in zip(summaries, snakemake.input.spectra, strict=True):
     df.insert(0, "spectrum", s["name"])
     parts.append(df)
 write_csv(pd.concat(parts, ignore_index=True), snakemake.output.long)
-rows = reproduction(summaries, snakemake.params.edge_shift)
-kept = rows[rows.quantity.isin(QUANTITIES)]
-logging.info("reproduction rows kept %s; other edges in edges.csv", list(kept.quantity))
-write_csv(kept, snakemake.output.repro)
+rows = reproduction(summaries, snakemake.params.edge_shift, lcf)
+for r in rows.itertuples():
+    if r.qc:
+        logging.warning("%s = %.4g (%s) flagged %s", r.quantity, r.value, r.unit, r.qc)
+logging.info("reproduction rows %s", list(rows.quantity))
+write_csv(rows, snakemake.output.repro)

@@ -1,22 +1,22 @@
-"""Fig. S4 (Se K edge) and a preview of the Fig. 2c Cr K-edge panel, from results tables."""
+"""One configured XANES figure from the result tables."""
 
 import logging
 
 import pandas as pd
 
-from intercal.figures.xas import cr_xanes_figure, figure_s4
+from intercal.figures.xas import xanes_figure
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-long = pd.read_csv(snakemake.input.long)
-edges = pd.read_csv(snakemake.input.edges)
-cr_ids = list(snakemake.params.cr_spectra) or sorted(set(long.spectrum[long.element == "Cr"]))
-cr = long[long.spectrum.isin(cr_ids)]
-cr_xanes_figure(cr, snakemake.output.cr_pdf, snakemake.output.cr_png)
-figure_s4(
-    long,
-    edges,
-    snakemake.output.s4_pdf,
-    snakemake.output.s4_png,
-    samples=list(snakemake.params.se_spectra) or None,
+logging.getLogger("fontTools").setLevel(logging.WARNING)
+fig = dict(snakemake.params.figure)
+xanes_figure(
+    pd.read_csv(snakemake.input.long),
+    pd.read_csv(snakemake.input.edges),
+    snakemake.output.pdf,
+    snakemake.output.png,
+    fig["spectra"],
+    derivative=fig["derivative"],
+    xlim=fig["xlim_eV"],
+    title=fig["title"],
 )
-logging.info("figures written: %s", list(snakemake.output))
+logging.info("figure %s: %s", snakemake.wildcards.xas_figfile, list(snakemake.output))

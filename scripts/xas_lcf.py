@@ -5,41 +5,41 @@ import logging
 
 import pandas as pd
 
-from intercal.tables import fit_record, write_csv
-from intercal.xas.fit import lcf
+from intercal.tables import write_csv, write_json
+from intercal.xas.pipeline import lcf_qc, run_lcf
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-target = pd.read_csv(snakemake.input.target)
-e0 = json.loads(open(snakemake.input.target_summary).read())["e0_eV"]
-names = list(snakemake.params.components)
-comps = {}
-for name, path in zip(names, snakemake.input.components, strict=True):
-    df = pd.read_csv(path)
-    comps[name] = (df.energy_eV.to_numpy(), df.norm.to_numpy())
-lo, hi = snakemake.params.range_eV
-res = lcf(
-    target.energy_eV.to_numpy(),
-    target.norm.to_numpy(),
-    comps,
-    e_range=(e0 + lo, e0 + hi),
+inp = snakemake.input
+target = (pd.read_csv(inp.target), json.loads(open(inp.target_summary).read()))
+components = {
+    name: (pd.read_csv(sp), json.loads(open(sm).read()))
+    for name, sp, sm in zip(
+        snakemake.params.components, inp.components, inp.component_summaries, strict=True
+    )
+}
+res = run_lcf(
+    target,
+    components,
+    range_eV=snakemake.params.range_eV,
     sum_to_one=bool(snakemake.params.sum_to_one),
-    source=snakemake.input.target,
+    n_mc=int(snakemake.params.n_mc),
+    source=inp.target,
 )
-rows = [
+qc = lcf_qc(res["weights"])
+for flag in qc:
+    logging.warning("LCF of %s flagged %s", target[1]["name"], flag)
+write_csv(res["record"], snakemake.output.record)
+write_csv(res["curve"], snakemake.output.curve)
+write_json(
     {
-        "parameter": f"weight[{n}]",
-        "value": v,
-        "stderr": se,
-        "unit": "",
-        "refined": not (res["sum_to_one"] and n == names[-1]),
-        "note": "1 - other weights (sum to one)" if res["sum_to_one"] and n == names[-1] else "",
-    }
-    for n, (v, se) in res["weights"].items()
-]
-stats = {k: res[k] for k in ("r_factor", "chisqr", "redchi", "n_points")}
-stats["errors_scaled_by_redchi"] = 1.0
-write_csv(fit_record(rows, stats), snakemake.output.record)
-write_csv(
-    pd.DataFrame({"energy_eV": res["energy"], "fit": res["best_fit"]}), snakemake.output.curve
+        "spectrum": target[1]["name"],
+        "element": target[1]["element"],
+        "sample": target[1]["sample"],
+        "weights": res["weights"],
+        "method": res["method"],
+        "r_factor": res["r_factor"],
+        "qc": qc,
+    },
+    snakemake.output.summary,
 )
-logging.info("LCF weights %s, R-factor %.2e", res["weights"], res["r_factor"])
+logging.info("LCF weights %s (%s), R-factor %.2e", res["weights"], res["method"], res["r_factor"])

@@ -1,51 +1,96 @@
-"""The reproduction table contract (REFERENCE.md) and its acceptance check."""
+"""The results table, reference values from config, and the comparison check."""
 
 import math
+import re
 
 import pandas as pd
 import pytest
+import yaml
 
 from intercal.errors import InputError
-from intercal.reproduction import COLUMNS, PAPER, QUANTITIES, check, judge, merge, z_score
+from intercal.reproduction import (
+    COLUMNS,
+    RESULT_COLUMNS,
+    check,
+    compare,
+    judge,
+    load_references,
+    main,
+    merge_results,
+    render_markdown,
+    z_score,
+)
 
 
-def test_rows_follow_reference_md(root):
-    """Every quantity row of REFERENCE.md's table is in PAPER, in order, with its unit."""
-    ref = (
-        (root.parent / "shared" / "REFERENCE.md").read_text()
-        if (root.parent / "shared" / "REFERENCE.md").exists()
-        else None
-    )
-    if ref is None:
+@pytest.fixture(scope="module")
+def demo_refs(root):
+    refs, source = load_references(yaml.safe_load((root / "config.yaml").read_text()))
+    assert source
+    return refs
+
+
+def _part(*rows):
+    return pd.DataFrame(rows)
+
+
+def test_demo_references_follow_reference_md(root, demo_refs):
+    """The demo config carries exactly REFERENCE.md's rows, in order, with their units."""
+    ref_md = root.parent / "shared" / "REFERENCE.md"
+    if not ref_md.exists():
         pytest.skip("../shared/REFERENCE.md is absent")
     rows = [
-        line.split("|")[1:3]
-        for line in ref.splitlines()
+        [c.strip() for c in line.split("|")[1:4]]
+        for line in ref_md.read_text().splitlines()
         if line.startswith("| ") and "." in line.split("|")[1] and "quantity" not in line
     ]
-    names = [
-        r[0].strip()
-        for r in rows
-        if r[0].strip().split(".")[0] in {"lebail", "operando", "xas", "musr", "echem"}
-    ]
-    units = [r[1].strip() for r in rows if r[0].strip() in names]
-    assert names == QUANTITIES
-    assert units == [p[1] for p in PAPER]
+    rows = [r for r in rows if r[0].split(".")[0] in {"lebail", "operando", "xas", "musr", "echem"}]
+    assert [r[0] for r in rows] == [r["quantity"] for r in demo_refs]
+    assert [r[1] for r in rows] == [r["unit"] for r in demo_refs]
+    # the paper value as printed in REFERENCE.md (first number of the cell)
+    for (q, _, printed), ref in zip(rows, demo_refs, strict=True):
+        if "value" in ref and printed[0].isdigit():
+            number = float(re.match(r"[0-9.]+(e-?[0-9]+)?", printed).group(0))
+            if q != "musr.onset_temperature":
+                assert ref["value"] == pytest.approx(number), q
 
 
-def test_merge_keeps_every_row_and_computes_z():
-    part = pd.DataFrame(
-        [{"quantity": "musr.activation_energy", "value": 80.0, "stderr": 6.0, "unit": "meV"}]
+def test_results_table_keeps_user_names_and_flags():
+    part = _part(
+        {"quantity": "xrd.TiS2.a", "value": 3.4, "stderr": 1e-4, "unit": "angstrom", "qc": ""},
+        {"quantity": "xrd.TiS2.c", "value": math.nan, "stderr": math.nan, "unit": "angstrom"},
     )
-    table = merge([part])
+    res = merge_results([part], ["xrd.csv"])
+    assert list(res.columns) == RESULT_COLUMNS
+    assert list(res.quantity) == ["xrd.TiS2.a", "xrd.TiS2.c"]
+    assert res.qc.tolist() == ["", "no_value"]
+
+
+def test_results_reject_duplicates_and_missing_columns():
+    a = _part({"quantity": "musr.Ea", "value": 1, "stderr": 1, "unit": "meV"})
+    with pytest.raises(InputError, match=r"b.csv: quantity 'musr.Ea' given twice \(also in a.csv"):
+        merge_results([a, a], ["a.csv", "b.csv"])
+    with pytest.raises(InputError, match=r"missing columns \['stderr'\]"):
+        merge_results([a.drop(columns="stderr")])
+
+
+def test_compare_keeps_reference_order_and_computes_z(demo_refs):
+    res = merge_results(
+        [_part({"quantity": "musr.activation_energy", "value": 80.0, "stderr": 6.0, "unit": "meV"})]
+    )
+    table = compare(res, demo_refs)
     assert list(table.columns) == COLUMNS
-    assert list(table.quantity) == QUANTITIES
+    assert list(table.quantity) == [r["quantity"] for r in demo_refs]
     row = table.set_index("quantity").loc["musr.activation_energy"]
-    assert row.value == 80.0
     assert row.z == pytest.approx((80.0 - 74.0) / math.sqrt(6.0**2 + 8.0**2))
-    # rows of techniques that did not run stay, with no value and no z
     assert math.isnan(table.set_index("quantity").loc["lebail.CrSe2.a"].value)
-    assert math.isnan(table.set_index("quantity").loc["lebail.CrSe2.a"].z)
+
+
+def test_compare_rejects_a_unit_mismatch(demo_refs):
+    res = merge_results(
+        [_part({"quantity": "musr.activation_energy", "value": 0.08, "stderr": 0.01, "unit": "eV"})]
+    )
+    with pytest.raises(InputError, match=r"musr.activation_energy has unit 'meV' in config"):
+        compare(res, demo_refs)
 
 
 def test_z_empty_when_neither_side_has_an_error():
@@ -53,91 +98,117 @@ def test_z_empty_when_neither_side_has_an_error():
     assert z_score(125.0, 0.1, 125.3, math.nan) == pytest.approx(-3.0)
 
 
-def test_merge_rejects_unknown_quantity_wrong_unit_and_duplicates():
-    bad = pd.DataFrame([{"quantity": "musr.Ea", "value": 1, "stderr": 1, "unit": "meV"}])
-    with pytest.raises(InputError, match=r"'musr.Ea' is not a REFERENCE.md row"):
-        merge([bad], sources=["musr.csv"])
-    unit = pd.DataFrame(
-        [{"quantity": "musr.activation_energy", "value": 1, "stderr": 1, "unit": "eV"}]
-    )
-    with pytest.raises(InputError, match=r"musr.csv: musr.activation_energy has unit 'eV'"):
-        merge([unit], sources=["musr.csv"])
-    dup = pd.concat([unit.assign(unit="meV")] * 2)
-    with pytest.raises(InputError, match="given twice"):
-        merge([dup])
-    with pytest.raises(InputError, match=r"missing columns \['stderr'\]"):
-        merge([unit.drop(columns="stderr")])
-
-
 @pytest.mark.parametrize(
-    ("quantity", "value", "stderr", "ok"),
+    ("tol", "value", "stderr", "ok"),
     [
-        ("lebail.CrSe2.a", 3.3957, 0.0001, True),
-        ("lebail.CrSe2.a", 3.3960, 0.0001, False),
-        ("operando.transition_x", 0.54, math.nan, True),
-        ("operando.transition_x", 0.56, math.nan, False),
-        ("musr.onset_temperature", 149.0, 5.0, False),
-        ("musr.onset_temperature", 160.0, 5.0, True),
-        ("echem.diffusion_lithiation", 1.05e-8, 1e-10, True),
-        ("echem.diffusion_lithiation", 1.09e-8, 1e-10, False),
-        ("xas.Cr.edge_shift", -0.3, 0.05, False),
-        ("lebail.CrSe2.a", 3.3956, math.nan, False),
+        ({"esd": 2.0}, 3.3957, 0.0001, True),
+        ({"esd": 2.0}, 3.3960, 0.0001, False),
+        ({"esd": 2.0}, 3.3956, math.nan, False),
+        ({"abs": 0.05}, 0.54, math.nan, True),
+        ({"abs": 0.05}, 0.56, math.nan, False),
+        ({"rel": 0.1}, 1.05e-8, 1e-10, True),
+        ({"rel": 0.1}, 1.12e-8, 1e-10, False),
+        ({"range": [150, 175]}, 149.0, 5.0, False),
+        ({"range": [150, 175]}, 160.0, 5.0, True),
+        ({"positive": True}, -0.3, 0.05, False),
+        ({"negative": True}, -0.3, 0.05, True),
+        ({}, 1.0, 0.1, None),
     ],
 )
-def test_judge(quantity, value, stderr, ok):
-    paper = dict((q, v) for q, _, v, _ in PAPER)[quantity]
-    assert judge(quantity, value, stderr, paper)[0] is ok
+def test_judge_kinds(tol, value, stderr, ok):
+    ref = {"quantity": "q", "unit": "u", "value": 3.3956 if "esd" in tol else 0.5, "tolerance": tol}
+    if "rel" in tol:
+        ref["value"] = 1e-8
+    assert judge(value, stderr, ref)[0] is ok
 
 
-def test_check_requires_rows_of_required_techniques():
-    table = merge([])
-    assert check(table) == []
-    failures = check(table, ["musr"])
-    assert failures == ["musr.activation_energy: no value", "musr.onset_temperature: no value"]
+def test_target_judges_against_another_value_with_the_reason(demo_refs):
+    ref = next(r for r in demo_refs if r["quantity"] == "operando.c_expansion")
+    ok, why = judge(7.25, 0.01, ref)
+    assert ok and "7.2414" in why and "contradicts" in why
+    assert judge(7.67, 0.01, ref)[0] is False
 
 
-def test_render_flags_deviations_and_missing_rows():
-    from intercal.reproduction import render_markdown
+def test_check_requires_rows_of_required_techniques(demo_refs):
+    table = compare(merge_results([]), demo_refs)
+    assert check(table, demo_refs) == []
+    assert check(table, demo_refs, ["musr"]) == [
+        "musr.activation_energy: no value",
+        "musr.onset_temperature: no value",
+    ]
 
-    part = pd.DataFrame(
+
+def test_render_flags_deviations_qc_and_missing_rows(demo_refs):
+    res = merge_results(
         [
-            {"quantity": "lebail.CrSe2.a", "value": 3.39571, "stderr": 0.00006, "unit": "angstrom"},
-            {"quantity": "lebail.CrSe2.c", "value": 5.9300, "stderr": 0.0002, "unit": "angstrom"},
+            _part(
+                {
+                    "quantity": "lebail.CrSe2.a",
+                    "value": 3.39571,
+                    "stderr": 6e-5,
+                    "unit": "angstrom",
+                },
+                {"quantity": "lebail.CrSe2.c", "value": 5.93, "stderr": 2e-4, "unit": "angstrom"},
+                {
+                    "quantity": "echem.diffusion_lithiation",
+                    "value": 9.23e-9,
+                    "stderr": 3e-11,
+                    "unit": "cm2/s",
+                    "qc": "semi_infinite_invalid",
+                },
+            )
         ]
     )
-    text = render_markdown(merge([part]))
-    lines = {line.split("|")[1].strip(): line for line in text.splitlines()[2:]}
+    text = render_markdown(res, compare(res, demo_refs), demo_refs, title="Demo")
+    comparison = text.split("## All headline numbers")[0]
+    lines = {
+        line.split("|")[1].strip(): line
+        for line in comparison.splitlines()
+        if line.startswith("| ")
+    }
     assert "| 3.39571(6) | 3.3956(6) | angstrom |" in lines["lebail.CrSe2.a"]
-    assert lines["lebail.CrSe2.a"].rstrip().endswith("| ok |")
+    assert "| ok |" in lines["lebail.CrSe2.a"]
     assert "DEVIATES" in lines["lebail.CrSe2.c"]
     assert "not produced" in lines["musr.activation_energy"]
     assert "| 150-175 |" in lines["musr.onset_temperature"]
-
-
-def test_c_expansion_is_judged_against_the_papers_own_cells():
-    # REFERENCE.md: c 5.869 -> 6.294 A is 7.24 %, not the quoted 7.67 %
-    ok, why = judge("operando.c_expansion", 7.25, 0.01, 7.67)
-    assert ok and "7.2414" in why and "contradicts" in why
-    assert not judge("operando.c_expansion", 7.67, 0.01, 7.67)[0]
-
-
-def test_render_separates_tolerance_from_large_z_and_keeps_table_shape():
-    from intercal.reproduction import render_markdown
-
-    part = pd.DataFrame(
-        [
-            # 5 % low, inside the 10 % tolerance, but 16 esd away
-            {
-                "quantity": "echem.diffusion_lithiation",
-                "value": 9.23e-9,
-                "stderr": 3e-11,
-                "unit": "cm2/s",
-            },
-        ]
-    )
-    text = render_markdown(merge([part]))
-    row = next(line for line in text.splitlines() if "diffusion_lithiation" in line)
-    assert "within tolerance" in row and "DEVIATES" not in row and "z\\| = 16.0 > 3" in row
-    # every row still has exactly the 6 columns (pipes inside cells are escaped)
+    row = lines["echem.diffusion_lithiation"]
+    assert "within tolerance" in row and "z\\| = 16.0 > 3" in row and "semi_infinite_invalid" in row
+    assert text.startswith("# Demo")
     for line in text.splitlines():
-        assert len(line.replace("\\|", "").split("|")) == 8, line
+        if line.startswith("| ") and "reference" not in line and "this run" not in line:
+            n = len(line.replace("\\|", "").split("|"))
+            assert n in (6, 9), line
+
+
+def test_no_references_means_results_only():
+    res = merge_results(
+        [_part({"quantity": "xrd.TiS2.a", "value": 3.4, "stderr": 1e-4, "unit": "angstrom"})]
+    )
+    text = render_markdown(res)
+    assert "Comparison" not in text and "xrd.TiS2.a" in text and "3.40000(10)" in text
+
+
+def test_check_cli_uses_the_config_tolerances(tmp_path, demo_refs, root):
+    res = merge_results(
+        [_part({"quantity": "musr.activation_energy", "value": 90.0, "stderr": 2.0, "unit": "meV"})]
+    )
+    table = tmp_path / "reproduction.csv"
+    compare(res, demo_refs).to_csv(table, index=False)
+    assert main(["check", str(table), "--config", str(root / "config.yaml")]) == 1
+    res.loc[0, "value"] = 73.0
+    compare(res, demo_refs).to_csv(table, index=False)
+    assert main(["check", str(table), "--config", str(root / "config.yaml")]) == 0
+    assert (
+        main(["check", str(table), "--config", str(root / "config.yaml"), "--require", "xas"]) == 1
+    )
+
+
+def test_malformed_reference_fails_naming_it():
+    with pytest.raises(InputError, match=r"references.values\[0\] \(q\): tolerance"):
+        load_references(
+            {
+                "references": {
+                    "values": [{"quantity": "q", "unit": "u", "tolerance": {"abs": 1, "rel": 1}}]
+                }
+            }
+        )

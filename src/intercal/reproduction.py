@@ -1,63 +1,47 @@
-"""The reproduction table: every headline number beside the paper's.
+"""The results table, and its comparison with reference values the study supplies.
 
-Row names, units and paper values are fixed by ../shared/REFERENCE.md ("The
-reproduction table"). Each technique writes a partial table with the
-columns ``quantity, value, stderr, unit``; :func:`merge` joins them onto the
-fixed row list, so rows of techniques that were not run stay present with an
-empty value (never a made-up one).
+Each technique writes a partial table with the columns ``quantity, value,
+stderr, unit`` and optionally ``qc`` (empty when the number is clean, else
+short semicolon-separated flags). :func:`merge_results` joins them into the
+study's results table (``results.csv``): every headline number the data gave,
+named from the user's own names (patterns, spectra, cells, cut-offs).
 
-z = (value - paper_value) / sqrt(stderr^2 + paper_stderr^2), empty when
-neither side carries an error. Paper values given as a range (the muSR onset,
-150-175 K) are stored as the mid-point with half the range as paper_stderr;
-the qualitative Cr edge shift ("positive") has no paper number.
+Reference values are data, not code: the study's config may carry a
+``references`` section (quantity, value, esd, unit, tolerance, note), e.g. the
+published numbers a study sets out to reproduce. Only then is a comparison
+table written (``reproduction.csv``, columns :data:`COLUMNS`), one row per
+reference in config order, with
+
+    z = (value - reference) / sqrt(stderr^2 + reference_esd^2)
+
+(empty when neither side has an error) and a judgement against the
+reference's tolerance. A study without references gets the results table and
+no comparison, never a table of deviations from somebody else's paper.
+
+Tolerance kinds (one key each): ``abs: t`` (|value - ref| <= t), ``rel: f``
+(<= f |ref|), ``esd: k`` (<= k x the value's own esd), ``range: [lo, hi]``,
+``positive: true`` / ``negative: true`` (a sign only), and ``target: t``
+beside ``abs``/``rel``/``esd`` to judge against t instead of the reference
+value, with the reason in ``note`` (where the reference contradicts itself).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .errors import InputError
 
+#: the comparison table's columns (fixed so that tools can read it)
 COLUMNS = ["quantity", "value", "stderr", "unit", "paper_value", "paper_stderr", "z"]
+#: the results table's columns
+RESULT_COLUMNS = ["quantity", "value", "stderr", "unit", "qc"]
 
-#: (quantity, unit, paper value, paper esd) in REFERENCE.md order.
-PAPER: list[tuple[str, str, float, float]] = [
-    ("lebail.CrSe2.a", "angstrom", 3.3956, 0.0006),
-    ("lebail.CrSe2.c", "angstrom", 5.9168, 0.0010),
-    ("lebail.LiCrSe2.a", "angstrom", 3.65127, 0.00005),
-    ("lebail.LiCrSe2.c", "angstrom", 6.29616, 0.00010),
-    ("operando.a_delithiated", "angstrom", 3.452, math.nan),
-    ("operando.c_delithiated", "angstrom", 5.869, math.nan),
-    ("operando.a_lithiated", "angstrom", 3.691, math.nan),
-    ("operando.c_lithiated", "angstrom", 6.294, math.nan),
-    ("operando.c_expansion", "percent", 7.67, math.nan),
-    ("operando.volume_expansion", "percent", 22.0, math.nan),
-    ("operando.transition_x", "Li per CrSe2", 0.5, math.nan),
-    ("xas.Se.CrSe2.preedge", "eV", 12660.2, math.nan),
-    ("xas.Se.CrSe2.edge", "eV", 12669.4, math.nan),
-    ("xas.Se.LiCrSe2.edge", "eV", 12667.4, math.nan),
-    ("xas.Cr.edge_shift", "eV", math.nan, math.nan),
-    ("musr.activation_energy", "meV", 74.0, 8.0),
-    ("musr.onset_temperature", "K", 162.5, 12.5),
-    ("echem.theoretical_capacity", "mAh/g", 127.7, math.nan),
-    ("echem.capacity_cutoff_1.0V", "mAh/g", 125.3, math.nan),
-    ("echem.capacity_cutoff_2.0V", "mAh/g", 64.87, math.nan),
-    ("echem.first_discharge_cutoff_0.75V", "mAh/g", 482.0, math.nan),
-    ("echem.first_charge_cutoff_0.75V", "mAh/g", 318.0, math.nan),
-    ("echem.retention_50cyc_cutoff_1.0V", "percent", 85.0, math.nan),
-    ("echem.retention_50cyc_cutoff_2.0V", "percent", 94.0, math.nan),
-    ("echem.rate_retention_1C", "percent", 63.0, math.nan),
-    ("echem.cv_cathodic_peak_0.1mVs", "V", 2.36, math.nan),
-    ("echem.cv_anodic_peak_0.1mVs", "V", 2.62, math.nan),
-    ("echem.diffusion_lithiation", "cm2/s", 9.71e-9, math.nan),
-    ("echem.diffusion_delithiation", "cm2/s", 7.69e-9, math.nan),
-]
-
-QUANTITIES = [p[0] for p in PAPER]
+TOLERANCE_KINDS = ("abs", "rel", "esd", "range", "positive", "negative")
 
 
 def z_score(value: float, stderr: float, paper: float, paper_stderr: float) -> float:
@@ -71,151 +55,189 @@ def z_score(value: float, stderr: float, paper: float, paper_stderr: float) -> f
     return (value - paper) / denom
 
 
-def merge(parts: Iterable[pd.DataFrame], sources: Iterable[str] | None = None) -> pd.DataFrame:
-    """Merge partial technique tables onto the fixed reproduction rows.
+def _float(x: Any) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def merge_results(
+    parts: Iterable[pd.DataFrame], sources: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Join partial technique tables into the results table.
 
     Parameters
     ----------
     parts : iterable of DataFrame
-        Each with columns ``quantity, value, stderr, unit``.
+        Each with columns ``quantity, value, stderr, unit`` and optionally ``qc``.
     sources : iterable of str, optional
         Names of the parts (file paths) for error messages.
 
     Returns
     -------
     DataFrame
-        Columns :data:`COLUMNS`, one row per quantity of REFERENCE.md, in its order.
+        Columns :data:`RESULT_COLUMNS`, rows in part order.
 
     Raises
     ------
     InputError
-        If a part has a quantity not in REFERENCE.md, a unit that differs from
-        the contract, or gives the same quantity twice.
+        If a part lacks a column or two parts give the same quantity.
     """
     parts = list(parts)
     sources = list(sources) if sources is not None else [f"part {i}" for i in range(len(parts))]
-    units = {q: u for q, u, _, _ in PAPER}
-    got: dict[str, tuple[float, float]] = {}
+    rows: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}
     for df, src in zip(parts, sources, strict=True):
         missing = {"quantity", "value", "stderr", "unit"} - set(df.columns)
         if missing:
             raise InputError(f"{src}: missing columns {sorted(missing)}")
-        for row in df.itertuples(index=False):
-            q = row.quantity
-            if q not in units:
+        for rec in df.to_dict("records"):
+            q = str(rec["quantity"])
+            if q in seen:
+                raise InputError(f"{src}: quantity {q!r} given twice (also in {seen[q]})")
+            seen[q] = src
+            qc = rec.get("qc", "")
+            qc = "" if qc is None or (isinstance(qc, float) and math.isnan(qc)) else str(qc)
+            value, stderr = _float(rec["value"]), _float(rec["stderr"])
+            if not np.isfinite(value) and "no_value" not in qc:
+                qc = ";".join(f for f in (qc, "no_value") if f)
+            rows.append(
+                {
+                    "quantity": q,
+                    "value": value,
+                    "stderr": stderr,
+                    "unit": str(rec["unit"]),
+                    "qc": qc,
+                }
+            )
+    return pd.DataFrame(rows, columns=RESULT_COLUMNS)
+
+
+def _check_reference(ref: Mapping[str, Any], i: int) -> None:
+    if "quantity" not in ref or "unit" not in ref:
+        raise InputError(f"references.values[{i}]: needs 'quantity' and 'unit', got {dict(ref)}")
+    tol = ref.get("tolerance") or {}
+    kinds = [k for k in tol if k in TOLERANCE_KINDS]
+    unknown = [k for k in tol if k not in (*TOLERANCE_KINDS, "target")]
+    if unknown or len(kinds) > 1:
+        raise InputError(
+            f"references.values[{i}] ({ref['quantity']}): tolerance {dict(tol)} must have one "
+            f"of {list(TOLERANCE_KINDS)} (and optionally 'target')"
+        )
+
+
+def compare(results: pd.DataFrame, references: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Build the comparison table: one row per reference, in the order given.
+
+    Parameters
+    ----------
+    results : DataFrame
+        The results table (:func:`merge_results`).
+    references : sequence of mapping
+        ``quantity, unit`` and optionally ``value, esd, tolerance, note, display``.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`COLUMNS`; a reference whose quantity the run did not
+        produce keeps its row with an empty value.
+
+    Raises
+    ------
+    InputError
+        If a produced quantity's unit differs from its reference's, or a
+        reference is malformed or given twice.
+    """
+    by_q = results.set_index("quantity") if len(results) else None
+    out, seen = [], set()
+    for i, ref in enumerate(references):
+        _check_reference(ref, i)
+        q = ref["quantity"]
+        if q in seen:
+            raise InputError(f"references.values: {q!r} given twice")
+        seen.add(q)
+        value = stderr = math.nan
+        if by_q is not None and q in by_q.index:
+            row = by_q.loc[q]
+            if str(row.unit) != str(ref["unit"]):
                 raise InputError(
-                    f"{src}: quantity {q!r} is not a REFERENCE.md row; expected one of {QUANTITIES}"
+                    f"references.values[{i}]: {q} has unit {ref['unit']!r} in config but the "
+                    f"run reports it in {row.unit!r}"
                 )
-            if row.unit != units[q]:
-                raise InputError(f"{src}: {q} has unit {row.unit!r}, expected {units[q]!r}")
-            if q in got:
-                raise InputError(f"{src}: {q} given twice")
-            got[q] = (float(row.value), float(row.stderr))
-    out = []
-    for q, unit, pv, pe in PAPER:
-        v, e = got.get(q, (math.nan, math.nan))
+            value, stderr = float(row.value), float(row.stderr)
+        pv, pe = _float(ref.get("value")), _float(ref.get("esd"))
         out.append(
             {
                 "quantity": q,
-                "value": v,
-                "stderr": e,
-                "unit": unit,
+                "value": value,
+                "stderr": stderr,
+                "unit": ref["unit"],
                 "paper_value": pv,
                 "paper_stderr": pe,
-                "z": z_score(v, e, pv, pe),
+                "z": z_score(value, stderr, pv, pe),
             }
         )
     return pd.DataFrame(out, columns=COLUMNS)
 
 
-# --- acceptance tolerances on the demo data -----------------------------------
-#: How each row is judged against the demo truth (= the paper value), as the
-#: technique issues state it. Kinds: ("abs", tol), ("rel", fraction),
-#: ("esd", k) -> |value - paper| <= k * stderr (the fit's own esd),
-#: ("range", lo, hi), ("positive",), ("abs_to", target, tol, reason) -> judged
-#: against ``target`` instead of the paper value, where the paper contradicts itself.
-TOLERANCES: dict[str, tuple] = {
-    "lebail.CrSe2.a": ("esd", 2.0),
-    "lebail.CrSe2.c": ("esd", 2.0),
-    "lebail.LiCrSe2.a": ("esd", 2.0),
-    "lebail.LiCrSe2.c": ("esd", 2.0),
-    "operando.a_delithiated": ("abs", 0.002),
-    "operando.c_delithiated": ("abs", 0.002),
-    "operando.a_lithiated": ("abs", 0.002),
-    "operando.c_lithiated": ("abs", 0.002),
-    # REFERENCE.md quotes 7.67 %, but its own delithiated/lithiated c (5.869 -> 6.294 A)
-    # give 7.24 %; the demo data encode the cells, so the row is judged against 7.24 %.
-    "operando.c_expansion": (
-        "abs_to",
-        round(100.0 * (6.294 / 5.869 - 1.0), 4),
-        0.2,
-        "the paper's 7.67 % contradicts its own c values 5.869 -> 6.294 A",
-    ),
-    "operando.volume_expansion": ("abs", 1.0),
-    "operando.transition_x": ("abs", 0.05),
-    "xas.Se.CrSe2.preedge": ("abs", 0.1),
-    "xas.Se.CrSe2.edge": ("abs", 0.1),
-    "xas.Se.LiCrSe2.edge": ("abs", 0.1),
-    "xas.Cr.edge_shift": ("positive",),
-    "musr.activation_energy": ("esd", 1.0),
-    "musr.onset_temperature": ("range", 150.0, 175.0),
-    "echem.theoretical_capacity": ("abs", 0.05),
-    "echem.capacity_cutoff_1.0V": ("rel", 0.005),
-    "echem.capacity_cutoff_2.0V": ("rel", 0.005),
-    "echem.first_discharge_cutoff_0.75V": ("rel", 0.005),
-    "echem.first_charge_cutoff_0.75V": ("rel", 0.005),
-    "echem.retention_50cyc_cutoff_1.0V": ("abs", 1.0),
-    "echem.retention_50cyc_cutoff_2.0V": ("abs", 1.0),
-    "echem.rate_retention_1C": ("abs", 1.0),
-    "echem.cv_cathodic_peak_0.1mVs": ("abs", 0.01),
-    "echem.cv_anodic_peak_0.1mVs": ("abs", 0.01),
-    "echem.diffusion_lithiation": ("rel", 0.10),
-    "echem.diffusion_delithiation": ("rel", 0.10),
-}
+def judge(value: float, stderr: float, reference: Mapping[str, Any]) -> tuple[bool | None, str]:
+    """Judge one value against its reference's tolerance.
 
-
-#: partial-table file stem -> quantity prefix, where they differ
-PART_PREFIX = {"xrd": "lebail"}
-
-
-def judge(quantity: str, value: float, stderr: float, paper: float) -> tuple[bool, str]:
-    """Judge one row against its tolerance; return (passed, explanation)."""
-    kind, *args = TOLERANCES[quantity]
+    Returns
+    -------
+    (passed, explanation)
+        ``passed`` is None when the reference has no tolerance (nothing to judge).
+    """
+    tol = dict(reference.get("tolerance") or {})
+    ref_value = _float(reference.get("value"))
     if not np.isfinite(value):
         return False, "no value"
+    target = _float(tol.pop("target", ref_value))
+    note = (
+        f" ({reference['note']})"
+        if reference.get("note") and "target" in (reference.get("tolerance") or {})
+        else ""
+    )
+    if not tol:
+        return None, "no tolerance given"
+    kind, arg = next(iter(tol.items()))
     if kind == "abs":
-        ok = abs(value - paper) <= args[0]
-        return ok, f"|{value:.6g} - {paper:.6g}| <= {args[0]:g}"
+        ok = abs(value - target) <= float(arg)
+        return ok, f"|{value:.6g} - {target:.6g}| <= {float(arg):g}{note}"
     if kind == "rel":
-        ok = abs(value - paper) <= args[0] * abs(paper)
-        return ok, f"|{value:.6g} - {paper:.6g}| <= {args[0]:.1%} of {paper:.6g}"
+        ok = abs(value - target) <= float(arg) * abs(target)
+        return ok, f"|{value:.6g} - {target:.6g}| <= {float(arg):.1%} of {target:.6g}{note}"
     if kind == "esd":
         if not np.isfinite(stderr) or stderr <= 0:
             return False, f"esd {stderr!r} is not a positive number"
-        ok = abs(value - paper) <= args[0] * stderr
-        return ok, f"|{value:.6g} - {paper:.6g}| <= {args[0]:g} x esd {stderr:.2g}"
+        ok = abs(value - target) <= float(arg) * stderr
+        return ok, f"|{value:.6g} - {target:.6g}| <= {float(arg):g} x esd {stderr:.2g}{note}"
     if kind == "range":
-        ok = args[0] <= value <= args[1]
-        return ok, f"{args[0]:g} <= {value:.6g} <= {args[1]:g}"
+        lo, hi = (float(a) for a in arg)
+        return lo <= value <= hi, f"{lo:g} <= {value:.6g} <= {hi:g}"
     if kind == "positive":
         return value > 0, f"{value:.6g} > 0"
-    if kind == "abs_to":
-        target, tol, reason = args
-        ok = abs(value - target) <= tol
-        return ok, f"|{value:.6g} - {target:.6g}| <= {tol:g} ({reason})"
-    raise ValueError(f"unknown tolerance kind {kind!r} for {quantity}")
+    if kind == "negative":
+        return value < 0, f"{value:.6g} < 0"
+    raise InputError(f"unknown tolerance kind {kind!r} for {reference.get('quantity')}")
 
 
-def check(table: pd.DataFrame, required_prefixes: Iterable[str] = ()) -> list[str]:
-    """Check a merged reproduction table against :data:`TOLERANCES`.
+def check(
+    table: pd.DataFrame,
+    references: Sequence[Mapping[str, Any]],
+    required_prefixes: Iterable[str] = (),
+) -> list[str]:
+    """Check a comparison table against the references' tolerances.
 
     Parameters
     ----------
     table : DataFrame
-        As written by :func:`merge`.
+        As written by :func:`compare`.
+    references : sequence of mapping
+        The study's references (config ``references.values``).
     required_prefixes : iterable of str
-        Technique prefixes (``"musr"``, ``"echem"`` ...) whose rows must all
-        have values; rows of other techniques may be empty.
+        Technique prefixes (``"musr"``, ``"echem"`` ...) whose rows must all have values.
 
     Returns
     -------
@@ -224,8 +246,9 @@ def check(table: pd.DataFrame, required_prefixes: Iterable[str] = ()) -> list[st
     """
     if list(table.columns) != COLUMNS:
         return [f"columns are {list(table.columns)}, expected {COLUMNS}"]
-    if list(table.quantity) != QUANTITIES:
-        return ["rows differ from the REFERENCE.md row list"]
+    refs = {r["quantity"]: r for r in references}
+    if list(table.quantity) != list(refs):
+        return ["rows differ from the config's reference list"]
     required = tuple(required_prefixes)
     failures = []
     for row in table.itertuples(index=False):
@@ -234,73 +257,184 @@ def check(table: pd.DataFrame, required_prefixes: Iterable[str] = ()) -> list[st
             if prefix in required:
                 failures.append(f"{row.quantity}: no value")
             continue
-        ok, why = judge(row.quantity, row.value, row.stderr, row.paper_value)
-        if not ok:
+        ok, why = judge(row.value, row.stderr, refs[row.quantity])
+        if ok is False:
             failures.append(f"{row.quantity}: FAILED {why}")
     return failures
 
 
-def _fmt(value: float, stderr: float) -> str:
-    """Value with its esd in parentheses notation where an esd exists (3.3956(6))."""
+def fmt_value(value: float, stderr: float) -> str:
+    """Value with its esd in parentheses notation where an esd exists: 3.3956(6).
+
+    Values below 1e-3 or from 1e6 up are written ``9.71e-09 +/- 2.1e-10``; no esd
+    gives 6 significant digits.
+    """
     if not np.isfinite(value):
         return ""
     if not np.isfinite(stderr) or stderr <= 0:
         return f"{value:.6g}"
-    digits = max(
-        0,
-        -int(math.floor(math.log10(stderr)))
-        + (1 if stderr < 2 * 10 ** math.floor(math.log10(stderr)) else 0),
-    )
     if abs(value) < 1e-3 or abs(value) >= 1e6:
         return f"{value:.4g} +/- {stderr:.2g}"
+    exp = math.floor(math.log10(stderr))
+    digits = max(0, -exp + (1 if stderr < 2 * 10**exp else 0))
     scaled = round(stderr * 10**digits)
     return f"{value:.{digits}f}({scaled})"
 
 
-def render_markdown(table: pd.DataFrame) -> str:
-    """Render the reproduction table as Markdown, deviations flagged.
+def _status(row: Any, ref: Mapping[str, Any] | None) -> str:
+    if not np.isfinite(row.value):
+        return "not produced"
+    if ref is None:
+        return ""
+    ok, why = judge(row.value, row.stderr, ref)
+    big_z = np.isfinite(row.z) and abs(row.z) > 3
+    if ok is None:
+        status = "no tolerance"
+    elif not ok:
+        status = f"DEVIATES ({why})"
+    elif "target" in (ref.get("tolerance") or {}):
+        status = f"ok against {why}"
+    elif big_z:
+        status = f"within tolerance ({why}) but |z| = {abs(row.z):.1f} > 3"
+    else:
+        status = "ok"
+    return status
 
-    A row is flagged "DEVIATES" when it fails its demo-data tolerance
-    (:data:`TOLERANCES`); a row within tolerance but with |z| > 3 (a
-    difference larger than the esds explain) says so; "not produced" when the
-    technique did not run.
+
+def render_markdown(
+    results: pd.DataFrame,
+    comparison: pd.DataFrame | None = None,
+    references: Sequence[Mapping[str, Any]] = (),
+    *,
+    title: str = "Results",
+    provenance: str = "",
+    source: str = "",
+) -> str:
+    """Render the results (and, when given, the comparison) as Markdown.
+
+    A comparison row is "DEVIATES" when it fails its tolerance, "within
+    tolerance but |z| > 3" when the difference is larger than the esds explain
+    (z uses the reference's esd where the reference gives one), "not produced"
+    when the run has no value. Every row's QC flags are shown.
     """
-    lines = [
-        "| quantity | this run | paper | unit | z | status |",
-        "|---|---|---|---|---|---|",
+    lines = [f"# {title}", ""]
+    if provenance:
+        lines += [provenance, ""]
+    qc = dict(zip(results.quantity, results.qc, strict=True)) if len(results) else {}
+    if comparison is not None:
+        refs = {r["quantity"]: r for r in references}
+        lines += [
+            f"## Comparison with reference values{f' ({source})' if source else ''}",
+            "",
+            "| quantity | this run | reference | unit | z | status | QC |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for row in comparison.itertuples(index=False):
+            ref = refs.get(row.quantity)
+            shown = (ref or {}).get("display") or fmt_value(row.paper_value, row.paper_stderr)
+            z = f"{row.z:.2f}" if np.isfinite(row.z) else ""
+            status = _status(row, ref).replace("|", "\\|")
+            flags = str(qc.get(row.quantity, "") or "").replace("|", "\\|")
+            lines.append(
+                f"| {row.quantity} | {fmt_value(row.value, row.stderr)} | {shown} | {row.unit} "
+                f"| {z} | {status} | {flags} |"
+            )
+        lines.append("")
+        notes = [r for r in references if r.get("note")]
+        if notes:
+            lines += ["Notes:", ""]
+            lines += [f"- {r['quantity']}: {r['note']}" for r in notes]
+            lines.append("")
+    lines += [
+        "## All headline numbers",
+        "",
+        "| quantity | value | unit | QC |",
+        "|---|---|---|---|",
     ]
-    for row in table.itertuples(index=False):
-        if not np.isfinite(row.value):
-            status = "not produced"
-        else:
-            ok, why = judge(row.quantity, row.value, row.stderr, row.paper_value)
-            big_z = np.isfinite(row.z) and abs(row.z) > 3
-            if not ok:
-                status = f"DEVIATES ({why}; z = {row.z:.1f})"
-            elif TOLERANCES[row.quantity][0] == "abs_to":
-                status = f"ok, see note: {why}"
-            elif big_z:
-                status = f"within tolerance ({why}), but |z| = {abs(row.z):.1f} > 3"
-            else:
-                status = "ok"
-        status = status.replace("|", "\\|")  # keep the Markdown table intact
-        paper = _fmt(row.paper_value, row.paper_stderr) or "positive"
-        if row.quantity == "musr.onset_temperature":
-            paper = "150-175"
-        z = f"{row.z:.2f}" if np.isfinite(row.z) else ""
-        value = _fmt(row.value, row.stderr)
-        lines.append(f"| {row.quantity} | {value} | {paper} | {row.unit} | {z} | {status} |")
+    for row in results.itertuples(index=False):
+        flags = str(row.qc or "").replace("|", "\\|")
+        lines.append(
+            f"| {row.quantity} | {fmt_value(row.value, row.stderr)} | {row.unit} | {flags} |"
+        )
+    n_flag = int((results.qc.astype(str).str.len() > 0).sum()) if len(results) else 0
+    lines += ["", f"{len(results)} numbers, {n_flag} with QC flags."]
     return "\n".join(lines) + "\n"
 
 
+def render_html(markdown_text: str) -> str:
+    """A self-contained HTML page of :func:`render_markdown`'s text (headings, tables, lists).
+
+    Written beside the Markdown so that Snakemake's report shows the tables inline.
+    """
+    import html
+
+    out = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><style>",
+        "body{font-family:sans-serif;font-size:13px;margin:1em}"
+        "table{border-collapse:collapse;margin:0.5em 0}"
+        "td,th{border:1px solid #bbb;padding:2px 6px;text-align:left}"
+        "tr.flag td{background:#fff3cd}tr.dev td{background:#f8d7da}",
+        "</style></head><body>",
+    ]
+    rows: list[list[str]] = []
+
+    def _flush() -> None:
+        if not rows:
+            return
+        out.append("<table>")
+        head, *body = rows
+        out.append("<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in head) + "</tr>")
+        for r in body:
+            joined = " ".join(r)
+            cls = " class='dev'" if "DEVIATES" in joined else ""
+            if not cls and r[-1].strip() and r[-1].strip() != "QC":
+                cls = " class='flag'"
+            out.append(f"<tr{cls}>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>")
+        out.append("</table>")
+        rows.clear()
+
+    for line in markdown_text.splitlines():
+        if line.startswith("|"):
+            if set(line.replace("|", "").strip()) <= {"-"}:
+                continue
+            cells = line.replace("\\|", "\x00").strip().strip("|").split("|")
+            rows.append([c.strip().replace("\x00", "|") for c in cells])
+            continue
+        _flush()
+        if line.startswith("## "):
+            out.append(f"<h2>{html.escape(line[3:])}</h2>")
+        elif line.startswith("# "):
+            out.append(f"<h1>{html.escape(line[2:])}</h1>")
+        elif line.startswith("- "):
+            out.append(f"<li>{html.escape(line[2:])}</li>")
+        elif line.strip():
+            out.append(f"<p>{html.escape(line)}</p>")
+    _flush()
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def load_references(config: Mapping[str, Any]) -> tuple[list[dict[str, Any]], str]:
+    """Return (reference list, source) from a study config; ([], "") when it has none."""
+    refs = config.get("references") or {}
+    values = [dict(v) for v in refs.get("values", [])]
+    for i, r in enumerate(values):
+        _check_reference(r, i)
+    return values, str(refs.get("source", ""))
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m intercal.reproduction check TABLE [--require PREFIX ...]``."""
+    """``python -m intercal.reproduction check TABLE --config CONFIG [--require-parts DIR]``."""
     import argparse
+    from pathlib import Path
+
+    import yaml
 
     parser = argparse.ArgumentParser(prog="python -m intercal.reproduction")
     sub = parser.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("check", help="check reproduction.csv against the demo tolerances")
+    p = sub.add_parser("check", help="check reproduction.csv against the config's tolerances")
     p.add_argument("table")
+    p.add_argument("--config", default="config.yaml", help="the study's config.yaml")
     p.add_argument(
         "--require", nargs="*", default=[], help="technique prefixes that must have values"
     )
@@ -310,20 +444,23 @@ def main(argv: list[str] | None = None) -> int:
         help="require every row of each technique that wrote a partial table in DIR",
     )
     args = parser.parse_args(argv)
+    config = yaml.safe_load(Path(args.config).read_text())
+    references, _ = load_references(config)
+    if not references:
+        print(f"{args.config} has no references: nothing to check")
+        return 1
     table = pd.read_csv(args.table)
     required = list(args.require)
     if args.require_parts:
-        from pathlib import Path
-
-        # partial tables are named after the technique; the Le Bail rows are "lebail.*"
-        required += [
-            PART_PREFIX.get(p.stem, p.stem) for p in Path(args.require_parts).glob("*.csv")
-        ]
-    failures = check(table, required)
+        for part in Path(args.require_parts).glob("*.csv"):
+            required += sorted({q.split(".")[0] for q in pd.read_csv(part).quantity})
+    failures = check(table, references, required)
+    refs = {r["quantity"]: r for r in references}
     for row in table.itertuples(index=False):
-        if np.isfinite(row.value):
-            ok, why = judge(row.quantity, row.value, row.stderr, row.paper_value)
-            print(f"{'ok  ' if ok else 'FAIL'} {row.quantity:40s} {why}")
+        if row.quantity in refs and np.isfinite(row.value):
+            ok, why = judge(row.value, row.stderr, refs[row.quantity])
+            tag = {True: "ok  ", False: "FAIL", None: "--  "}[ok]
+            print(f"{tag} {row.quantity:40s} {why}")
         else:
             print(f"--   {row.quantity:40s} not produced")
     if failures:

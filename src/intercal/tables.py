@@ -11,15 +11,20 @@ errors that could not be estimated are NaN with a note, never 0.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 FIT_RECORD_COLUMNS = ["parameter", "value", "stderr", "unit", "refined", "note"]
 
@@ -28,6 +33,43 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+#: a hidden temp file of the same target older than this (s) is left over from an
+#: interrupted write (kill -9, power loss) and is removed by the next write
+STALE_TEMP_AGE_S = 60.0
+_TEMP_TAIL = re.compile(r"^[a-z0-9_]{8}(\.[A-Za-z0-9]+)?$")
+
+
+def remove_stale_temps(path: str | os.PathLike, max_age_s: float = STALE_TEMP_AGE_S) -> list[Path]:
+    """Remove hidden temp files ``.<name>.<random><suffix>`` left by an interrupted write.
+
+    Only files beside ``path`` named ``.<name>.`` + mkstemp's 8 random characters +
+    an optional suffix, older than ``max_age_s`` seconds, are removed (a concurrent
+    writer's fresh temp file and other targets' temp files are kept). Returns the
+    removed paths.
+    """
+    path = Path(path)
+    prefix = f".{path.name}."
+    now = time.time()
+    removed = []
+    try:
+        entries = list(os.scandir(path.parent))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(prefix) or not _TEMP_TAIL.match(entry.name[len(prefix) :]):
+            continue
+        if not entry.is_file(follow_symlinks=False):
+            continue
+        try:
+            if now - entry.stat(follow_symlinks=False).st_mtime > max_age_s:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+                log.info("removed stale temporary file %s", entry.path)
+        except FileNotFoundError:
+            continue  # removed meanwhile by another job
+    return removed
 
 
 def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> tuple[Path, Path]:
@@ -39,6 +81,7 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> tuple[Path, Pa
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     os.chmod(tmp, 0o666 & ~_umask())

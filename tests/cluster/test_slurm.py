@@ -10,8 +10,13 @@ must equal the local ones (numbers within a relative 1e-9, text exactly). Then
 a rule that exits 1 on the cluster must make snakemake fail, show the job's
 log, and leave its downstream rule unbuilt.
 
-Skipped (with the reason) only where the machine is not root or has no apt-get.
-If the cluster cannot start, the tests fail under CI=true and skip otherwise.
+Opt-in (marker ``cluster``): the default ``pytest`` deselects these tests, and
+even when selected by another expression they run only with ``pytest -m cluster``
+(an expression naming ``cluster``) or ``INTERCAL_CLUSTER_TEST=1`` in the
+environment (.ci/run sets it), because they install system packages and start
+daemons. Skipped (with the reason) where the machine is not root or has no
+apt-get. If the cluster cannot start, the tests fail under CI=true and skip
+otherwise. The static check of profiles/slurm runs in the default selection.
 """
 
 from __future__ import annotations
@@ -35,6 +40,18 @@ sys.modules[_spec.name] = harness
 _spec.loader.exec_module(harness)
 
 pytestmark = [pytest.mark.workflow]
+
+#: environment variable that opts in to the cluster test (set by .ci/run)
+OPT_IN = "INTERCAL_CLUSTER_TEST"
+
+
+def cluster_opt_in(config) -> bool:
+    """True when the run asked for the cluster explicitly (``-m`` names it, or OPT_IN=1)."""
+    if os.environ.get(OPT_IN) == "1":
+        return True
+    expr = config.getoption("markexpr") or ""
+    return re.search(r"(?<!not )\bcluster\b", expr) is not None
+
 
 #: relative tolerance for numbers in the local-vs-SLURM comparison (same code,
 #: same machine: the runs are expected to agree to the last digit; 1e-9 leaves
@@ -94,8 +111,13 @@ def test_profile_names_rules_that_exist(root):
 
 
 @pytest.fixture(scope="session")
-def slurm_cluster():
+def slurm_cluster(pytestconfig):
     """A running single-node SLURM cluster; stopped at the end of the session."""
+    if not cluster_opt_in(pytestconfig):
+        pytest.skip(
+            "the SLURM cluster test apt-installs slurm, munge and MariaDB and starts five "
+            f"daemons: opt in with `pytest -m cluster` or {OPT_IN}=1"
+        )
     reason = harness.can_run_cluster()
     if reason:
         pytest.skip(reason)
@@ -138,6 +160,8 @@ def branch_runs(slurm_cluster, tmp_path_factory) -> BranchRuns:
     return BranchRuns(targets, counts, local_dir, slurm_dir, local, slurm)
 
 
+@pytest.mark.cluster
+@pytest.mark.slow
 def test_branch_runs_as_slurm_jobs(branch_runs):
     run = branch_runs.slurm
     assert run.returncode == 0, f"SLURM run failed:\n{run.output[-8000:]}"
@@ -166,6 +190,8 @@ def test_branch_runs_as_slurm_jobs(branch_runs):
         )
 
 
+@pytest.mark.cluster
+@pytest.mark.slow
 def test_slurm_tables_equal_local_tables(branch_runs):
     assert branch_runs.slurm.returncode == 0, "SLURM run failed (see the test above)"
     compared, diffs = harness.compare_results(branch_runs.local_dir, branch_runs.slurm_dir, RTOL)
@@ -175,6 +201,8 @@ def test_slurm_tables_equal_local_tables(branch_runs):
     assert not diffs, "SLURM and local results differ:\n" + "\n".join(diffs[:20])
 
 
+@pytest.mark.cluster
+@pytest.mark.slow
 def test_failing_cluster_job_stops_the_run(branch_runs):
     """A rule that exits 1 in SLURM: non-zero exit, its log shown, downstream not built."""
     wf = branch_runs.slurm_dir

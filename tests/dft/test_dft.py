@@ -13,6 +13,8 @@ from intercal.errors import InputError
 from intercal.simulate import dft as sim
 
 SEED = 20260218
+#: host and working ion of the demo DFT tables
+HOST_ION = {"host": "CrSe2", "ion": "Li"}
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,7 @@ def test_truth_is_the_paper_physics(generated):
 
 def test_hull_recovers_stable_set(tables):
     configs, e_li, truth = tables
-    hull = thermo.convex_hull(configs, e_li)
+    hull = thermo.convex_hull(configs, e_li, **HOST_ION)
     stable = hull[hull["stable"]]
     np.testing.assert_allclose(sorted(stable["x"]), truth["stable_x"], atol=1e-6)
     assert sorted(stable["config_id"]) == sorted(truth["stable_config_ids"])
@@ -80,7 +82,7 @@ def test_hull_recovers_stable_set(tables):
 
 def test_tetrahedral_above_hull_increasingly_with_x(tables):
     configs, e_li, _ = tables
-    hull = thermo.convex_hull(configs, e_li)
+    hull = thermo.convex_hull(configs, e_li, **HOST_ION)
     tet = hull[hull["site"] == "tetrahedral"].sort_values("x")
     assert (tet["e_above_hull_meV"] > 30).all()
     assert np.all(np.diff(tet["e_above_hull_meV"]) > 0)
@@ -92,7 +94,7 @@ def test_tetrahedral_above_hull_increasingly_with_x(tables):
 
 def test_c_jumps_between_dilute_and_half_lithiated(tables):
     configs, e_li, _ = tables
-    hull = thermo.convex_hull(configs, e_li)
+    hull = thermo.convex_hull(configs, e_li, **HOST_ION)
     oct_ = hull[(hull["site"] == "octahedral") & (hull["space_group"] == "P-3m1")]
     assert oct_.loc[oct_["x"] <= 0.084, "c_angstrom"].between(5.85, 5.95).all()
     assert oct_.loc[oct_["x"] >= 0.5, "c_angstrom"].between(6.25, 6.35).all()
@@ -125,11 +127,11 @@ def test_hull_closed_form_three_points():
             for cid, nl, n, x, f in rows
         ]
     )
-    hull = thermo.convex_hull(configs, e_li).set_index("config_id")
+    hull = thermo.convex_hull(configs, e_li, **HOST_ION).set_index("config_id")
     assert hull.loc["m", "stable"] and not hull.loc["m2", "stable"]
     assert hull.loc["m2", "e_above_hull_meV"] == pytest.approx(150.0, abs=1e-6)
     assert hull.loc["m", "mixing_energy_meV"] == pytest.approx(-100.0, abs=1e-6)
-    steps, summary = thermo.voltage_profile(configs, e_li)
+    steps, summary = thermo.voltage_profile(configs, e_li, **HOST_ION)
     np.testing.assert_allclose(steps["voltage_V"], [2.8, 2.4], atol=1e-9)
     assert summary["average_voltage_V"] == pytest.approx(2.6, abs=1e-9)
 
@@ -143,7 +145,7 @@ def test_average_voltage_matches_hand_computation(generated, tables):
     # by hand from the raw file: V = -(E(LiCrSe2) - E(CrSe2) - E(Li)) / (1 e)
     raw = pd.read_csv(folder / "configurations.csv", comment="#").set_index("config_id")
     hand = -(raw.loc["oct_x1", "energy_per_fu_eV"] - raw.loc["oct_x0", "energy_per_fu_eV"] - e_li)
-    steps, summary = thermo.voltage_profile(configs, e_li)
+    steps, summary = thermo.voltage_profile(configs, e_li, **HOST_ION)
     assert summary["average_voltage_V"] == pytest.approx(hand, abs=1e-9)
     assert summary["average_voltage_direct_V"] == pytest.approx(hand, abs=1e-9)
     assert summary["average_voltage_V"] == pytest.approx(truth["average_voltage_V"], abs=1e-6)
@@ -154,7 +156,7 @@ def test_average_voltage_matches_hand_computation(generated, tables):
 
 def test_voltage_steps_recover_truth(tables):
     configs, e_li, truth = tables
-    steps, summary = thermo.voltage_profile(configs, e_li)
+    steps, summary = thermo.voltage_profile(configs, e_li, **HOST_ION)
     expected = pd.DataFrame(truth["voltage_steps"])
     np.testing.assert_allclose(steps["x_start"], expected["x_start"], atol=1e-6)
     np.testing.assert_allclose(steps["x_end"], expected["x_end"], atol=1e-6)
@@ -246,7 +248,7 @@ def test_missing_file_and_reference(tmp_path, tables):
 def test_hull_needs_end_members(tables):
     configs, e_li, _ = tables
     with pytest.raises(InputError, match=r"no configuration at x = 1"):
-        thermo.convex_hull(configs[configs["x"] < 1], e_li, source="cfg.csv")
+        thermo.convex_hull(configs[configs["x"] < 1], e_li, source="cfg.csv", **HOST_ION)
 
 
 def test_bad_neb(tmp_path):
@@ -270,8 +272,8 @@ def test_fig1_from_tables(generated, tables, tmp_path):
 
     folder, _ = generated
     configs, e_li, _ = tables
-    hull = thermo.convex_hull(configs, e_li)
-    steps, _ = thermo.voltage_profile(configs, e_li)
+    hull = thermo.convex_hull(configs, e_li, **HOST_ION)
+    steps, _ = thermo.voltage_profile(configs, e_li, **HOST_ION)
     paths = pd.concat(
         [
             neb.relative_path(io.read_neb(folder / f"neb_x{x}.csv"), f"x = {x}", float(x))
@@ -285,16 +287,34 @@ def test_fig1_from_tables(generated, tables, tmp_path):
         ]
     )
     pdf, png = tmp_path / "fig1.pdf", tmp_path / "fig1.png"
-    fig = fig1(hull, steps, paths, barriers, pdf, png)
+    fig = fig1(hull, steps, paths, barriers, pdf, png, **HOST_ION)
     assert pdf.stat().st_size > 10_000 and png.stat().st_size > 50_000
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert pdf.read_bytes()[:4] == b"%PDF"
-    # panel b is split in two (hull region, high-energy configurations), then c and d
+    # panel a is split in two (hull region, high-energy configurations), then b and c
     main = [ax for ax in fig.axes if ax.get_xlabel()]
     assert len(main) == 3
+    assert main[0].get_xlabel() == "x in Li$_x$CrSe$_{2}$"
     labels = [t.get_text() for ax in fig.axes for t in ax.texts]
-    assert sorted(labels) == ["(b)", "(c)", "(d)"]
+    assert sorted(labels) == ["(a)", "(b)", "(c)", "linear scale", "log scale"]
     assert len(fig.axes) == 4
+    scales = {ax.get_yscale() for ax in fig.axes if ax.texts}
+    assert scales == {"linear", "log"}
     (ax_d,) = [ax for ax in main if ax.get_xlabel().startswith("Reaction coordinate")]
     d_lines = [ln for ln in ax_d.get_lines() if len(ln.get_xdata()) == 9]
     assert len(d_lines) == 2  # both NEB paths drawn with all their images
+
+
+def test_fig1_without_neb_has_two_panels(tables, tmp_path):
+    """A config without dft.neb: hull and voltage panels only, lettered a and b."""
+    from intercal.figures.dft import fig1
+
+    configs, e_li, _ = tables
+    hull = thermo.convex_hull(configs, e_li, **HOST_ION)
+    steps, _ = thermo.voltage_profile(configs, e_li, **HOST_ION)
+    pdf, png = tmp_path / "fig1.pdf", tmp_path / "fig1.png"
+    fig = fig1(hull, steps, None, None, pdf, png, **HOST_ION)
+    assert png.stat().st_size > 20_000
+    letters = sorted(t.get_text() for ax in fig.axes for t in ax.texts if t.get_text()[0] == "(")
+    assert letters == ["(a)", "(b)"]
+    assert not [ax for ax in fig.axes if ax.get_xlabel().startswith("Reaction coordinate")]

@@ -65,6 +65,7 @@ def test_impedance_example_fit(realdata):
         circuit="R0-p(R1,C1)-p(R2-Wo1,C2)",
         initial_guess=[0.01, 0.01, 100, 0.01, 0.05, 100, 1],
         ignore_below_x=True,
+        weighting="unit",  # the notebook's unweighted fit
     )
     ref = [0.0165, 0.00868, 3.32, 0.00539, 0.0631, 233, 0.220]
     assert np.allclose(p.value.to_numpy(), ref, rtol=0.01)
@@ -101,7 +102,7 @@ def test_demo_capacities_and_cv(demo_data):
         peaks.append((m["scan_rate_mV_s"], p["Ipc_mA"], p["Ipa_mA"], p["Epc_V"], p["Epa_V"]))
     arr = np.array(sorted(peaks))
     assert arr[0, 3] == pytest.approx(2.36, abs=0.01) and arr[0, 4] == pytest.approx(2.62, abs=0.01)
-    c = 0.022843  # config.yaml echem.cell.li_concentration_mol_cm3
+    c = 0.022843  # config.yaml echem.cv.li_concentration_mol_cm3
     for col, d in ((1, 9.71e-9), (2, 7.69e-9)):
         fit = cv.randles_sevcik(arr[:, 0], arr[:, col], area_cm2=1.131, concentration_mol_cm3=c)
         assert fit["D_cm2_s"] == pytest.approx(d, rel=0.10)

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from intercal.echem import capacity, cv
+from intercal.echem.cells import cell_tables
 from intercal.echem.pipeline import cv_curves, cv_peaks, eis_fit, gcpl_tables
 from intercal.figures import echem as fe
 from intercal.figures import style
@@ -36,15 +37,19 @@ def tables(demo_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("echem_tables")
     g = echem / "gcpl"
     t = {"first": {}, "long": {}}
-    for key, v in (("0.75", "0.75"), ("1.0", "1.00"), ("1.25", "1.25"), ("1.5", "1.50")):
-        t["first"][key] = gcpl_tables(g / f"CrSe2_cutoff_{v}V_01_GCPL.mpt", MASS_MG)[1]
-    t["first"]["2.0"] = gcpl_tables(g / "CrSe2_cutoff_2.00V_01_GCPL.mpt", MASS_MG)[1]
-    for key, v in (("1.0", "1.00"), ("1.25", "1.25"), ("1.5", "1.50"), ("2.0", "2.00")):
-        t["long"][key] = gcpl_tables(g / f"CrSe2_0.5C_cutoff_{v}V_01_GCPL.mpt", MASS_MG)[0]
+    for key in (0.75, 1.0, 1.25, 1.5, 2.0):
+        t["first"][key] = gcpl_tables(g / f"CrSe2_cutoff_{key:.2f}V_01_GCPL.mpt", MASS_MG)[1]
+    for key in (1.0, 1.25, 1.5, 2.0):
+        t["long"][key] = gcpl_tables(g / f"CrSe2_0.5C_cutoff_{key:.2f}V_01_GCPL.mpt", MASS_MG)[0]
     t["rate_cycles"], t["rate_curves"] = gcpl_tables(g / "CrSe2_rate_01_GCPL.mpt", MASS_MG)
     t["rate"] = capacity.rate_capability(
-        t["rate_cycles"], c_rates=[0.1, 0.2, 0.5, 1.0, 2.0, 0.1], per_step=5
+        t["rate_cycles"], [{"c_rate": c, "cycles": 5} for c in (0.1, 0.2, 0.5, 1.0, 2.0, 0.1)]
     )
+    cells = {}
+    for name in ("cutoff_1.00V", "rate"):
+        f = g / ("CrSe2_cutoff_1.00V_01_GCPL.mpt" if name != "rate" else "CrSe2_rate_01_GCPL.mpt")
+        cells[name] = cell_tables(name, {"active_mass_mg": MASS_MG}, [str(f)])
+    t["cells"] = cells
     files = sorted((echem / "cv").glob("*_CV.mpt"))
     t["cv"] = [cv_curves(f) for f in files]
     t["peaks"] = pd.DataFrame([cv_peaks(f, **CV_KW) for f in files]).sort_values("scan_rate_mV_s")
@@ -101,27 +106,34 @@ def _check_saved(fig, tmp_path, name, min_px):
 def test_figure_3_four_panels(tables, tmp_path):
     fig = fe.figure_3(
         first_cycles=tables["first"],
-        gcd=tables["first"]["1.0"],
+        gcd=tables["first"][1.0],
         gcd_cycles=[2, 3, 4, 5],
-        gcd_label="1.00-3.00 V, 0.1 C",
+        gcd_label=fe.window_label(tables["first"][1.0], [2, 3, 4, 5]),
         cv_curves=tables["cv"],
         rs=tables["rs"],
         cv_cycle=1,
         spectra=tables["spectra"],
     )
-    axes = _visible_axes(fig)
+    axes = [ax for ax in fig.axes[:4] if ax.get_visible()]
     assert len(axes) == 4
     a, b, c, d = axes
-    assert len(a.get_lines()) == 10  # discharge + charge at 5 cut-offs
-    assert len(b.get_lines()) == 8  # 4 cycles x 2 half cycles
+    assert len(a.get_lines()) == 15  # discharge + end marker + charge at 5 cut-offs
+    labels = [t.get_text() for t in a.get_legend().get_texts()]
+    assert labels[1] == "1.0 V (1.00-3.00 V)"  # cut-off and window from the data
+    assert len(b.get_lines()) == 16  # 4 cycles x 2 half cycles + end markers
+    assert len({ln.get_linestyle() for ln in b.get_lines()[::2]}) == 4  # cycles distinguishable
+    assert b.get_legend().get_title().get_text() == "1.00-3.00 V"
     assert len(c.get_lines()) == 6 + 1  # 6 scan rates + the zero line
     assert len(d.get_lines()) == 14  # 7 spectra: points + fit
+    dl = [t.get_text() for t in d.get_legend().get_texts()]
+    assert dl[-2:] == ["data", "circuit fit"]
+    assert len(d.child_axes) == 1  # high-frequency zoom of the small arcs
     # 1st discharge to 0.75 V reaches the conversion capacity (482 mAh/g)
     x075 = a.get_lines()[0].get_xdata()
     assert np.max(x075) == pytest.approx(482, rel=0.005)
     # D values are written on panel c
     text = " ".join(t.get_text() for t in c.texts)
-    assert "lith." in text and "delith." in text and r"10^{-9}" in text
+    assert "lith." in text and "delith." in text and r"10^{-9}" in text and "apparent" in text
     # Nyquist panel at equal scale
     xr, yr = np.diff(d.get_xlim())[0], np.diff(d.get_ylim())[0]
     bb = d.get_window_extent()
@@ -130,11 +142,15 @@ def test_figure_3_four_panels(tables, tmp_path):
 
 
 def test_figure_s10_three_panels(tables, tmp_path):
-    fig = fe.figure_s10(tables["long"], c_rate=0.5)
+    fig = fe.figure_s10(tables["long"], title="lower cut-off, 0.5 C", retention_cycle=50)
     axes = _visible_axes(fig)
     assert len(axes) == 3
     labels = [t.get_text() for t in axes[1].get_legend().get_texts()]
-    assert labels[0].startswith("1.00 V: 85.") and labels[-1].startswith("2.00 V: 94.")
+    assert labels[0].startswith("1.0 V: 85.") and labels[-1].startswith("2.0 V: 94.")
+    # the two series with the same fade differ in marker and line style
+    lines = axes[1].get_lines()
+    assert lines[0].get_marker() != lines[1].get_marker()
+    assert lines[0].get_linestyle() != lines[1].get_linestyle()
     _check_saved(fig, tmp_path, "figS10", (2000, 500))
 
 
@@ -151,14 +167,15 @@ def test_figure_s13_one_panel(tables, tmp_path):
 
 
 def test_figure_s14_two_panels(tables, tmp_path):
-    fig = fe.figure_s14(
-        tables["rate_cycles"], tables["rate"], tables["rate_curves"], cycles_per_step=5
-    )
+    fig = fe.figure_s14(tables["rate_cycles"], tables["rate"], tables["rate_curves"])
     axes = _visible_axes(fig)
     assert len(axes) == 2
     labels = " ".join(t.get_text() for t in axes[0].texts)
     assert "1 C\n63 %" in labels
     assert len(axes[1].get_lines()) == 10  # 5 distinct C-rates x 2 half cycles
+    # every charge starts near the lower limit, like the 0.1 C one (no jump to the plateau)
+    for ln in axes[1].get_lines()[1::2]:
+        assert ln.get_ydata()[0] < 2.0
     _check_saved(fig, tmp_path, "figS14", (2000, 600))
 
 
@@ -173,12 +190,30 @@ def test_figure_s15_panel_per_potential_and_rct(tables, tmp_path):
     _check_saved(fig, tmp_path, "figS15", (2000, 800))
 
 
+def test_figure_dqdv(tables, tmp_path):
+    c = tables["cells"]
+    fig = fe.figure_dqdv(
+        {n: v["dqdv"] for n, v in c.items()},
+        {n: v["dqdv_peaks"] for n, v in c.items()},
+        {n: v["info"].iloc[0].to_dict() for n, v in c.items()},
+    )
+    axes = _visible_axes(fig)
+    assert len(axes) == 2
+    assert "SG 11 pts, order 3, 5 mV grid" in axes[0].get_title()
+    pk = c["cutoff_1.00V"]["dqdv_peaks"]
+    d1 = pk[(pk.cycle == 1) & (pk.direction == "discharge")].iloc[0]
+    assert 2.55 < d1.voltage_V < 2.65 and 0 < d1.voltage_stderr_V < 0.01
+    _check_saved(fig, tmp_path, "dqdv", (2000, 600))
+
+
 def test_figure_bad_input(tables):
     fig, (ax,) = style.figure(1, 1)
     with pytest.raises(ValueError, match=r"no cycles \[9\]"):
-        fe.draw_gcd_cycles(ax, tables["first"]["1.0"], [2, 9])
+        fe.draw_gcd_cycles(ax, tables["first"][1.0], [2, 9])
     with pytest.raises(ValueError, match="lacks columns"):
-        fe.draw_first_cycles(ax, {"1.0": pd.DataFrame({"cycle": [1]})})
+        fe.draw_first_cycles(ax, {1.0: pd.DataFrame({"cycle": [1]})})
+    with pytest.raises(ValueError, match="no panel"):
+        fe.figure_3()
     with pytest.raises(ValueError, match="one curve and one model"):
         fe.load_spectra(["a.csv"], [], [])
     with pytest.raises(ValueError, match="no cycle 7"):

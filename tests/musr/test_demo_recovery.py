@@ -25,6 +25,7 @@ def truth(demo_data):
     return {"alpha": None, "activation_energy_meV": TRUTH["activation_energy_meV"]}
 
 
+@pytest.mark.slow
 def test_full_chain_recovers_truth(cfg, truth, root, monkeypatch):
     monkeypatch.chdir(root)
     cal = cfg["calibration"]
@@ -36,7 +37,7 @@ def test_full_chain_recovers_truth(cfg, truth, root, monkeypatch):
     _, _, alpha, alpha_err = calibrate_alpha(cal["file"], field_G=cal["field_G"], **kw)
     if truth.get("alpha"):
         assert abs(alpha - truth["alpha"]) < 3 * alpha_err
-    records, reduced = [], []
+    records, reduced, names = [], [], []
     for temp in cfg["temperatures"]:
         red = reduce_temperature(
             temp["runs"],
@@ -49,8 +50,13 @@ def test_full_chain_recovers_truth(cfg, truth, root, monkeypatch):
         rec, _ = fit_temperature(red, t_min_us=0.1, t_max_us=16.0)
         records.append(rec)
         reduced.append(red)
-    nu, rec, repro, _ = aggregate(records, reduced, jump_paths=cfg["jump_paths"])
-    r = repro.set_index("quantity")
+        names.append(temp["name"])
+    out = aggregate(records, reduced, names=names, jump_paths=cfg["jump_paths"])
+    nu = out["nu_table"]
+    r = out["repro"].set_index("quantity")
+    assert set(r.loc[["musr.activation_energy", "musr.onset_temperature"], "qc"]) == {""}
+    delta, delta_err = r.loc["musr.delta", ["value", "stderr"]]
+    assert abs(delta - truth.get("delta_us", 0.36)) < 3 * delta_err
     ea, ea_err = r.loc["musr.activation_energy", ["value", "stderr"]]
     assert ea_err <= 8.0
     assert abs(ea - truth["activation_energy_meV"]) <= ea_err

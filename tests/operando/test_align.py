@@ -64,7 +64,7 @@ def test_scan_times_from_datetimes_and_seconds():
 
 def test_bad_inputs_raise():
     log = pd.DataFrame({"scan": [1, 1], "start_s": [0.0, 1.0], "end_s": [1.0, 2.0]})
-    with pytest.raises(InputError, match="must increase"):
+    with pytest.raises(InputError, match="scan 1 appears twice"):
         align.scan_times(log, columns={"start": "start_s", "end": "end_s"}, clock_offset_s=0)
     log = pd.DataFrame({"scan": [1], "start_s": [0.0], "end_s": [1.0]})
     with pytest.raises(InputError, match="clock_offset_s"):

@@ -71,9 +71,11 @@ def test_resolve_computes_d_from_materials_and_checks_keys():
 
 def test_window_check_refuses_sample_reflections_and_hardware_lines():
     cal_mod.check_window(resolved(), PHASES, hardware_peaks_deg=[[21.2, 22.0], [26.2, 26.9]])
-    # LiCrSe2 (1 0 0) moves over 27.9-29.9 deg
-    with pytest.raises(InputError, match=r"reflection \(1 0 0\)"):
-        cal_mod.check_window(resolved(window_deg=[25.8, 27.8]), PHASES)
+    # LiCrSe2 (1 0 0) moves over 27.9-29.9 deg: allowed (calibrated on free scans), noted
+    notes = cal_mod.check_window(resolved(window_deg=[25.8, 27.8]), PHASES)
+    assert any("reflection (1 0 0)" in n for n in notes)
+    with pytest.raises(InputError, match=r"reflection \(1 0 0\).*overlap: free_scans"):
+        cal_mod.check_window(resolved(window_deg=[25.8, 27.8], overlap="refuse"), PHASES)
     # the polyethylene 200 line of the laminate must never enter the calibration
     with pytest.raises(InputError, match="hardware peak range"):
         cal_mod.check_window(

@@ -55,8 +55,10 @@ def test_summary_recovers_states_expansions_and_transition():
     assert res["V_expansion_pct"] == pytest.approx(100 * (v(A1, C1) / v(A0, C0) - 1), abs=0.1)
     assert res["transition_x"] == pytest.approx(0.5, abs=0.02)
     assert res["reversible_within_3esd"]
-    rows = summary.reproduction_rows(res)
-    assert [r["quantity"] for r in rows][-1] == "operando.transition_x"
+    rows = summary.reproduction_rows(res, "Li per CrSe2")
+    names = [r["quantity"] for r in rows]
+    assert names[6] == "operando.transition_x" and rows[6]["unit"] == "Li per CrSe2"
+    assert all(r["qc"] == "" for r in rows[:7])
 
 
 def test_irreversible_series_is_flagged():

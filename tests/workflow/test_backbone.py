@@ -13,10 +13,9 @@ def workflow(root, tmp_path):
     return copy_workflow(root, tmp_path / "wf")
 
 
-def test_dry_run_plans_the_reproduction_table(workflow):
+def test_dry_run_plans_the_results_table(workflow):
     jobs = planned_jobs(workflow)
-    assert jobs["reproduction_table"] == 1
-    assert jobs["render_reproduction"] == 1
+    assert jobs["results_table"] == 1
     assert jobs["all"] == 1
 
 

@@ -20,7 +20,7 @@ WORKFLOW_ITEMS = [
     "profiles",
     "report",
     "data",
-    "src/intercal/figures",  # plotting code is an input of the figure rules
+    "src/intercal",  # package code is an input of every rule (pkg_code)
 ]
 
 

@@ -91,3 +91,113 @@ def test_not_xdi_and_unknown_format(xas_sim):
         read_xdi(folder / "CrK_CrSe2_01.dat")
     with pytest.raises(InputError, match="unknown XAS file format 'spec'"):
         read_scan(folder / "CrK_CrSe2_01.dat", "spec", COLUMNS)
+
+
+# --- plausibility of what the reader returns (issue 17) -------------------------------
+
+
+def _rewrite_energy(src, dst, factor, unit_tag=None):
+    lines = src.read_text().splitlines()
+    out = []
+    for ln in lines:
+        if ln.startswith("#"):
+            if unit_tag and ln.startswith("# Column.1:"):
+                ln = f"# Column.1: energy {unit_tag}"
+            out.append(ln)
+            continue
+        toks = ln.split()
+        toks[0] = f"{float(toks[0]) * factor:.6f}"
+        out.append("  ".join(toks))
+    dst.write_text("\n".join(out) + "\n")
+
+
+def test_xdi_energy_in_kev_is_honoured(tmp_path, xas_sim):
+    folder, _ = xas_sim
+    ev = read_xdi(folder / "CrK_CrSe2_01.xdi")
+    kev = tmp_path / "kev.xdi"
+    _rewrite_energy(folder / "CrK_CrSe2_01.xdi", kev, 1e-3, "keV")
+    got = read_xdi(kev)
+    np.testing.assert_allclose(got.energy, ev.energy, atol=1e-3)
+    bad = tmp_path / "mev.xdi"
+    _rewrite_energy(folder / "CrK_CrSe2_01.xdi", bad, 1.0, "meV")
+    with pytest.raises(InputError, match=r"mev\.xdi: XDI Column.1 gives energy unit 'meV'"):
+        read_xdi(bad)
+
+
+def test_undeclared_kev_is_rejected_and_declared_kev_read(tmp_path, xas_sim):
+    folder, _ = xas_sim
+    kev = tmp_path / "kev.dat"
+    _rewrite_energy(folder / "CrK_CrSe2_01.dat", kev, 1e-3)
+    with pytest.raises(InputError, match=r"kev\.dat: energy column runs 5\.8.*implausible in eV"):
+        read_column_ascii(kev, COLUMNS)
+    s = read_column_ascii(kev, COLUMNS, energy_unit="keV")
+    ref = read_column_ascii(folder / "CrK_CrSe2_01.dat", COLUMNS)
+    np.testing.assert_allclose(s.energy, ref.energy, atol=1e-3)
+
+
+def test_swapped_i0_it_is_a_negative_edge_step(xas_sim):
+    from intercal.io.xas import check_edge_direction
+
+    folder, _ = xas_sim
+    swapped = {"energy": "energy", "i0": "It", "it": "I0", "iref": "Iref"}
+    s = read_column_ascii(folder / "CrK_CrSe2_01.dat", swapped)
+    mu, _ = absorption(s)
+    with pytest.raises(InputError, match=r"CrK_CrSe2_01.dat: negative edge step.*swapped"):
+        check_edge_direction(s.path, s.energy, mu, what="sample mu", window=(5980, 6010))
+    good = read_column_ascii(folder / "CrK_CrSe2_01.dat", COLUMNS)
+    mu, _ = absorption(good)
+    check_edge_direction(good.path, good.energy, mu, what="sample mu", window=(5980, 6010))
+
+
+def test_swapped_channels_fail_the_pipeline(xas_sim):
+    from intercal.xas.pipeline import process_spectrum
+
+    folder, _ = xas_sim
+    with pytest.raises(InputError, match="negative edge step in the sample mu"):
+        process_spectrum(
+            [str(folder / "CrK_CrSe2_01.dat")],
+            name="x",
+            sample="CrSe2",
+            element="Cr",
+            columns={"energy": "energy", "i0": "It", "it": "I0", "iref": "Iref"},
+            reference_e0=5989.0,
+        )
+
+
+def test_header_mode_must_match_config(xas_sim):
+    folder, _ = xas_sim
+    s = read_column_ascii(folder / "CrK_CrSe2_01.dat", {**COLUMNS, "ifluor": "It"})
+    with pytest.raises(
+        InputError,
+        match=r"header says mode 'transmission' but the configured mode is "
+        r"'fluorescence'; give this scan its own spectrum entry",
+    ):
+        absorption(s, "fluorescence")
+
+
+def test_edge_outside_window_is_named(xas_sim):
+    from intercal.xas.pipeline import process_spectrum
+
+    folder, _ = xas_sim
+    with pytest.raises(InputError, match=r"edge energy outside the configured window.*6020"):
+        process_spectrum(
+            [str(folder / "CrK_CrSe2_01.dat")],
+            name="x",
+            sample="CrSe2",
+            element="Cr",
+            columns=COLUMNS,
+            reference_e0=5989.0,
+            e0_window=(6020.0, 6040.0),
+            n_mc=20,
+        )
+    with pytest.raises(InputError, match="edge energy outside the configured window: the scan"):
+        process_spectrum(
+            [str(folder / "CrK_CrSe2_01.dat")],
+            name="x",
+            sample="CrSe2",
+            element="Cr",
+            columns=COLUMNS,
+            reference_e0=5989.0,
+            e0_window=(7700.0, 7730.0),
+            n_mc=20,
+        )

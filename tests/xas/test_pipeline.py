@@ -18,7 +18,7 @@ from .conftest import COLUMNS, REF_E0
 
 NORM = {"pre1": -140.0, "pre2": -30.0, "norm1": 60.0, "norm2": 350.0, "nnorm": 2}
 FIT = {
-    "Se": {"fit_range": [-18.0, 6.0], "n_pre": 1, "n_edge": 1, "pre_window": [-15.0, -4.0]},
+    "Se": {"fit_range": [-18.0, 6.0], "n_pre": 1, "n_edge": 1},  # window from the data
     "Cr": {"fit_range": [-12.0, 8.0], "n_pre": 1, "n_edge": 1, "pre_window": [-6.0, -1.5]},
 }
 WINDOW = {"Se": [12662.0, 12680.0], "Cr": [5980.0, 6010.0]}
@@ -94,7 +94,14 @@ def test_cr_edge_shift_and_reproduction_rows(processed, xas_sim):
 
 def test_outputs_shape_and_settled_settings(processed):
     res = processed[("Se", "CrSe2")]
-    assert list(res["spectrum"].columns) == ["energy_eV", "mu", "norm", "flat", "derivative"]
+    assert list(res["spectrum"].columns) == [
+        "energy_eV",
+        "mu",
+        "mu_noise",
+        "norm",
+        "flat",
+        "derivative",
+    ]
     s = res["summary"]
     assert s["normalization"]["pre1"] == -140.0 and s["normalization"]["nnorm"] == 2
     assert len(s["shifts_eV"]) == 3
@@ -190,7 +197,7 @@ def test_figures_from_tables(processed, tmp_path):
 
     matplotlib.use("Agg")
     from intercal.figures import style
-    from intercal.figures.xas import draw_cr_xanes, figure_s4, formula_label
+    from intercal.figures.xas import draw_xanes_panel, figure_s4, formula_label
 
     parts, edges = [], []
     for (el, sample), r in processed.items():
@@ -203,8 +210,9 @@ def test_figures_from_tables(processed, tmp_path):
         edges.append({"spectrum": s["name"], "e0_eV": s["e0_eV"], "preedge_eV": s["preedge_eV"]})
     long = pd.concat(parts)
     fig, (ax,) = style.figure(1, 1, width="single")
-    draw_cr_xanes(ax, long)
-    assert len(ax.lines) == 2  # only Cr spectra
+    draw_xanes_panel(ax, long, ["Cr_CrSe2", "Cr_LiCrSe2"])
+    assert len(ax.lines) == 2  # only the chosen spectra
+    assert ax.get_legend().get_title().get_text() == "Cr edge"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["CrSe$_{2}$", "LiCrSe$_{2}$"]
     assert formula_label("Li0.6CrSe2") == "Li$_{0.6}$CrSe$_{2}$"
     figure_s4(

@@ -100,6 +100,7 @@ def test_unbiased_extraction_keeps_every_point(fits):
     assert np.allclose(pairs.min(), pairs.max(), rtol=1e-3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", list(SAMPLES))
 def test_esds_are_honest_over_noise_realisations(cfg, root, fits, name):
     """Refit 20 Poisson realisations of the refined calc: spread of a, c ~ mean esd."""

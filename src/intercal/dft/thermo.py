@@ -1,12 +1,12 @@
 """Formation energies, convex hull and intercalation voltages of Ion_xHost.
 
 Choice of reference (documented, physically motivated): an intercalation
-electrode is a pseudo-binary between the host (CrSe2) and the working-ion
-metal (Li). The hull is therefore built with pymatgen's
+electrode is a pseudo-binary between the host (e.g. MX2) and the working-ion
+metal (e.g. Li). The hull is therefore built with pymatgen's
 :class:`~pymatgen.analysis.phase_diagram.CompoundPhaseDiagram` whose terminal
-compositions are the host and the ion, not the elements Li, Cr, Se: Cr and Se
-references (and competing phases such as Li2Se) would only add the
-conversion-reaction chemistry the paper excludes for 0 <= x <= 1, and would
+compositions are the host and the ion, not the elements: elemental M and X
+references (and competing phases such as Li2X) would only add the
+conversion-reaction chemistry that intercalation (0 <= x <= 1) excludes, and would
 make the hull depend on elemental energies that cancel in every intercalation
 voltage. Energies are reported per host formula unit:
 
@@ -17,8 +17,8 @@ voltage. Energies are reported per host formula unit:
 The voltage profile comes from pymatgen's
 :class:`~pymatgen.apps.battery.insertion_battery.InsertionElectrode` built
 from the stable entries: V = -[E(x2) - E(x1) - (x2 - x1) E(Ion)] / ((x2 - x1) e).
-Gravimetric capacities are per gram of host (the paper's convention:
-1 Li per CrSe2 = F / (3.6 M(CrSe2)) = 127.7 mAh/g).
+Gravimetric capacities are per gram of host:
+1 ion per host formula unit = F / (3.6 M(host)) mAh/g.
 """
 
 from __future__ import annotations
@@ -68,8 +68,9 @@ def _check_end_members(configs: pd.DataFrame, source: str) -> None:
 def convex_hull(
     configs: pd.DataFrame,
     ion_energy_eV: float,
-    host: str = "CrSe2",
-    ion: str = "Li",
+    *,
+    host: str,
+    ion: str,
     source: str = "configurations",
     near_hull_meV: float = 10.0,
 ) -> pd.DataFrame:
@@ -154,8 +155,9 @@ def convex_hull(
 def voltage_profile(
     configs: pd.DataFrame,
     ion_energy_eV: float,
-    host: str = "CrSe2",
-    ion: str = "Li",
+    *,
+    host: str,
+    ion: str,
     source: str = "configurations",
 ) -> tuple[pd.DataFrame, dict]:
     """Intercalation voltage profile from the stable configurations (pymatgen).

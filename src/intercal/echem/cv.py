@@ -54,10 +54,10 @@ def peaks(
     table: pd.DataFrame,
     *,
     cycle: int,
-    cathodic_window: tuple[float, float],
-    anodic_window: tuple[float, float],
-    cathodic_baseline: tuple[float, float],
-    anodic_baseline: tuple[float, float],
+    cathodic_window: tuple[float, float] | None = None,
+    anodic_window: tuple[float, float] | None = None,
+    cathodic_baseline: tuple[float, float] | None = None,
+    anodic_baseline: tuple[float, float] | None = None,
     half_width_V: float = 0.02,
 ) -> dict[str, float]:
     """Baseline-corrected cathodic and anodic peak of one CV cycle.
@@ -68,12 +68,13 @@ def peaks(
         Tidy CV table (``voltage_V``, ``current_mA``, ``cycle``).
     cycle : int
         Instrument cycle number to analyse.
-    cathodic_window, anodic_window : (float, float)
-        Potential ranges (V) that contain the peaks.
-    cathodic_baseline, anodic_baseline : (float, float)
+    cathodic_window, anodic_window : (float, float), optional
+        Potential ranges (V) that contain the peaks (default: the whole sweep).
+    cathodic_baseline, anodic_baseline : (float, float), optional
         Potential ranges (V) before each peak (in sweep direction) where the
         current is the background (capacitive + decaying tail of the previous
         sweep); a straight line fitted there is extrapolated under the peak.
+        Without one the peak current is taken from zero (``baseline_*`` NaN).
     half_width_V : float
         Half width (V) of the parabola that refines the peak.
 
@@ -95,8 +96,20 @@ def peaks(
         s = sel[sel["sweep"] == sign]
         e = s["voltage_V"].to_numpy()
         i = s["current_mA"].to_numpy()
-        mb = (e >= min(base)) & (e <= max(base))
+        if win is None:
+            win = (float(e.min()), float(e.max())) if e.size else (0.0, 0.0)
         mw = (e >= min(win)) & (e <= max(win))
+        if base is None:
+            if mw.sum() < 5:
+                raise InputError(f"cycle {cycle}: sweep {sign} has {mw.sum()} points; need >= 5")
+            ep, ip, _ = _peak(e[mw], i[mw], sign, half_width_V)
+            out[f"Ep{name}_V"] = ep
+            out[f"Ip{name}_mA"] = ip
+            out[f"Ip{name}_raw_mA"] = ip
+            out[f"baseline_{name}_slope_mA_V"] = np.nan
+            out[f"baseline_{name}_intercept_mA"] = np.nan
+            continue
+        mb = (e >= min(base)) & (e <= max(base))
         if mb.sum() < 3 or mw.sum() < 5:
             raise InputError(
                 f"cycle {cycle}: the {'cathodic' if sign < 0 else 'anodic'} sweep has "
@@ -199,3 +212,60 @@ def randles_sevcik(
     fit["D_cm2_s"] = d
     fit["D_stderr_cm2_s"] = 2 * d * fit["slope_stderr"] / abs(fit["slope"])
     return fit
+
+
+def sweep_charges(table: pd.DataFrame, *, cycle: int) -> dict[str, float]:
+    """Charge passed (mAh, positive) in the cathodic and the anodic sweep of one CV cycle.
+
+    The current of the sweep's own sign (reduction in the cathodic sweep,
+    oxidation in the anodic one) is integrated over time (trapezoid rule),
+    faradaic and capacitive parts together. Compare it with the electrode's
+    capacity: a sweep that passes a sizeable fraction of it (or more) is not
+    the semi-infinite diffusion that Randles-Sevcik assumes.
+
+    Returns
+    -------
+    dict
+        ``charge_cathodic_mAh``, ``charge_anodic_mAh``.
+    """
+    if "time_s" not in table:
+        raise InputError("CV table needs a time_s column to integrate the current")
+    sw = sweeps(table)
+    sel = sw[sw["cycle"] == cycle]
+    if sel.empty:
+        raise InputError(f"CV has no cycle {cycle}; cycles present {sorted(sw['cycle'].unique())}")
+    out = {}
+    for name, sign in (("cathodic", -1), ("anodic", 1)):
+        s = sel[sel["sweep"] == sign]
+        t = s["time_s"].to_numpy(float)
+        i = s["current_mA"].to_numpy(float)
+        # integrate only within contiguous runs of this sweep (a gap is the other sweep)
+        gap = np.r_[False, np.diff(s.index.to_numpy()) > 1]
+        # the sweep's own direction: reduction charge in the cathodic sweep, oxidation in the
+        # anodic one (the tail of the previous sweep's reaction is not counted)
+        own = np.clip(sign * i, 0.0, None)
+        q = 0.0
+        for run in np.split(np.arange(t.size), np.flatnonzero(gap)):
+            if run.size > 1:
+                q += float(np.trapezoid(own[run], t[run]))
+        out[f"charge_{name}_mAh"] = q / 3600.0
+    return out
+
+
+def b_value(scan_rates_mV_s: np.ndarray, peak_currents_mA: np.ndarray) -> dict[str, float]:
+    """Power-law exponent b of |Ip| = a v^b (log-log line fit, residual-scaled esd).
+
+    b = 0.5 for semi-infinite diffusion control, 1 for surface (capacitive or
+    thin-film) control.
+
+    Returns
+    -------
+    dict
+        ``b``, ``b_stderr``, ``b_r2``, ``b_n``.
+    """
+    v = np.asarray(scan_rates_mV_s, float)
+    ip = np.abs(np.asarray(peak_currents_mA, float))
+    if np.any(v <= 0) or np.any(ip <= 0):
+        raise InputError("b-value needs positive scan rates and non-zero peak currents")
+    fit = linear_fit(np.log10(v), np.log10(ip))
+    return {"b": fit["slope"], "b_stderr": fit["slope_stderr"], "b_r2": fit["r2"], "b_n": fit["n"]}

@@ -123,6 +123,7 @@ def fit_circuit(
     f_max_Hz: float | None = None,
     f_min_Hz: float | None = None,
     ignore_below_x: bool = False,
+    weighting: str = "modulus",
 ) -> tuple[pd.DataFrame, dict[str, float], object]:
     """Fit an equivalent circuit with impedance.py's ``CustomCircuit``.
 
@@ -138,12 +139,21 @@ def fit_circuit(
         Frequency range used in the fit.
     ignore_below_x : bool
         Drop points with Im(Z) > 0 (inductive), as impedance.py's ``ignoreBelowX``.
+    weighting : {"modulus", "unit"}
+        Noise model: "modulus" weights each real and imaginary residual by
+        1/|Z| (noise proportional to |Z|, the usual case for a potentiostat's
+        relative accuracy; impedance.py's ``weight_by_modulus``); "unit" fits
+        unweighted (constant absolute noise).
 
     Returns
     -------
     (DataFrame, dict, CustomCircuit)
         Parameter table (``parameter``, ``value``, ``stderr``, ``unit``), fit
-        statistics (``n_points``, ``rms_relative_residual``) and the fitted circuit.
+        statistics (``n_points``, ``rms_relative_residual``, ``weighted_by_modulus``,
+        ``reduced_chi2`` in the weighted metric, ``errors_scaled_by_redchi`` = 1:
+        impedance.py calls scipy's ``curve_fit`` with ``absolute_sigma=False``,
+        so the covariance is scaled by the reduced chi-square) and the fitted
+        circuit.
     """
     from impedance.models.circuits import CustomCircuit
 
@@ -158,11 +168,19 @@ def fit_circuit(
         m &= z.imag < 0
     if m.sum() < len(initial_guess) + 2:
         raise InputError(f"only {m.sum()} usable points for {len(initial_guess)} parameters")
+    if weighting not in ("modulus", "unit"):
+        raise InputError(f"weighting must be 'modulus' or 'unit', got {weighting!r}")
     model = CustomCircuit(circuit=circuit, initial_guess=list(initial_guess))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(f[m], z[m], global_opt=False, maxfev=100000)
+            model.fit(
+                f[m],
+                z[m],
+                global_opt=False,
+                maxfev=100000,
+                weight_by_modulus=weighting == "modulus",
+            )
     except (RuntimeError, ValueError) as err:
         raise FitError(f"circuit {circuit} did not converge: {err}") from err
     names, units = model.get_param_names()
@@ -173,5 +191,36 @@ def fit_circuit(
         rows.append({"parameter": n, "value": float(model.parameters_[k]), "stderr": se, "unit": u})
     zfit = model.predict(f[m])
     rel = np.abs(zfit - z[m]) / np.abs(z[m])
-    stats = {"n_points": float(m.sum()), "rms_relative_residual": float(np.sqrt(np.mean(rel**2)))}
-    return pd.DataFrame(rows), stats, model
+    w = np.abs(z[m]) if weighting == "modulus" else np.ones(int(m.sum()))
+    r = np.r_[(zfit - z[m]).real / w, (zfit - z[m]).imag / w]
+    dof = max(1, r.size - len(initial_guess))
+    bounds = _at_bounds(circuit, model.parameters_, names)
+    stats = {
+        "n_points": float(m.sum()),
+        "rms_relative_residual": float(np.sqrt(np.mean(rel**2))),
+        "weighted_by_modulus": float(weighting == "modulus"),
+        "reduced_chi2": float(r @ r / dof),
+        "errors_scaled_by_redchi": 1.0,
+        "n_at_bound": float(len(bounds)),
+    }
+    out = pd.DataFrame(rows)
+    out["qc"] = [
+        "at_bound" if n in bounds else ("esd_nan" if not np.isfinite(e) else "")
+        for n, e in zip(out["parameter"], out["stderr"], strict=True)
+    ]
+    return out, stats, model
+
+
+def _at_bounds(circuit: str, values: np.ndarray, names: list[str]) -> list[str]:
+    """Parameters that ended on impedance.py's default bounds (0, inf; CPE exponent 1)."""
+    from impedance.models.circuits.fitting import set_default_bounds
+
+    lo, hi = set_default_bounds(circuit)
+    out = []
+    for n, v, a, b in zip(names, values, lo, hi, strict=True):
+        scale = max(abs(v), 1e-300)
+        if abs(v - a) <= 1e-9 * max(1.0, scale) or (
+            np.isfinite(b) and abs(v - b) <= 1e-6 * max(1.0, abs(b))
+        ):
+            out.append(n)
+    return out

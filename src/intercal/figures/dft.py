@@ -1,8 +1,10 @@
-"""Fig. 1 (b, c, d): convex hull, DFT voltage profile and NEB paths.
+"""Fig. 1 (a, b, c): convex hull, DFT voltage profile and NEB paths.
 
-Drawn only from the tables in results/dft/ (``hull.csv``,
-``voltage_profile.csv``, ``neb_paths.csv``, ``neb_barriers.csv``). Panel a of
-the paper (density of states) is not reproduced.
+Drawn only from the DFT result tables (``hull.csv``, ``voltage_profile.csv``,
+``neb_paths.csv``, ``neb_barriers.csv`` in the results folder's ``dft/``).
+The input tables carry total energies only, so there is no density-of-states
+panel; the panels are lettered a-c. Every label (host, working ion, site and
+space-group names, NEB path labels) comes from the tables and the config.
 """
 
 from __future__ import annotations
@@ -15,35 +17,39 @@ from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
 
 from intercal.figures import style
 
-#: marker per (site, space group); unknown combinations fall back to "x"
-MARKERS = {
-    ("octahedral", "P-3m1"): "o",
-    ("octahedral", "R-3m"): "s",
-    ("octahedral", "C2/m"): "D",
-    ("tetrahedral", "P-3m1"): "^",
-}
-OCT_COLOR = style.PHASE_COLORS["CrSe2"]
-TET_COLOR = style.SERIES[1]
-OTHER_COLOR = style.SERIES[2]
+#: marker per site, in order of first appearance (hull site first)
+SITE_MARKERS = ["o", "^", "s", "D", "v", "p", "h"]
+#: colour per space group, in order of first appearance (hull space group first)
+GROUP_COLORS = [style.SERIES[i] for i in (2, 1, 0, 3, 4, 5, 6, 7)]
+
+
+def _styles(hull: pd.DataFrame) -> tuple[dict, dict]:
+    """(marker per site, colour per space group); the hull's own site/group come first."""
+    order = pd.concat([hull[hull["stable"]], hull[~hull["stable"]]])
+    sites = list(dict.fromkeys(order["site"]))
+    groups = list(dict.fromkeys(order["space_group"]))
+    markers = {s: SITE_MARKERS[i % len(SITE_MARKERS)] for i, s in enumerate(sites)}
+    colors = {g: GROUP_COLORS[i % len(GROUP_COLORS)] for i, g in enumerate(groups)}
+    return markers, colors
 
 
 def _draw_hull(axis, hull: pd.DataFrame, legend: bool) -> None:
     """All configurations (open markers), hull points (filled) and the hull line."""
+    markers, colors = _styles(hull)
     stable = hull[hull["stable"]].sort_values("x")
     axis.plot(stable["x"], stable["mixing_energy_meV"], "-", color="black", lw=0.8, zorder=1)
     for (site, sg), grp in hull.groupby(["site", "space_group"], sort=False):
-        color = TET_COLOR if site == "tetrahedral" else OCT_COLOR if sg == "P-3m1" else OTHER_COLOR
         unstable = grp[~grp["stable"]]
         axis.scatter(
             unstable["x"],
             unstable["mixing_energy_meV"],
-            marker=MARKERS.get((site, sg), "x"),
+            marker=markers[site],
             s=14,
             facecolors="white",
-            edgecolors=color,
+            edgecolors=colors[sg],
             linewidths=0.8,
             zorder=2,
-            label=f"{site[:3]}. {sg}" if legend else None,
+            label=f"{site} {sg}" if legend and len(unstable) else None,
         )
     axis.scatter(
         stable["x"],
@@ -52,30 +58,49 @@ def _draw_hull(axis, hull: pd.DataFrame, legend: bool) -> None:
         s=16,
         color="black",
         zorder=3,
-        label="hull" if legend else None,
+        label="on the hull" if legend else None,
     )
     axis.axhline(0, color="0.6", lw=0.5, ls=":", zorder=0)
     axis.set_xlim(-0.04, 1.04)
 
 
-def _hull_panel(fig, ax, hull: pd.DataFrame):
-    """Mixing energy vs x on a split axis: hull region below, high-energy configurations above.
+def _scale_note(axis, text: str) -> None:
+    """Name the y scale of one part of the split axis, outside its right spine."""
+    axis.text(
+        1.02,
+        0.5,
+        text,
+        transform=axis.transAxes,
+        rotation=90,
+        ha="left",
+        va="center",
+        fontsize=6,
+        color="0.35",
+        style="italic",
+    )
 
-    The two parts share x and together cover the whole energy range (no data
-    fall in a gap); the lower part is linear and scaled to the octahedral
-    P-3m1 points, the upper part logarithmic.
-    Returns the upper axis (for the panel letter).
+
+def _hull_panel(fig, ax, hull: pd.DataFrame, xlabel: str, label_x: float = -0.2):
+    """Mixing energy vs x, on a split axis when some configurations lie far above the hull.
+
+    The lower part is linear and spans the configurations of the (site, space
+    group) families that contain hull points; the upper part is logarithmic
+    and holds the higher-energy configurations. The two parts share x and
+    together cover the whole energy range (no data fall in a gap); each part
+    names its scale. Returns the top axis (for the panel letter).
     """
-    oct_p = hull[(hull["site"] == "octahedral") & (hull["space_group"] == "P-3m1")]
-    lo, hi = oct_p["mixing_energy_meV"].min(), oct_p["mixing_energy_meV"].max()
-    pad = 0.15 * (hi - lo)
+    on_hull = hull[hull["stable"]][["site", "space_group"]].drop_duplicates()
+    family = hull.merge(on_hull, on=["site", "space_group"])
+    lo, hi = family["mixing_energy_meV"].min(), family["mixing_energy_meV"].max()
+    pad = 0.15 * max(hi - lo, 1.0)
     split = hi + pad
     top_max = float(hull["mixing_energy_meV"].max())
-    if top_max <= split:  # nothing above the hull region: one plain axis
+    ylabel = r"$E_\mathrm{mix}$ (meV f.u.$^{-1}$)"
+    if top_max <= split or top_max <= 0:  # nothing far above the hull: one linear axis
         _draw_hull(ax, hull, legend=True)
-        ax.set_ylim(lo - pad, split)
-        ax.set_xlabel(style.LABELS["x_li"])
-        ax.set_ylabel(r"$E_\mathrm{mix}$ (meV f.u.$^{-1}$)")
+        ax.set_ylim(lo - pad, max(split, top_max + pad))
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
         ax.legend(loc="upper left")
         return ax
     gs = ax.get_subplotspec().subgridspec(2, 1, height_ratios=[1, 1.3], hspace=0.06)
@@ -84,10 +109,11 @@ def _hull_panel(fig, ax, hull: pd.DataFrame):
     lower = fig.add_subplot(gs[1], sharex=upper)
     for axis in (upper, lower):
         _draw_hull(axis, hull, legend=axis is upper)
-    upper.set_yscale("log")  # tetrahedral energies span 30-600 meV: log spreads them
-    upper.set_ylim(split, top_max * 1.6)
-    decades = [m * 10.0**k for k in range(0, 6) for m in (1, 3)]
-    upper.yaxis.set_major_locator(FixedLocator([d for d in decades if split < d < top_max * 1.6]))
+    upper.set_yscale("log")  # high-energy configurations span decades: log spreads them
+    bottom = max(split, 1e-3)
+    upper.set_ylim(bottom, top_max * 1.6)
+    decades = [m * 10.0**k for k in range(-3, 6) for m in (1, 3)]
+    upper.yaxis.set_major_locator(FixedLocator([d for d in decades if bottom < d < top_max * 1.6]))
     upper.yaxis.set_major_formatter(FormatStrFormatter("%g"))
     upper.yaxis.set_minor_formatter(NullFormatter())
     lower.set_ylim(lo - pad, split)
@@ -106,13 +132,15 @@ def _hull_panel(fig, ax, hull: pd.DataFrame):
     }
     upper.plot([0, 1], [0, 0], transform=upper.transAxes, **kw)
     lower.plot([0, 1], [1, 1], transform=lower.transAxes, **kw)
-    lower.set_xlabel(style.LABELS["x_li"])
-    lower.set_ylabel(r"$E_\mathrm{mix}$ (meV f.u.$^{-1}$)")
-    lower.yaxis.set_label_coords(-0.2, 1.0)
+    _scale_note(upper, "log scale")
+    _scale_note(lower, "linear scale")
+    lower.set_xlabel(xlabel)
+    lower.set_ylabel(ylabel)
+    lower.yaxis.set_label_coords(label_x, 1.0)
     upper.legend(
         loc="lower left",
         bbox_to_anchor=(-0.02, 1.0),
-        ncol=3,
+        ncol=2,
         fontsize=6,
         handletextpad=0.05,
         columnspacing=0.5,
@@ -122,20 +150,20 @@ def _hull_panel(fig, ax, hull: pd.DataFrame):
     return upper
 
 
-def _voltage_panel(ax, profile: pd.DataFrame) -> None:
+def _voltage_panel(ax, profile: pd.DataFrame, xlabel: str) -> None:
     """Step voltage profile vs x, average voltage, capacity on the top axis."""
     prof = profile.sort_values("x_start")
     xs = np.column_stack([prof["x_start"], prof["x_end"]]).ravel()
     vs = np.repeat(prof["voltage_V"].to_numpy(), 2)
-    ax.plot(xs, vs, "-", color=style.PHASE_COLORS["LiCrSe2"], lw=1.2, label="DFT (stable phases)")
+    ax.plot(xs, vs, "-", color="black", lw=1.2, label="DFT, between hull points")
     width = prof["x_end"] - prof["x_start"]
     v_avg = float((prof["voltage_V"] * width).sum() / width.sum())
     ax.axhline(v_avg, color="0.4", ls="--", lw=0.7, label=f"average {v_avg:.3f} V")
-    ax.set_xlabel(style.LABELS["x_li"])
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(style.LABELS["voltage"])
     ax.set_xlim(0, float(prof["x_end"].max()))
     vmin, vmax = float(prof["voltage_V"].min()), float(prof["voltage_V"].max())
-    ax.set_ylim(min(vmin - 0.4, 2.0), max(vmax + 0.4, 3.0))
+    ax.set_ylim(vmin - 0.4, vmax + 0.4)
     ax.legend(loc="lower left")
     # top axis: capacity per gram of host (linear in x)
     cap_per_x = float(
@@ -157,7 +185,7 @@ def _neb_panel(ax, paths: pd.DataFrame, barriers: pd.DataFrame) -> None:
         e = grp["energy_rel_eV"].to_numpy()
         row = barriers[barriers["label"] == label].iloc[0]
         ax.plot(s, e, "-o", color=color, ms=3, label=f"{label}: {row['barrier_eV']:.2f} eV")
-    ax.set_xlabel("Reaction coordinate (oct. → tet.)")
+    ax.set_xlabel("Reaction coordinate (normalized)")
     ax.set_ylabel("Relative energy (eV)")
     ax.set_xlim(-0.03, 1.03)
     ax.set_ylim(-0.05, float(paths["energy_rel_eV"].max()) * 1.25)
@@ -167,36 +195,50 @@ def _neb_panel(ax, paths: pd.DataFrame, barriers: pd.DataFrame) -> None:
 def fig1(
     hull: pd.DataFrame,
     profile: pd.DataFrame,
-    neb_paths: pd.DataFrame,
-    neb_barriers: pd.DataFrame,
+    neb_paths: pd.DataFrame | None,
+    neb_barriers: pd.DataFrame | None,
     pdf: str | os.PathLike,
     png: str | os.PathLike | None = None,
+    *,
+    host: str,
+    ion: str,
 ):
-    """Draw Fig. 1 b-d (three panels in a row, double column) and save it.
+    """Draw Fig. 1 a-c (three panels in a row, double column; a-b without NEB) and save it.
 
     Parameters
     ----------
     hull : pandas.DataFrame
-        ``results/dft/hull.csv`` (x, site, space_group, mixing_energy_meV, stable).
+        ``dft/hull.csv`` (x, site, space_group, mixing_energy_meV, stable).
     profile : pandas.DataFrame
-        ``results/dft/voltage_profile.csv`` (x_start, x_end, voltage_V, capacities).
-    neb_paths, neb_barriers : pandas.DataFrame
-        ``results/dft/neb_paths.csv`` and ``results/dft/neb_barriers.csv``.
+        ``dft/voltage_profile.csv`` (x_start, x_end, voltage_V, capacities).
+    neb_paths, neb_barriers : pandas.DataFrame or None
+        ``dft/neb_paths.csv`` and ``dft/neb_barriers.csv``; None (config without
+        ``dft.neb``): no NEB panel.
     pdf, png : path
         Output files (vector PDF, 300 dpi PNG).
+    host, ion : str
+        Host formula and working-ion element (config ``dft.host``,
+        ``dft.working_ion``), for the x axis label.
 
     Returns
     -------
     matplotlib.figure.Figure
         The (closed) figure, for inspection in tests.
     """
-    fig, axes = style.figure(ncols=3, nrows=1, width="double", aspect=0.95)
-    _voltage_panel(axes[1], profile)
-    _neb_panel(axes[2], neb_paths, neb_barriers)
+    xlabel = style.content_label(host, ion)
+    neb = neb_paths is not None and neb_barriers is not None and len(neb_paths) > 0
+    ncols = 3 if neb else 2
+    # same height either way: three panels of 7/3 in, or two of 3.5 in
+    fig, axes = style.figure(ncols=ncols, nrows=1, width="double", aspect=0.95 * ncols / 3)
+    _voltage_panel(axes[1], profile, xlabel)
+    if neb:
+        _neb_panel(axes[2], neb_paths, neb_barriers)
     fig.tight_layout(w_pad=1.5)  # before the split: tight_layout ignores sub-gridspecs
-    hull_ax = _hull_panel(fig, axes[0], hull)
-    style.panel_label(hull_ax, "b", x=-0.25, y=1.35 if hull_ax is not axes[0] else 1.02)
-    for ax, letter in zip(axes[1:], "cd", strict=True):
-        style.panel_label(ax, letter, x=-0.25, y=1.02)
+    shrink = ncols / 3  # offsets in axes fractions, tuned for the three-panel width
+    hull_ax = _hull_panel(fig, axes[0], hull, xlabel, label_x=-0.2 * shrink)
+    letter_x = -0.25 * shrink
+    style.panel_label(hull_ax, "a", x=letter_x, y=1.35 if hull_ax is not axes[0] else 1.02)
+    for ax, letter in zip(axes[1:], "bc", strict=False):
+        style.panel_label(ax, letter, x=letter_x, y=1.02)
     style.save(fig, pdf, png)
     return fig

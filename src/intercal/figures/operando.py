@@ -1,8 +1,11 @@
 """Fig. 4 (operando XRD) and SI S18, drawn from the tables in results/operando/.
 
-Fig. 4a: intensity map (2theta vs time, sqrt intensity) with the simulated
-CrSe2 and LiCrSe2 stick patterns on top and the cell voltage vs time beside it;
-4b: a and c of each present phase vs time; 4c: unit-cell volume vs time.
+Fig. 4a: intensity map (2theta vs time, square root of the counts, with its
+colour bar) with the tracked phases' simulated stick patterns on top, the
+masked hardware/standard lines marked and labelled, and beside it the cell
+voltage and the ion content x vs time; 4b: a and c of each present phase vs
+time; 4c: unit-cell volume vs time. Phase names, the x unit and the hardware
+labels come from the config; colours from :func:`intercal.figures.style.phase_color`.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ def fig4(
     pdf: str,
     png: str | None = None,
     two_theta_range: tuple[float, float] | None = None,
+    x_unit: str = "x",
+    hardware: list[tuple[float, float, str]] | None = None,
 ) -> None:
     """Draw Fig. 4 (see module docstring) and save it as PDF and PNG.
 
@@ -62,6 +67,10 @@ def fig4(
         Output paths.
     two_theta_range : (float, float), optional
         2theta range shown (deg); default the map's grid.
+    x_unit : str
+        Unit of x from the config (e.g. ``"Li per CrSe2"``): the x axis label.
+    hardware : list of (lo, hi, label), optional
+        Masked 2theta ranges (hardware lines, internal standard) marked on the map.
     """
     import matplotlib.gridspec as gridspec
 
@@ -81,32 +90,57 @@ def fig4(
 
     times = lattice.drop_duplicates("scan").set_index("scan")["time_h"]
     t_scan = times.reindex(np.asarray(imap["scan"])).to_numpy(float)
-    _map_panel(ax_map, imap, t_scan)
+    mesh = _map_panel(ax_map, imap, t_scan)
+    # colour bar inside the map's upper right corner (white ticks on the dark map)
+    cax = ax_map.inset_axes([0.58, 0.955, 0.38, 0.022], transform=ax_map.transAxes)
+    cb = fig.colorbar(mesh, cax=cax, orientation="horizontal")
+    cb.set_label(r"$\sqrt{\mathrm{counts}}$", fontsize=6, labelpad=1, color="w")
+    cb.ax.tick_params(labelsize=5, length=1.5, pad=1, colors="w")
+    cb.outline.set_edgecolor("w")
     grid = np.asarray(imap["two_theta_deg"], float)
     lo, hi = two_theta_range or (grid[0], grid[-1])
     ax_map.set_xlim(lo, hi)
     # simulated patterns on top
+    n_ph = max(patterns.phase.nunique(), 1)
     for k, (ph, grp) in enumerate(patterns.groupby("phase", sort=False)):
-        col = style.PHASE_COLORS.get(ph, style.SERIES[k % len(style.SERIES)])
+        col = style.phase_color(ph)
         base = k * 110.0
         ax_sim.vlines(grp.two_theta_deg, base, base + grp.intensity, color=col, lw=1.0)
-        ax_sim.text(lo + 0.3, base + 55, ph, color=col, ha="left", va="center", fontsize=6.5)
+        ax_sim.text(
+            lo + 0.3, base + 55, style.formula_tex(ph), color=col, ha="left", va="center",
+            fontsize=6.5,
+        )  # fmt: skip
+    # masked hardware / standard lines: shaded on the sticks, dashed on the map, labelled
+    for h_lo, h_hi, label in hardware or []:
+        ax_sim.axvspan(h_lo, h_hi, color=style.HARDWARE_COLOR, alpha=0.25, lw=0)
+        for xv in (h_lo, h_hi):
+            ax_map.axvline(xv, color="w", lw=0.4, ls=":", alpha=0.8)
+        if label:
+            ax_sim.text(
+                h_hi + 0.1, 110.0 * n_ph, label, rotation=90, fontsize=4.5,
+                color=style.HARDWARE_COLOR, ha="left", va="top",
+            )  # fmt: skip
     ax_sim.set_yticks([])
-    ax_sim.set_ylim(0, 110.0 * max(patterns.phase.nunique(), 1) + 5)
+    ax_sim.set_ylim(0, 110.0 * n_ph + 5)
     ax_sim.tick_params(labelbottom=False)
     ax_sim.set_ylabel("Sim.", fontsize=7)
     style.panel_label(ax_sim, "a", x=-0.2, y=0.9)
-    # voltage beside
+    # cell voltage and x beside the map, on the map's time axis
     ax_v.plot(trace.voltage_V, trace.time_h, color="k", lw=0.8)
-    ax_v.set_xlabel("V (V)")
+    ax_v.set_xlabel("Cell voltage (V)")
     ax_v.tick_params(labelleft=False)
     tmin, tmax = np.nanmin(t_scan), np.nanmax(t_scan)
     ax_map.set_ylim(tmin, tmax)
     ax_v.set_xlim(trace.voltage_V.min() - 0.2, trace.voltage_V.max() + 0.2)
+    if "x" in trace.columns:
+        ax_x = ax_v.twiny()
+        ax_x.plot(trace.x, trace.time_h, color=style.SERIES[1], lw=0.8, ls="--")
+        ax_x.set_xlabel(f"x ({x_unit})", color=style.SERIES[1], fontsize=7)
+        ax_x.tick_params(axis="x", colors=style.SERIES[1], labelsize=6)
     # lattice vs time
     pres = lattice[lattice.present.astype(bool)]
-    for k, (ph, grp) in enumerate(pres.groupby("phase", sort=False)):
-        col = style.PHASE_COLORS.get(ph, style.SERIES[k % len(style.SERIES)])
+    for ph, grp in pres.groupby("phase", sort=False):
+        col = style.phase_color(ph)
         for ax, q, e in (
             (ax_a, "a_A", "a_esd_A"),
             (ax_c, "c_A", "c_esd_A"),
@@ -115,11 +149,11 @@ def fig4(
             ok = np.isfinite(grp[q])
             ax.errorbar(
                 grp.time_h[ok], grp[q][ok], yerr=grp[e][ok].fillna(0), fmt="o", ms=2.0,
-                mew=0, elinewidth=0.6, color=col, label=ph,
+                mew=0, elinewidth=0.6, color=col, label=style.formula_tex(ph),
             )  # fmt: skip
     ax_a.set_ylabel(r"$a$ ($\AA$)")
     ax_c.set_ylabel(r"$c$ ($\AA$)")
-    ax_vol.set_ylabel(r"$V$ ($\AA^3$)")
+    ax_vol.set_ylabel(r"Cell volume ($\AA^3$)")
     ax_vol.set_xlabel(style.LABELS["time_h"])
     for ax in (ax_a, ax_c, ax_vol):
         ax.yaxis.set_label_position("right")
@@ -145,11 +179,13 @@ def figs18(lattice: pd.DataFrame, imap: Mapping, trace: pd.DataFrame, pdf: str, 
     t_scan = times.reindex(np.asarray(imap["scan"])).to_numpy(float)
     inten = np.sqrt(np.clip(np.asarray(imap["intensity"], float), 0, None))
     order = np.argsort(t_scan)
-    ax.contourf(imap["two_theta_deg"], t_scan[order], inten[order], levels=30, cmap="viridis")
+    cs = ax.contourf(imap["two_theta_deg"], t_scan[order], inten[order], levels=30, cmap="viridis")
+    cb = fig.colorbar(cs, ax=ax, pad=0.01, fraction=0.04, location="left")
+    cb.set_label(r"$\sqrt{\mathrm{counts}}$", fontsize=7)
     ax.set_xlabel(style.LABELS["two_theta"])
     ax.set_ylabel(style.LABELS["time_h"])
     ax_v.plot(trace.voltage_V, trace.time_h, color="k", lw=0.8)
-    ax_v.set_xlabel("V (V)")
+    ax_v.set_xlabel("Cell voltage (V)")
     ax_v.tick_params(labelleft=False)
     ax.set_ylim(np.nanmin(t_scan), np.nanmax(t_scan))
     style.save(fig, pdf, png)

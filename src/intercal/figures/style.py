@@ -1,8 +1,8 @@
 """Shared matplotlib style for every figure of the pipeline.
 
 Sizes follow a two-column journal: a single column is 3.35 in wide, a full
-page 7.0 in. Colours are fixed per phase and per technique so that CrSe2 is
-the same colour in the Le Bail, operando and XANES panels.
+page 7.0 in. Colours are fixed per phase (:func:`phase_color`) and per technique, so
+that a phase has the same colour in the Le Bail, operando and XANES panels.
 
 Use::
 
@@ -27,15 +27,71 @@ import matplotlib.pyplot as plt  # noqa: E402
 SINGLE_COLUMN_IN = 3.35
 DOUBLE_COLUMN_IN = 7.0
 
-#: colour per phase (consistent across techniques)
-PHASE_COLORS = {
-    "CrSe2": "#1f5fa8",
-    "LiCrSe2": "#c0392b",
-    "graphite": "#7f7f7f",
-    "Cr2O3": "#2e8b57",
-    "CrO2": "#8e44ad",
-    "hardware": "#b8860b",
-}
+#: palette for phases: a phase keeps its colour in every figure of a run
+PHASE_PALETTE = [
+    "#1f5fa8",  # blue
+    "#c0392b",  # red
+    "#2e8b57",  # green
+    "#8e44ad",  # purple
+    "#d35400",  # orange
+    "#16a085",  # teal
+    "#7f7f7f",  # grey
+    "#b8860b",  # dark yellow
+]
+#: colour of instrument / cell hardware lines (not a phase)
+HARDWARE_COLOR = "#b8860b"
+
+_PHASE_ORDER: list[str] = []
+
+
+def set_phase_order(names) -> None:
+    """Fix the phase -> colour assignment from the study's materials, in config order.
+
+    Figure scripts call it with ``list(config["materials"])`` so that a phase has
+    the same colour in the Le Bail, operando, XANES and echem figures of a study.
+    """
+    _PHASE_ORDER.clear()
+    _PHASE_ORDER.extend(str(n) for n in names)
+
+
+def phase_color(name: str) -> str:
+    """The colour of a phase (or sample): by its place in the study's materials list,
+    else by a stable hash of its name (never by the order it is drawn in)."""
+    name = str(name)
+    if name in _PHASE_ORDER:
+        return PHASE_PALETTE[_PHASE_ORDER.index(name) % len(PHASE_PALETTE)]
+    import zlib
+
+    return PHASE_PALETTE[zlib.crc32(name.encode()) % len(PHASE_PALETTE)]
+
+
+def formula_tex(formula: str) -> str:
+    """A chemical formula with subscripted counts for matplotlib: LiCoO2 -> LiCoO$_2$,
+    Li0.5CoO2 -> Li$_{0.5}$CoO$_2$. Names that are not formulas pass through."""
+    import re
+
+    return re.sub(r"(?<=[A-Za-z)])(\d+(?:\.\d+)?)", r"$_{\1}$", str(formula))
+
+
+def content_label(host: str, ion: str = "Li") -> str:
+    """Axis label for the ion content: 'x in Li$_x$CrSe$_2$' built from config names."""
+    return f"x in {ion}$_x${formula_tex(host)}"
+
+
+class _PhaseColors(dict):
+    """Backward-compatible mapping view: ``PHASE_COLORS.get(name, default)`` -> phase_color."""
+
+    def get(self, key, default=None):  # noqa: D102
+        return phase_color(key)
+
+    def __getitem__(self, key):
+        return phase_color(key)
+
+    def __contains__(self, key):
+        return True
+
+
+PHASE_COLORS = _PhaseColors()
 
 #: colour per technique (for summary panels)
 TECHNIQUE_COLORS = {
@@ -67,7 +123,7 @@ LABELS = {
     "zre": r"Z$'$ ($\Omega$)",
     "zim": r"$-$Z$''$ ($\Omega$)",
     "time_h": "Time (h)",
-    "x_li": r"x in Li$_x$CrSe$_2$",
+    "x_li": "x (ions per formula unit)",
 }
 
 RC = {

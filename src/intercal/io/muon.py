@@ -116,6 +116,10 @@ def _unit_scale_time(units: str, path, fieldname: str) -> float:
         return 1e-3
     if u in ("picoseconds", "picosecond", "pico.second", "ps"):
         return 1e-6
+    if u in ("seconds", "second", "s", "sec"):
+        return 1e6
+    if u in ("milliseconds", "millisecond", "milli.second", "ms"):
+        return 1e3
     raise _err(path, fieldname, f"unknown time unit {units!r} (expected micro/nano/pico seconds)")
 
 
@@ -566,6 +570,76 @@ def read_psi_bin(path: str | Path) -> MuonRun:
 # --------------------------------------------------------------------------------------------
 # dispatch
 # --------------------------------------------------------------------------------------------
+#: plausible ranges of the run metadata (units of MuonRun)
+BIN_WIDTH_RANGE_US = (1e-5, 1.0)
+TEMPERATURE_RANGE_K = (0.0, 2000.0)
+FIELD_MAX_G = 1e5
+
+
+def check_run(run: MuonRun) -> MuonRun:
+    """Plausibility of a read run; InputError naming the file, the field, found and expected.
+
+    Checks: bin width finite in 1e-5..1 us; t0 finite, inside the histogram and not a
+    (near) zero (a t0 stored in seconds read as us, e.g. 1.8e-7 -> 0); first good
+    bin inside the histogram; temperature finite in 0..2000 K; field finite with
+    |B| < 1e5 G; counts finite, none negative and not all zero; dead times (when
+    present) finite.
+    """
+    p = run.path
+    lo, hi = BIN_WIDTH_RANGE_US
+    dt = run.bin_width_us
+    if not np.isfinite(dt) or not lo <= dt <= hi:
+        raise _err(p, "bin width", f"found {dt!r} us, expected {lo:g}-{hi:g} us")
+    n_bins = run.counts.shape[1]
+    t0 = run.t0_us
+    if not np.isfinite(t0) or not 0.0 <= t0 < n_bins * dt:
+        raise _err(
+            p, "time_zero", f"found {t0!r} us, expected 0-{n_bins * dt:g} us (inside the histogram)"
+        )
+    if t0 < 1e-3 * dt:
+        raise _err(
+            p,
+            "time_zero",
+            f"found {t0!r} us, far below one bin ({dt:g} us): a t0 in seconds read as "
+            "microseconds? Expected the muon arrival time in us",
+        )
+    if not 0 <= run.first_good_bin < n_bins:
+        raise _err(p, "first_good_bin", f"found {run.first_good_bin}, expected 0-{n_bins - 1}")
+    tlo, thi = TEMPERATURE_RANGE_K
+    if not np.isfinite(run.temperature_K) or not tlo < run.temperature_K < thi:
+        raise _err(p, "temperature", f"found {run.temperature_K!r} K, expected {tlo:g}-{thi:g} K")
+    if not np.isfinite(run.field_G) or abs(run.field_G) >= FIELD_MAX_G:
+        raise _err(
+            p, "magnetic_field", f"found {run.field_G!r} G, expected |B| < {FIELD_MAX_G:g} G"
+        )
+    c = run.counts
+    if np.any(c < 0):
+        raise _err(
+            p, "counts", f"{int(np.sum(c < 0))} negative values (min {c.min()}), expected >= 0"
+        )
+    if not np.any(c > 0):
+        raise _err(p, "counts", "all zero, expected positron counts")
+    if run.dead_time_us is not None:
+        d = np.asarray(run.dead_time_us, float)
+        # negative dead times occur in real calibrations (EMU 31895); NaN/inf never
+        if not np.all(np.isfinite(d)):
+            bad = np.flatnonzero(~np.isfinite(d))
+            raise _err(
+                p,
+                "dead_time",
+                f"{bad.size} non-finite values (spectra {(bad + 1)[:5].tolist()}), "
+                "expected finite dead times (us)",
+            )
+    return run
+
+
+def _open_error(path: str, err: Exception) -> InputError:
+    return InputError(
+        f"{path}: cannot be read as a muon NeXus file ({type(err).__name__}: {err}); "
+        "truncated or damaged?"
+    )
+
+
 def read_muon(path: str | Path, period: int = 1) -> MuonRun:
     """Read a muon histogram file of any supported format (detected from its content).
 
@@ -585,17 +659,26 @@ def read_muon(path: str | Path, period: int = 1) -> MuonRun:
         raise InputError(f"{path}: file not found")
     head = Path(path).read_bytes()[:8]
     if head[:2] == b"1N":
-        return read_psi_bin(path)
+        return check_run(read_psi_bin(path))
     if head == b"\x89HDF\r\n\x1a\n":
         import h5py
 
-        with h5py.File(path, "r") as f:
-            if "raw_data_1" in f:
-                return _read_hdf5_v2(f, path, period)
-            tree = _h5_tree(f)
-        return _read_v1(tree, path, period, "ISIS NeXus v1 (HDF5)")
+        try:
+            with h5py.File(path, "r") as f:
+                if "raw_data_1" in f:
+                    return check_run(_read_hdf5_v2(f, path, period))
+                tree = _h5_tree(f)
+        except (OSError, KeyError, RuntimeError) as err:
+            raise _open_error(path, err) from err
+        return check_run(_read_v1(tree, path, period, "ISIS NeXus v1 (HDF5)"))
     if head[:4] == b"\x0e\x03\x13\x01":
-        return _read_v1(_hdf4_tree(path), path, period, "ISIS NeXus v1 (HDF4)")
+        from pyhdf.error import HDF4Error
+
+        try:
+            tree = _hdf4_tree(path)
+        except (HDF4Error, OSError, IndexError) as err:
+            raise _open_error(path, err) from err
+        return check_run(_read_v1(tree, path, period, "ISIS NeXus v1 (HDF4)"))
     raise InputError(
         f"{path}: unknown muon file format (first bytes {head!r}); "
         "expected HDF5/HDF4 NeXus or PSI-BIN"

@@ -28,6 +28,12 @@ from ..errors import InputError
 
 ROLES = ("energy", "i0", "it", "iref", "ifluor")
 
+#: energy units a file or config may declare -> factor to eV
+ENERGY_UNITS = {"eV": 1.0, "keV": 1000.0}
+
+#: a K/L-edge scan in eV never lies below this (the lightest useful edges are ~ 1 keV)
+MIN_PLAUSIBLE_EV = 500.0
+
 #: XDI standard column names -> roles
 XDI_ROLES = {"energy": "energy", "i0": "i0", "itrans": "it", "irefer": "iref", "ifluor": "ifluor"}
 
@@ -58,6 +64,13 @@ class XasScan:
 
 
 def _check_energy(path: str, energy: np.ndarray) -> None:
+    if energy.size and np.nanmax(energy) < MIN_PLAUSIBLE_EV:
+        raise InputError(
+            f"{path}: energy column runs {np.nanmin(energy):.4g}-{np.nanmax(energy):.4g}, "
+            f"implausible in eV (expected > {MIN_PLAUSIBLE_EV:.0f} eV for an X-ray edge); "
+            "if the file is in keV declare it (XDI 'Column.N: energy keV' or "
+            "config energy_unit: keV)"
+        )
     if energy.size < 10:
         raise InputError(f"{path}: only {energy.size} data rows; expected a scan of >= 10 points")
     if not np.all(np.isfinite(energy)):
@@ -133,6 +146,7 @@ def read_column_ascii(
     path: str | os.PathLike,
     columns: dict,
     comment: str = "#",
+    energy_unit: str = "eV",
 ) -> XasScan:
     """Read a beamline column-ASCII scan (commented header, whitespace-separated columns).
 
@@ -149,6 +163,9 @@ def read_column_ascii(
         and ``i0`` are required; other roles are read when given.
     comment : str
         Comment prefix of header lines.
+    energy_unit : {"eV", "keV"}
+        Unit of the energy column (declared by config, never guessed); keV is
+        converted to eV.
 
     Returns
     -------
@@ -157,7 +174,8 @@ def read_column_ascii(
     Raises
     ------
     InputError
-        Unreadable file, missing column, non-numeric row, non-increasing energy.
+        Unreadable file, missing column, non-numeric row, non-increasing energy,
+        energies implausible for the declared unit.
     """
     path = str(path)
     try:
@@ -188,7 +206,11 @@ def read_column_ascii(
     unknown = set(columns) - set(ROLES)
     if unknown:
         raise InputError(f"{path}: unknown column roles {sorted(unknown)}; expected {ROLES}")
-    energy = _pick(path, data, labels, columns["energy"], "energy")
+    if energy_unit not in ENERGY_UNITS:
+        raise InputError(
+            f"{path}: energy unit {energy_unit!r} is not one of {sorted(ENERGY_UNITS)}"
+        )
+    energy = _pick(path, data, labels, columns["energy"], "energy") * ENERGY_UNITS[energy_unit]
     _check_energy(path, energy)
     chans = {r: _pick(path, data, labels, spec, r) for r, spec in columns.items() if r != "energy"}
     return XasScan(path=path, energy=energy, channels=chans, header=header, labels=labels)
@@ -214,6 +236,7 @@ def read_xdi(path: str | os.PathLike) -> XasScan:
         raise InputError(f"{path}: first line is not an 'XDI/1.0' version line")
     header: dict[str, str] = {}
     colnames: dict[int, str] = {}
+    units: dict[int, str] = {}
     for line in lines:
         s = line.strip()
         if not s.startswith("#"):
@@ -229,12 +252,22 @@ def read_xdi(path: str | os.PathLike) -> XasScan:
                     idx = int(m.group(1).split(".")[1])
                 except ValueError as err:
                     raise InputError(f"{path}: bad column tag {m.group(1)!r}") from err
-                colnames[idx] = m.group(2).split()[0].lower()
+                toks = m.group(2).split()
+                colnames[idx] = toks[0].lower()
+                if len(toks) > 1:
+                    units[idx] = toks[1]
     data, _ = _load_numeric(path, lines, "#")
     labels = [colnames.get(j + 1, f"col{j + 1}") for j in range(data.shape[1])]
     if "energy" not in labels:
         raise InputError(f"{path}: no 'energy' column among XDI Column tags {labels}")
-    energy = data[:, labels.index("energy")]
+    j_e = labels.index("energy")
+    unit = units.get(j_e + 1, "eV")
+    if unit not in ENERGY_UNITS:
+        raise InputError(
+            f"{path}: XDI Column.{j_e + 1} gives energy unit {unit!r}; expected one of "
+            f"{sorted(ENERGY_UNITS)}"
+        )
+    energy = data[:, j_e] * ENERGY_UNITS[unit]
     _check_energy(path, energy)
     chans = {XDI_ROLES[n]: data[:, j] for j, n in enumerate(labels) if n in XDI_ROLES}
     chans.pop("energy", None)
@@ -247,8 +280,10 @@ def read_athena(path: str | os.PathLike) -> dict[str, dict]:
     Returns
     -------
     dict
-        Group label -> {``energy`` (eV), ``mu``, ``bkg_e0`` (eV, as stored by
-        Athena, NaN if absent), ``edge_step`` (stored, NaN if absent)}.
+        Group label -> {``energy`` (eV, as recorded: Athena's energy shift
+        not applied), ``mu``, ``bkg_e0`` (eV, as stored by Athena, on the
+        shifted axis; NaN if absent), ``eshift`` (Athena's energy shift, eV,
+        0 if absent), ``edge_step`` (stored, NaN if absent)}.
     """
     from larch.io import read_athena as _read_athena
 
@@ -265,7 +300,9 @@ def read_athena(path: str | os.PathLike) -> dict[str, dict]:
         bkg = getattr(params, "bkg", None) if params is not None else None
         e0 = float(getattr(bkg, "e0", np.nan)) if bkg is not None else np.nan
         step = float(getattr(bkg, "step", np.nan)) if bkg is not None else np.nan
+        eshift = float(getattr(bkg, "eshift", 0.0) or 0.0) if bkg is not None else 0.0
         out[name] = {
+            "eshift": eshift,
             "energy": energy,
             "mu": np.asarray(grp.mu, float),
             "bkg_e0": e0,
@@ -274,12 +311,18 @@ def read_athena(path: str | os.PathLike) -> dict[str, dict]:
     return out
 
 
-def read_scan(path: str | os.PathLike, fmt: str, columns: dict | None = None) -> XasScan:
-    """Dispatch to :func:`read_column_ascii` (``fmt="ascii"``) or :func:`read_xdi` (``"xdi"``)."""
+def read_scan(
+    path: str | os.PathLike, fmt: str, columns: dict | None = None, energy_unit: str = "eV"
+) -> XasScan:
+    """Dispatch to :func:`read_column_ascii` (``fmt="ascii"``) or :func:`read_xdi` (``"xdi"``).
+
+    ``energy_unit`` applies to column ASCII only; XDI files declare their unit
+    in the ``Column.N`` tag of the energy column.
+    """
     if fmt == "ascii":
         if columns is None:
             raise InputError(f"{path}: column-ASCII format needs a column specification")
-        return read_column_ascii(path, columns)
+        return read_column_ascii(path, columns, energy_unit=energy_unit)
     if fmt == "xdi":
         return read_xdi(path)
     raise InputError(f"{path}: unknown XAS file format {fmt!r}; expected 'ascii' or 'xdi'")
@@ -290,10 +333,27 @@ def _log_ratio(path: str, num: np.ndarray, den: np.ndarray, what: str) -> np.nda
     if np.any(bad):
         i = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"{path}: {what} needs positive intensities, found {num[i]!r} / {den[i]!r} "
+            f"{path}: {what} needs positive intensities, found {float(num[i])!r} / "
+            f"{float(den[i])!r} "
             f"at data row {i + 1}"
         )
     return np.log(num / den)
+
+
+#: absorption modes: how the sample's mu is formed
+MODES = ("transmission", "fluorescence", "reference")
+
+
+def _header_mode(scan: XasScan) -> str | None:
+    """Measurement mode stated by the file header (``Mode:`` line), if any."""
+    for key, val in scan.header.items():
+        if key.strip().lower() in ("mode", "scan.mode", "sample.mode"):
+            v = val.lower()
+            if "fluo" in v:
+                return "fluorescence"
+            if "trans" in v:
+                return "transmission"
+    return None
 
 
 def absorption(scan: XasScan, mode: str = "transmission") -> tuple[np.ndarray, np.ndarray | None]:
@@ -302,30 +362,108 @@ def absorption(scan: XasScan, mode: str = "transmission") -> tuple[np.ndarray, n
     Parameters
     ----------
     scan : XasScan
-    mode : {"transmission", "fluorescence"}
-        ``ln(I0/It)`` or ``If/I0`` for the sample.
+    mode : {"transmission", "fluorescence", "reference"}
+        ``ln(I0/It)`` or ``If/I0`` for the sample; ``reference`` uses the
+        reference channel ``ln(It/Iref)`` as the spectrum (a foil measured for
+        its own sake, or the reference of a sample scan).
 
     Returns
     -------
     mu : ndarray
-        Sample absorption.
+        Sample absorption (the reference absorption for ``mode="reference"``).
     mu_ref : ndarray or None
         ``ln(It/Iref)`` when both channels exist, else None.
+
+    Raises
+    ------
+    InputError
+        Unknown mode, a channel the mode needs is missing, non-positive
+        intensities inside a logarithm, or a file header that states another
+        mode than the configured one.
     """
     ch = scan.channels
-    need = {"transmission": ("i0", "it"), "fluorescence": ("i0", "ifluor")}
+    need = {
+        "transmission": ("i0", "it"),
+        "fluorescence": ("i0", "ifluor"),
+        "reference": ("it", "iref"),
+    }
     if mode not in need:
-        raise InputError(f"{scan.path}: unknown mode {mode!r}; expected {sorted(need)}")
+        raise InputError(f"{scan.path}: unknown mode {mode!r}; expected one of {list(MODES)}")
+    stated = _header_mode(scan)
+    if stated is not None and mode != "reference" and stated != mode:
+        raise InputError(
+            f"{scan.path}: the file header says mode {stated!r} but the configured mode is "
+            f"{mode!r}; give this scan its own spectrum entry with mode: {stated}"
+        )
     for r in need[mode]:
         if r not in ch:
-            raise InputError(f"{scan.path}: {mode} needs channel {r!r}; the scan has {sorted(ch)}")
+            raise InputError(
+                f"{scan.path}: mode {mode} needs channel {r!r}; the scan has {sorted(ch)}"
+            )
     if mode == "transmission":
         mu = _log_ratio(scan.path, ch["i0"], ch["it"], "ln(I0/It)")
-    else:
+    elif mode == "fluorescence":
         if np.any(ch["i0"] <= 0):
-            raise InputError(f"{scan.path}: If/I0 needs positive I0")
+            i = int(np.flatnonzero(ch["i0"] <= 0)[0])
+            raise InputError(
+                f"{scan.path}: mode fluorescence (If/I0) needs positive I0, found {ch['i0'][i]!r} "
+                f"at data row {i + 1}"
+            )
         mu = ch["ifluor"] / ch["i0"]
     mu_ref = None
     if "it" in ch and "iref" in ch:
         mu_ref = _log_ratio(scan.path, ch["it"], ch["iref"], "ln(It/Iref)")
+    if mode == "reference":
+        mu = mu_ref
     return mu, mu_ref
+
+
+def check_edge_direction(
+    path: str,
+    energy: np.ndarray,
+    mu: np.ndarray,
+    *,
+    what: str,
+    window: tuple[float, float] | None = None,
+) -> None:
+    """Raise when the absorption edge goes down (swapped detector channels).
+
+    The derivative of ``mu`` (smoothed over ~1 eV) is compared inside
+    ``window`` (eV; default the whole scan): its largest negative excursion
+    larger than its largest positive one means a negative edge step, as when
+    I0 and It (or It and Iref, If and I0) are swapped.
+
+    Parameters
+    ----------
+    path : str
+        File name for the message.
+    energy, mu : ndarray
+        Energy (eV) and absorption.
+    what : str
+        Which absorption, e.g. ``"sample mu (transmission, ln(I0/It))"``.
+    window : (float, float), optional
+        Energy range (eV) that holds the edge.
+
+    Raises
+    ------
+    InputError
+        Named ``negative edge step``, with the likely cause.
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    step = float(np.median(np.diff(energy)))
+    grid = np.arange(energy[0], energy[-1] + 0.5 * step, step)
+    y = gaussian_filter1d(np.interp(grid, energy, mu), max(1.0 / step, 0.5), mode="nearest")
+    d = np.gradient(y, grid)
+    sel = np.ones(grid.size, bool)
+    if window is not None:
+        sel = (grid >= window[0]) & (grid <= window[1])
+        if sel.sum() < 3:
+            return
+    up, down = float(np.max(d[sel])), float(-np.min(d[sel]))
+    if down > up:
+        raise InputError(
+            f"{path}: negative edge step in the {what}: the absorption falls by up to "
+            f"{down:.3g}/eV across the edge but rises by at most {up:.3g}/eV; the detector "
+            "channels are probably swapped (I0/It, It/Iref or If/I0); fix the column names"
+        )

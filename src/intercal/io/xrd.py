@@ -26,6 +26,7 @@ Bad input raises :class:`~intercal.errors.InputError` naming the file and line.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import struct
@@ -36,11 +37,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from .guard import check_last_line, check_two_theta, check_wavelength, file_size, reading
 
 COLUMNS = ["two_theta_deg", "intensity", "esd"]
+log = logging.getLogger(__name__)
 
 
-def _finish(path, x, y, e, fmt, attrs=None, lines=None) -> pd.DataFrame:
+def _finish(path, x, y, e, fmt, attrs=None, lines=None, radians_check=True) -> pd.DataFrame:
     """Validate and build the table; ``lines`` gives the file line of each point."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -71,6 +74,12 @@ def _finish(path, x, y, e, fmt, attrs=None, lines=None) -> pd.DataFrame:
             f"{path}: {where(i)}: 2theta {x[i]} does not increase (previous {x[i - 1]}); "
             "expected strictly increasing 2theta"
         )
+    if not np.any(y > 0):
+        raise InputError(
+            f"{path}: all {y.size} intensities are zero; expected a measured pattern "
+            "(empty export or detector off?)"
+        )
+    check_two_theta(x, path, radians_check=radians_check)
     df = pd.DataFrame({"two_theta_deg": x, "intensity": y, "esd": e})
     df.attrs.update({"source": str(path), "format": fmt, **(attrs or {})})
     return df
@@ -84,7 +93,7 @@ def _is_number(tok: str) -> bool:
     return True
 
 
-def read_xy(path: str | os.PathLike) -> pd.DataFrame:
+def read_xy(path: str | os.PathLike, *, radians_check: bool = True) -> pd.DataFrame:
     """Read a two- or three-column text pattern (``.xy``, ``.xye``, ``.dat``).
 
     Comment lines start with ``#``, ``!`` or ``;``; one leading header line of
@@ -93,7 +102,9 @@ def read_xy(path: str | os.PathLike) -> pd.DataFrame:
     path = Path(path)
     rows, lines = [], []
     ncol = None
-    for ln, raw in enumerate(_read_text(path).splitlines(), start=1):
+    text = _read_text(path)
+    check_last_line(path, text, what="pattern")
+    for ln, raw in enumerate(text.splitlines(), start=1):
         s = raw.strip()
         if not s or s[0] in "#!;":
             continue
@@ -119,10 +130,11 @@ def read_xy(path: str | os.PathLike) -> pd.DataFrame:
     if not rows:
         raise InputError(f"{path}: no numeric data lines found")
     a = np.array(rows)
-    return _finish(path, a[:, 0], a[:, 1], a[:, 2] if ncol == 3 else None, "xy", lines=lines)
+    e = a[:, 2] if ncol == 3 else None
+    return _finish(path, a[:, 0], a[:, 1], e, "xy", lines=lines, radians_check=radians_check)
 
 
-def read_csv(path: str | os.PathLike) -> pd.DataFrame:
+def read_csv(path: str | os.PathLike, *, radians_check: bool = True) -> pd.DataFrame:
     """Read a CSV pattern with a header.
 
     The 2theta column is ``two_theta_deg``, ``2theta``, ``two_theta`` or ``angle``;
@@ -130,6 +142,7 @@ def read_csv(path: str | os.PathLike) -> pd.DataFrame:
     ``error``. Lines starting with ``#`` are comments.
     """
     path = Path(path)
+    check_last_line(path, _read_text(path), what="pattern")
     try:
         df = pd.read_csv(path, comment="#")
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
@@ -162,7 +175,7 @@ def read_csv(path: str | os.PathLike) -> pd.DataFrame:
             )
         out.append(v.to_numpy(float))
     lines = list(range(2, len(df) + 2))
-    return _finish(path, out[0], out[1], out[2], "csv", lines=lines)
+    return _finish(path, out[0], out[1], out[2], "csv", lines=lines, radians_check=radians_check)
 
 
 def _read_text(path: Path) -> str:
@@ -175,12 +188,16 @@ def _read_text(path: Path) -> str:
 
 
 # ---------------------------------------------------------------------- xrdml
-def read_xrdml(path: str | os.PathLike) -> pd.DataFrame:
+def read_xrdml(path: str | os.PathLike, *, radians_check: bool = True) -> pd.DataFrame:
     """Read a PANalytical ``.xrdml`` file (first scan, 2Theta axis).
 
-    Wavelengths (``usedWavelength``: kAlpha1, kAlpha2, ratioKAlpha2KAlpha1) and the
-    goniometer radius are stored in ``attrs``. ``intensities`` in counts per second are
-    converted to counts with the common counting time.
+    Wavelengths (``usedWavelength``: kAlpha1, kAlpha2, ratioKAlpha2KAlpha1; unit
+    Angstrom or nm) and the goniometer radius are stored in ``attrs``. ``intensities``
+    in counts per second are converted to counts with the common counting time.
+    Declared units are honoured: 2Theta in ``deg`` (``rad`` is converted), wavelengths
+    in ``Angstrom``/``nm``; others are rejected. Every per-point list (list positions,
+    counts, attenuation factors) must have the same length. A scan whose ``status`` is
+    not ``Completed`` is accepted with ``attrs["scan_status"]`` and a warning.
     """
     path = Path(path)
     try:
@@ -199,20 +216,54 @@ def read_xrdml(path: str | os.PathLike) -> pd.DataFrame:
                 return el
         return None
 
+    def number(el, what):
+        try:
+            v = float((el.text or "").strip())
+        except ValueError as err:
+            raise InputError(f"{path}: <{what}> is {el.text!r}, expected a number") from err
+        if not np.isfinite(v):
+            raise InputError(f"{path}: <{what}> is {v}, expected a finite number")
+        return v
+
+    def numbers(el, what):
+        try:
+            return np.array((el.text or "").split(), dtype=float)
+        except ValueError as err:
+            raise InputError(f"{path}: <{what}> holds a non-number: {err}") from err
+
     attrs = {}
     wl = find(root, "usedWavelength")
     if wl is not None:
         for child in wl:
+            name = local(child.tag)
             key = {
                 "kAlpha1": "wavelength1_A",
                 "kAlpha2": "wavelength2_A",
                 "ratioKAlpha2KAlpha1": "ratio",
-            }.get(local(child.tag))
+            }.get(name)
             if key and child.text:
-                attrs[key] = float(child.text)
+                v = number(child, name)
+                if key != "ratio":
+                    unit = child.get("unit", "Angstrom")
+                    scale = {"Angstrom": 1.0, "A": 1.0, "nm": 10.0, "pm": 0.01}.get(unit)
+                    if scale is None:
+                        raise InputError(
+                            f"{path}: <{name}> has unit {unit!r}; expected 'Angstrom' or 'nm'"
+                        )
+                    v *= scale
+                    if not 0.1 < v < 10:
+                        raise InputError(
+                            f"{path}: <{name}> is {v:g} A; expected an X-ray wavelength "
+                            "within 0.1-10 A"
+                        )
+                attrs[key] = v
     radius = find(root, "radius")
     if radius is not None and radius.text:
-        attrs["goniometer_radius_mm"] = float(radius.text)
+        attrs["goniometer_radius_mm"] = number(radius, "radius")
+    scan = find(root, "scan")
+    if scan is not None and scan.get("status") not in (None, "Completed"):
+        attrs["scan_status"] = scan.get("status")
+        log.warning("%s: scan status is %r, not 'Completed'", path, scan.get("status"))
     dp = find(root, "dataPoints")
     if dp is None:
         raise InputError(f"{path}: no <dataPoints> element; not a PANalytical scan file")
@@ -228,27 +279,42 @@ def read_xrdml(path: str | os.PathLike) -> pd.DataFrame:
             cnt_el, unit = el, el.get("unit", "counts")
     if cnt_el is None or not (cnt_el.text or "").strip():
         raise InputError(f"{path}: <dataPoints> has no <counts> or <intensities> values")
-    try:
-        y = np.array(cnt_el.text.split(), dtype=float)
-    except ValueError as err:
-        raise InputError(f"{path}: <{local(cnt_el.tag)}> holds a non-number: {err}") from err
+    y = numbers(cnt_el, local(cnt_el.tag))
     n = y.size
+    # every per-point list in dataPoints must have n entries
+    for el in dp:
+        for sub in el.iter():
+            if local(sub.tag) == "listPositions" and (sub.text or "").strip():
+                m = len(sub.text.split())
+                if m != n:
+                    raise InputError(
+                        f"{path}: <positions axis={el.get('axis')!r}> lists {m} positions but "
+                        f"<{local(cnt_el.tag)}> has {n} values; truncated or edited file?"
+                    )
+    pos_unit = pos.get("unit", "deg")
+    if pos_unit not in ("deg", "rad"):
+        raise InputError(f'{path}: <positions axis="2Theta"> unit {pos_unit!r}; expected "deg"')
     lst = [el for el in pos if local(el.tag) == "listPositions"]
     if lst:
-        x = np.array(lst[0].text.split(), dtype=float)
+        x = numbers(lst[0], "listPositions")
     else:
         st = [el for el in pos if local(el.tag) == "startPosition"]
         en = [el for el in pos if local(el.tag) == "endPosition"]
         if not st or not en:
             raise InputError(f"{path}: 2Theta positions need start/endPosition or listPositions")
-        x = np.linspace(float(st[0].text), float(en[0].text), n)
+        x = np.linspace(number(st[0], "startPosition"), number(en[0], "endPosition"), n)
     if x.size != n:
         raise InputError(f"{path}: {x.size} 2Theta positions but {n} intensities; truncated file?")
+    if pos_unit == "rad":
+        x = np.rad2deg(x)
     if unit == "counts per second":
         ct = [el for el in dp if local(el.tag) == "commonCountingTime"]
         if not ct:
             raise InputError(f"{path}: intensities in counts per second but no commonCountingTime")
-        y = y * float(ct[0].text)
+        t = number(ct[0], "commonCountingTime")
+        if not t > 0:
+            raise InputError(f"{path}: <commonCountingTime> is {t}, expected > 0 s")
+        y = y * t
     elif unit not in ("counts", None):
         raise InputError(
             f"{path}: intensity unit {unit!r}, expected 'counts' or 'counts per second'"
@@ -256,15 +322,19 @@ def read_xrdml(path: str | os.PathLike) -> pd.DataFrame:
     att = [el for el in dp if local(el.tag) == "beamAttenuationFactors"]
     e = np.sqrt(np.maximum(y, 1.0))
     if att and att[0].text and att[0].text.strip():
-        f = np.array(att[0].text.split(), dtype=float)
-        if f.size == n:
-            e = e * f
-            y = y * f
-    return _finish(path, x, y, e, "xrdml", attrs)
+        f = numbers(att[0], "beamAttenuationFactors")
+        if f.size != n:
+            raise InputError(
+                f"{path}: <beamAttenuationFactors> has {f.size} values but "
+                f"<{local(cnt_el.tag)}> has {n}; truncated or edited file?"
+            )
+        e = e * f
+        y = y * f
+    return _finish(path, x, y, e, "xrdml", attrs, radians_check=radians_check)
 
 
 # ---------------------------------------------------------------------- Bruker RAW
-def read_bruker_raw(path: str | os.PathLike) -> pd.DataFrame:
+def read_bruker_raw(path: str | os.PathLike, *, radians_check: bool = True) -> pd.DataFrame:
     """Read a Bruker binary ``.raw`` file: "RAW1.01" (v3) or "RAW4.00" (v4), first range.
 
     Layout of RAW1.01 (little endian): header of 712 bytes (number of ranges at byte 12,
@@ -279,9 +349,9 @@ def read_bruker_raw(path: str | os.PathLike) -> pd.DataFrame:
         raise InputError(f"{path}: file not found") from err
     head = b[:7]
     if head == b"RAW1.01":
-        return _raw101(path, b)
+        return _raw101(path, b, radians_check)
     if head == b"RAW4.00":
-        return _raw400(path, b)
+        return _raw400(path, b, radians_check)
     raise InputError(
         f"{path}: header {head!r} is not a supported Bruker RAW version "
         "(expected 'RAW1.01' or 'RAW4.00')"
@@ -295,7 +365,12 @@ def _unpack(path, fmt, b, off, what):
     return struct.unpack_from(fmt, b, off)[0]
 
 
-def _raw101(path, b):
+def _stated(attrs: dict) -> dict:
+    """Drop header values a RAW file leaves unset (0 or NaN): the file states none."""
+    return {k: v for k, v in attrs.items() if np.isfinite(v) and v > 0}
+
+
+def _raw101(path, b, radians_check=True):
     nrange = _unpack(path, "<i", b, 12, "number of ranges")
     if nrange < 1:
         raise InputError(f"{path}: RAW1.01 file declares {nrange} ranges")
@@ -321,10 +396,10 @@ def _raw101(path, b):
         )
     y = np.frombuffer(b, dtype="<f4", count=nstep, offset=data).astype(float)
     x = start + step * np.arange(nstep)
-    return _finish(path, x, y, None, "bruker_raw1.01", attrs)
+    return _finish(path, x, y, None, "bruker_raw1.01", _stated(attrs), radians_check=radians_check)
 
 
-def _raw400(path, b):
+def _raw400(path, b, radians_check=True):
     """RAW4.00: header segments from byte 61, then the first range (untested on a real file).
 
     Segment ``(type uint32, length uint32, ...)``; type 30 holds the wavelengths; a range
@@ -363,23 +438,28 @@ def _raw400(path, b):
         raise InputError(f"{path}: truncated: {nstep} counts from byte {p}, file has {len(b)}")
     y = np.frombuffer(b, dtype="<f4", count=nstep, offset=p).astype(float)
     x = start + step * np.arange(nstep)
-    return _finish(path, x, y, None, "bruker_raw4.00", attrs)
+    return _finish(path, x, y, None, "bruker_raw4.00", _stated(attrs), radians_check=radians_check)
 
 
 # ---------------------------------------------------------------------- GSAS
 _BANK = re.compile(r"^BANK\s+(\d+)\s+(\d+)\s+(\d+)\s+(\w+)(.*)$")
 
 
-def read_gsas(path: str | os.PathLike, bank: int = 1) -> pd.DataFrame:
+def read_gsas(
+    path: str | os.PathLike, bank: int = 1, *, radians_check: bool = True
+) -> pd.DataFrame:
     """Read one bank of a GSAS powder data file (``.gsas``, ``.gsa``, ``.fxye``, ``.xra``).
 
     Supported: ``CONST`` binning (start and step in centidegrees) with ``STD`` data
     (10 fields of 8 characters; optional 2-character counter number ``nc`` before
     6-character counts, variance = counts / nc) or ``ESD`` data (5 pairs of 8-character
     intensity and esd); ``FXYE`` (x in centidegrees, y, esd) and ``FXY``.
+    The point count declared by the BANK line is checked against the lines present
+    before any array is allocated (a corrupt header cannot ask for gigabytes).
     """
     path = Path(path)
-    lines = _read_text(path).splitlines()
+    text = _read_text(path)
+    lines = text.splitlines()
     start_line = None
     for i, ln in enumerate(lines):
         m = _BANK.match(ln.strip())
@@ -397,6 +477,17 @@ def read_gsas(path: str | os.PathLike, bank: int = 1) -> pd.DataFrame:
         if lines[j].startswith("BANK"):
             break
         body.append((j + 1, lines[j]))
+    if nchan <= 0:
+        raise InputError(
+            f"{path}: line {start_line + 1}: BANK {bank} declares {nchan} points; expected > 0"
+        )
+    per_line = {"CONST": 10, "FXYE": 1, "FXY": 1}.get(btype, 10)
+    if nchan > per_line * len(body):
+        raise InputError(
+            f"{path}: truncated: BANK {bank} declares {nchan} points but only "
+            f"{len(body)} data lines follow (at most {per_line * len(body)} points; "
+            f"file size {len(text)} bytes)"
+        )
     if btype == "CONST":
         try:
             bc1, bc2 = float(rest[0]), float(rest[1])
@@ -414,8 +505,8 @@ def read_gsas(path: str | os.PathLike, bank: int = 1) -> pd.DataFrame:
                     fld = s[8 * f : 8 * f + 8]
                     if not fld.strip():
                         continue
-                    nc = int(fld[:2]) if fld[:2].strip() else 1
                     try:
+                        nc = int(fld[:2]) if fld[:2].strip() else 1
                         cnt = float(fld[2:])
                     except ValueError as err:
                         raise InputError(
@@ -448,7 +539,16 @@ def read_gsas(path: str | os.PathLike, bank: int = 1) -> pd.DataFrame:
                 f"(last line {ln_of[-1] if ln_of else start_line + 1})"
             )
         y, e = np.array(y[:nchan]), np.array(e[:nchan])
-        return _finish(path, x, y, e, f"gsas_const_{fmt.lower()}", attrs, lines=ln_of[:nchan])
+        return _finish(
+            path,
+            x,
+            y,
+            e,
+            f"gsas_const_{fmt.lower()}",
+            attrs,
+            lines=ln_of[:nchan],
+            radians_check=radians_check,
+        )
     if btype in ("FXYE", "FXY"):
         rows, ln_of = [], []
         for ln, s in body:
@@ -466,7 +566,16 @@ def read_gsas(path: str | os.PathLike, bank: int = 1) -> pd.DataFrame:
             )
         a = np.array(rows[:nchan])
         e = a[:, 2] if btype == "FXYE" else None
-        return _finish(path, a[:, 0] / 100.0, a[:, 1], e, btype.lower(), attrs, lines=ln_of)
+        return _finish(
+            path,
+            a[:, 0] / 100.0,
+            a[:, 1],
+            e,
+            btype.lower(),
+            attrs,
+            lines=ln_of,
+            radians_check=radians_check,
+        )
     raise InputError(
         f"{path}: line {start_line + 1}: GSAS bank type {btype!r} not supported "
         f"(expected CONST, FXYE or FXY); nrec={nrec}"
@@ -484,6 +593,17 @@ def read_gsas_prm(path: str | os.PathLike, bank: int = 1) -> dict:
         X, Y (centideg) and SHL (= S/L + H/L).
     """
     path = Path(path)
+    with reading(path, "GSAS instrument parameter file"):
+        out = _read_gsas_prm(path, bank)
+    if not (0.1 < out["wavelength1_A"] < 10):
+        raise InputError(
+            f"{path}: ICONS wavelength {out['wavelength1_A']} A; expected an X-ray "
+            "wavelength within 0.1-10 A"
+        )
+    return out
+
+
+def _read_gsas_prm(path: Path, bank: int) -> dict:
     recs = {}
     for ln, s in enumerate(_read_text(path).splitlines(), start=1):
         if s.startswith("INS"):
@@ -523,8 +643,17 @@ def read_gsas_prm(path: str | os.PathLike, bank: int = 1) -> dict:
     return out
 
 
-def read_pattern(path: str | os.PathLike, fmt: str | None = None) -> pd.DataFrame:
+def read_pattern(
+    path: str | os.PathLike,
+    fmt: str | None = None,
+    *,
+    wavelength_A: float | None = None,
+    radians_check: bool = True,
+) -> pd.DataFrame:
     """Read a powder pattern, choosing the reader from ``fmt`` or the file extension.
+
+    Any failure (including one inside numpy, the XML parser or struct) is an
+    :class:`~intercal.errors.InputError` naming the file.
 
     Parameters
     ----------
@@ -533,6 +662,13 @@ def read_pattern(path: str | os.PathLike, fmt: str | None = None) -> pd.DataFram
     fmt : str, optional
         One of ``xy``, ``csv``, ``xrdml``, ``bruker_raw``, ``gsas``; default from the
         extension (``.raw`` is tried as Bruker binary, then as GSAS text).
+    wavelength_A : float, optional
+        The Ka1 wavelength config uses (A); when given and the file states one
+        (``attrs["wavelength1_A"]``: xrdml, Bruker RAW), they must agree
+        (:func:`~intercal.io.guard.check_wavelength`).
+    radians_check : bool
+        Reject patterns that look like 2theta in radians (default True; see
+        :func:`~intercal.io.guard.check_two_theta`).
 
     Returns
     -------
@@ -555,7 +691,7 @@ def read_pattern(path: str | os.PathLike, fmt: str | None = None) -> pd.DataFram
             ".gss": "gsas",
         }.get(ext)
         if ext == ".raw":
-            if not path.exists():
+            if not path.is_file():
                 raise InputError(f"{path}: file not found")
             with open(path, "rb") as fh:
                 fmt = "bruker_raw" if fh.read(3) == b"RAW" else "gsas"
@@ -571,7 +707,12 @@ def read_pattern(path: str | os.PathLike, fmt: str | None = None) -> pd.DataFram
             f"{path}: unknown pattern format (extension {ext!r}, format {fmt!r}); expected one "
             f"of .xy .xye .dat .csv .xrdml .raw .gsas .gsa .fxye .xra or fmt in {sorted(readers)}"
         )
-    return readers[fmt](path)
+    if file_size(path) == 0:
+        raise InputError(f"{path}: the file is empty (0 bytes); expected a {fmt} pattern")
+    with reading(path, f"{fmt} powder pattern"):
+        df = readers[fmt](path, radians_check=radians_check)
+    check_wavelength(df.attrs.get("wavelength1_A"), wavelength_A, path)
+    return df
 
 
 __all__ = [
@@ -583,4 +724,5 @@ __all__ = [
     "read_bruker_raw",
     "read_gsas",
     "read_gsas_prm",
+    "check_wavelength",
 ]

@@ -2,9 +2,10 @@
 
 Every fit returns a :func:`intercal.tables.fit_record` table (parameter, value,
 stderr, unit, refined, note + statistics) together with the model curves, so
-that figures are drawn from tables. Standard errors come from lmfit's
-covariance, scaled by sqrt(reduced chi-square) (recorded as the statistic
-``errors_scaled_by_redchi`` = 1).
+that figures are drawn from tables. Standard errors come from the unscaled
+covariance of the error-weighted residuals, multiplied by sqrt(reduced
+chi-square) only when that is > 1 (never scaled down; the statistic
+``errors_scaled_by_redchi`` records which).
 """
 
 from __future__ import annotations
@@ -41,14 +42,25 @@ class TFResult:
     result: lmfit.minimizer.MinimizerResult
 
 
+def _minimize(resid, params) -> lmfit.minimizer.MinimizerResult:
+    """lmfit least squares; esds x sqrt(redchi) only when redchi > 1."""
+    res = lmfit.minimize(resid, params, method="least_squares", scale_covar=False)
+    if res.redchi > 1:
+        f = float(np.sqrt(res.redchi))
+        for p in res.params.values():
+            if p.stderr is not None:
+                p.stderr = p.stderr * f
+    return res
+
+
 def _fit_stats(res: lmfit.minimizer.MinimizerResult, t_min_us: float, t_max_us: float) -> dict:
-    """Statistics of an lmfit result for the fit record (errors scaled by reduced chi^2)."""
+    """Statistics of an lmfit result for the fit record."""
     return {
         "chi2": res.chisqr,
         "redchi": res.redchi,
         "n_points": res.ndata,
         "n_free": res.nvarys,
-        "errors_scaled_by_redchi": 1,
+        "errors_scaled_by_redchi": int(res.redchi > 1),
         "t_min_us": t_min_us,
         "t_max_us": t_max_us,
     }
@@ -64,18 +76,22 @@ def fit_alpha_tf(
     field_guess_G: float,
     t_min_us: float = 0.1,
     t_max_us: float = 10.0,
-    damping: str = "gaussian+constant",
+    damping: str = "gaussian",
     alpha_guess: float | None = None,
 ) -> TFResult:
     """Fit alpha (and B, phase, amplitude, damping) to a transverse-field run.
 
     The model of the asymmetry A(alpha) = (F - alpha B)/(F + alpha B) is
     ``(a1 D(t) + a2) cos(gamma_mu B t + phi)`` with D = exp(-sigma^2 t^2/2)
-    (``damping="gaussian+constant"``) or ``a1 exp(-lambda t) cos(...)``
-    (``damping="exponential"``, musrfit's test model). alpha enters the data
-    side; the residual is weighted by the alpha-dependent error. The starting
-    alpha is the count ratio sum F / sum B.
+    (``damping="gaussian"``, alias ``"gaussian+constant"``), ``a1 exp(-lambda t)
+    cos(...)`` (``"exponential"``, musrfit's test model) or ``a1 exp(-(lambda
+    t)^beta) cos(...)`` (``"stretched"``, musrfit's generExpo). alpha enters
+    the data side; the residual is weighted by the alpha-dependent error. The
+    starting alpha is the count ratio sum F / sum B. The phase is returned in
+    (-180, 180] deg.
     """
+    if damping == "gaussian+constant":
+        damping = "gaussian"
     t = np.asarray(time_us, dtype=float)
     m = (t >= t_min_us) & (t <= t_max_us)
     if m.sum() < 20:
@@ -96,20 +112,27 @@ def fit_alpha_tf(
     s = np.sum(a_data * np.sin(w * t) * np.exp(-0.05 * t))
     amp = 2.0 * np.hypot(c, s) / np.sum(np.exp(-0.1 * t))
     params["phase_deg"].value = float(np.degrees(np.arctan2(-s, c)))
-    if damping == "gaussian+constant":
+    if damping == "gaussian":
         params.add("a1", value=0.8 * amp, min=0, max=0.5)
         params.add("sigma_us", value=0.3, min=0, max=10)
         params.add("a2", value=0.2 * amp, min=0, max=0.5)
-    elif damping == "exponential":
+    elif damping in ("exponential", "stretched"):
         params.add("a1", value=amp, min=0, max=0.5)
         params.add("lambda_us", value=0.1, min=0, max=10)
+        if damping == "stretched":
+            params.add("beta", value=1.0, min=0.3, max=3.0)
     else:
-        raise InputError("fit_alpha_tf: damping must be 'gaussian+constant' or 'exponential'")
+        raise InputError(
+            f"fit_alpha_tf: damping must be 'gaussian', 'exponential' or 'stretched', "
+            f"got {damping!r}"
+        )
 
     def model(p, tt):
         osc = np.cos(GAMMA_MU * p["field_G"] * tt + np.radians(p["phase_deg"]))
-        if damping == "gaussian+constant":
+        if damping == "gaussian":
             return (p["a1"] * np.exp(-0.5 * (p["sigma_us"] * tt) ** 2) + p["a2"]) * osc
+        if damping == "stretched":
+            return p["a1"] * np.exp(-((p["lambda_us"] * tt) ** p["beta"])) * osc
         return p["a1"] * np.exp(-p["lambda_us"] * tt) * osc
 
     def resid(p):
@@ -120,7 +143,7 @@ def fit_alpha_tf(
         err = 2 * al / s_**2 * np.sqrt(B**2 * vF + F**2 * vB)
         return (a - model(v, t)) / err
 
-    res = lmfit.minimize(resid, params, method="least_squares")
+    res = _minimize(resid, params)
     if not res.success:
         raise FitError(f"TF alpha fit did not converge: {res.message}")
     p = res.params
@@ -132,11 +155,15 @@ def fit_alpha_tf(
         "a2": "",
         "sigma_us": "us^-1",
         "lambda_us": "us^-1",
+        "beta": "",
     }
+    phase = float((p["phase_deg"].value + 180.0) % 360.0 - 180.0)
+    p["phase_deg"].value = phase if phase != -180.0 else 180.0
     rows = [
         {"parameter": k, "value": p[k].value, "stderr": _stderr(p[k]), "unit": units[k]} for k in p
     ]
-    record = fit_record(rows, _fit_stats(res, t_min_us, t_max_us))
+    record = fit_record(rows, {**_fit_stats(res, t_min_us, t_max_us), "damping_model": 0})
+    record.loc[record["parameter"] == "damping_model", "note"] = damping
     v = p.valuesdict()
     al = v["alpha"]
     s_ = F + al * B
@@ -273,7 +300,7 @@ def fit_kt_global(
             out.append((a - model(v, d, lab, t)) / e)
         return np.concatenate(out)
 
-    res = lmfit.minimize(resid, params, method="least_squares")
+    res = _minimize(resid, params)
     if not res.success:
         raise FitError(f"Kubo-Toyabe fit did not converge: {res.message}")
     rows = []

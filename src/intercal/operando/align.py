@@ -100,23 +100,33 @@ def scan_times(
         Missing columns, unparsable times, end before start, scan numbers
         repeated or not increasing, or no way to put the times on the cell clock.
     """
-    for role in ("scan", "start", "end"):
+    key = "file" if "file" in columns and "scan" not in columns else "scan"
+    for role in (key, "start", "end"):
         col = columns.get(role, role)
         if col not in log.columns:
             raise InputError(
                 f"{source}: no column {col!r} (operando.scan_log_columns.{role}); "
                 f"columns are {list(log.columns)}"
             )
-    scan = log[columns.get("scan", "scan")].to_numpy()
-    try:
-        scan = scan.astype(int)
-    except (TypeError, ValueError) as err:
-        raise InputError(f"{source}: scan numbers must be integers ({err})") from err
-    if np.any(np.diff(scan) <= 0):
-        i = int(np.argmax(np.diff(scan) <= 0))
-        raise InputError(
-            f"{source}: scan numbers must increase; line {i + 3} has {scan[i + 1]} after {scan[i]}"
-        )
+    if key == "file":
+        from .scans import scan_number
+
+        scan = np.array([scan_number(str(f)) for f in log[columns["file"]].astype(str)], dtype=int)
+    else:
+        raw = log[columns.get("scan", "scan")]
+        num = pd.to_numeric(raw, errors="coerce")
+        bad = np.flatnonzero(~np.isfinite(num.to_numpy(float)) | (num % 1 != 0).to_numpy())
+        if bad.size:
+            raise InputError(
+                f"{source}: scan numbers must be integers; line {bad[0] + 2} has "
+                f"{raw.iloc[bad[0]]!r} (a log keyed by file name: set "
+                "operando.scan_log_columns.file instead of scan)"
+            )
+        scan = num.to_numpy().astype(int)
+    order = np.argsort(scan, kind="stable")
+    if np.any(np.diff(scan[order]) == 0):
+        i = int(np.flatnonzero(np.diff(scan[order]) == 0)[0])
+        raise InputError(f"{source}: scan {scan[order][i]} appears twice")
     out = {}
     for role in ("start", "end"):
         col = log[columns.get(role, role)]
@@ -142,10 +152,13 @@ def scan_times(
             out[role] = (ts - cell_start).dt.total_seconds().to_numpy(float) + (
                 clock_offset_s or 0.0
             )
-    bad = np.flatnonzero(out["end"] < out["start"])
+    bad = np.flatnonzero(~(out["end"] >= out["start"]))
     if bad.size:
-        raise InputError(f"{source}: scan {scan[bad[0]]} ends before it starts")
-    return pd.DataFrame({"scan": scan, "start_s": out["start"], "end_s": out["end"]})
+        raise InputError(
+            f"{source}: scan {scan[bad[0]]} ends before it starts (or a time is missing)"
+        )
+    df = pd.DataFrame({"scan": scan, "start_s": out["start"], "end_s": out["end"]})
+    return df.iloc[order].reset_index(drop=True)
 
 
 def li_content(
@@ -187,6 +200,8 @@ def align_scans(
     lithiation_current: str = "negative",
     rest_current_mA: float = 1e-6,
     source: str = "cycling file",
+    first_direction: str = "lithiation",
+    x_reset: Mapping | None = None,
 ) -> pd.DataFrame:
     """Time, mean voltage, x, current direction and cycle for every scan.
 
@@ -208,13 +223,19 @@ def align_scans(
         |I| below this counts as rest.
     source : str
         Name used in messages.
+    first_direction : {"lithiation", "delithiation"}
+        Direction that starts a cycle (the cell's first current step).
+    x_reset : mapping, optional
+        ``{cycle: N, x: x0}``: x is shifted so that it equals x0 at the start of
+        cycle N (:func:`cycling_x`); the shift is returned in ``df.attrs``.
 
     Returns
     -------
     DataFrame
         ``scan, start_s, end_s, time_s, time_h, voltage_V, current_mA, x,
         direction`` (lithiation / delithiation / rest) and ``cycle`` (1 for the
-        first lithiation and the delithiation after it, ...).
+        first half-cycle in ``first_direction`` and the one after it, ...);
+        ``attrs["x_offset"]`` is the x subtracted by the reset (0 without it).
     """
     for col in ("time_s", "voltage_V", "current_mA"):
         if col not in cycling.columns:
@@ -226,27 +247,19 @@ def align_scans(
         )
     if not active_mass_mg > 0:
         raise InputError(f"operando.cell.active_mass_mg must be > 0, got {active_mass_mg}")
-    t = cycling["time_s"].to_numpy(float)
-    if np.any(np.diff(t) < 0):
-        i = int(np.argmax(np.diff(t) < 0))
-        raise InputError(f"{source}: time_s decreases at data row {i + 2} ({t[i + 1]} < {t[i]})")
-    v = cycling["voltage_V"].to_numpy(float)
-    cur = cycling["current_mA"].to_numpy(float)
+    t, v, cur, x, cyc, x_off = cycling_x(
+        cycling,
+        active_mass_mg=active_mass_mg,
+        host_formula=host_formula,
+        starting_x=starting_x,
+        lithiation_current=lithiation_current,
+        rest_current_mA=rest_current_mA,
+        source=source,
+        first_direction=first_direction,
+        x_reset=x_reset,
+    )
     sign = -1.0 if lithiation_current == "negative" else 1.0
-    x = li_content(t, cur, active_mass_mg, host_formula, starting_x, lithiation_current)
-    # cycles from the current direction of the cycling record
-    direction = np.where(
-        np.abs(cur) <= rest_current_mA, 0, np.where(sign * cur > 0, 1, -1)
-    )  # 1 lithiation, -1 delithiation
-    cyc = np.zeros(t.size, int)
-    k = 0
-    prev = 0
-    for j, d in enumerate(direction):
-        if d == 1 and prev != 1:
-            k += 1
-        if d != 0:
-            prev = d
-        cyc[j] = k
+    first = 1 if first_direction == "lithiation" else -1
     lo, hi = t[0], t[-1]
     out = []
     for r in scans.itertuples(index=False):
@@ -271,11 +284,104 @@ def align_scans(
                 "current_mA": imean,
                 "x": _interval_mean(t, x, r.start_s, r.end_s),
                 "direction": {1: "lithiation", -1: "delithiation", 0: "rest"}[d],
-                # a lithiation that starts within the scan belongs to the new cycle
-                "cycle": int(cyc[j2] if d == 1 else cyc[j]),
+                # a half-cycle that starts a cycle within the scan belongs to the new cycle
+                "cycle": int(cyc[j2] if d == first else cyc[j]),
             }
         )
-    return pd.DataFrame(out)
+    df = pd.DataFrame(out)
+    df.attrs["x_offset"] = x_off
+    return df
+
+
+def cycling_x(
+    cycling: pd.DataFrame,
+    *,
+    active_mass_mg: float,
+    host_formula: str,
+    starting_x: float,
+    lithiation_current: str = "negative",
+    rest_current_mA: float = 1e-6,
+    source: str = "cycling file",
+    first_direction: str = "lithiation",
+    x_reset: Mapping | None = None,
+):
+    """Check the cycling record; x, direction and cycle at every record point.
+
+    Cycles: cycle k starts at the k-th half-cycle in ``first_direction``
+    (before the first one: cycle 0). With ``x_reset = {cycle: N, x: x0}`` x is
+    shifted so that it equals x0 at the first point of cycle N: the charge
+    counted before it that did not come back (irreversible capacity of the
+    earlier cycles) no longer enters x; the shift (x counted - x reset) is returned.
+
+    Returns
+    -------
+    time_s, voltage_V, current_mA, x, cycle : ndarray
+    x_offset : float
+
+    Raises
+    ------
+    InputError
+        Missing columns, non-finite time/voltage/current (naming the data rows),
+        decreasing time, a bad option, or a reset cycle that is not in the record.
+    """
+    for col in ("time_s", "voltage_V", "current_mA"):
+        if col not in cycling.columns:
+            raise InputError(f"{source}: no column {col!r}; columns are {list(cycling.columns)}")
+    if lithiation_current not in ("negative", "positive"):
+        raise InputError(
+            f"operando.cell.lithiation_current is {lithiation_current!r}; "
+            "expected 'negative' or 'positive'"
+        )
+    if first_direction not in ("lithiation", "delithiation"):
+        raise InputError(
+            f"operando.cell.first_direction is {first_direction!r}; "
+            "expected 'lithiation' or 'delithiation'"
+        )
+    if not active_mass_mg > 0:
+        raise InputError(f"operando.cell.active_mass_mg must be > 0, got {active_mass_mg}")
+    for col in ("time_s", "voltage_V", "current_mA"):
+        vals = pd.to_numeric(cycling[col], errors="coerce").to_numpy(float)
+        bad = np.flatnonzero(~np.isfinite(vals))
+        if bad.size:
+            rows = ", ".join(str(int(i) + 1) for i in bad[:5])
+            raise InputError(
+                f"{source}: {col} is missing or not a number in {bad.size} data row(s) "
+                f"({rows}{' ...' if bad.size > 5 else ''}; rows counted from 1 after the "
+                "header); expected a finite value in every row (x is integrated from the current)"
+            )
+    t = cycling["time_s"].to_numpy(float)
+    if np.any(np.diff(t) < 0):
+        i = int(np.argmax(np.diff(t) < 0))
+        raise InputError(f"{source}: time_s decreases at data row {i + 2} ({t[i + 1]} < {t[i]})")
+    v = cycling["voltage_V"].to_numpy(float)
+    cur = cycling["current_mA"].to_numpy(float)
+    sign = -1.0 if lithiation_current == "negative" else 1.0
+    x = li_content(t, cur, active_mass_mg, host_formula, starting_x, lithiation_current)
+    direction = np.where(
+        np.abs(cur) <= rest_current_mA, 0, np.where(sign * cur > 0, 1, -1)
+    )  # 1 lithiation, -1 delithiation
+    first = 1 if first_direction == "lithiation" else -1
+    cyc = np.zeros(t.size, int)
+    k = 0
+    prev = 0
+    for j, d in enumerate(direction):
+        if d == first and prev != first:
+            k += 1
+        if d != 0:
+            prev = d
+        cyc[j] = k
+    x_off = 0.0
+    if x_reset:
+        n = int(x_reset["cycle"])
+        hit = np.flatnonzero(cyc == n)
+        if not hit.size:
+            raise InputError(
+                f"operando.cell.x_reset.cycle = {n}: the cycling record {source} has cycles "
+                f"1-{int(cyc.max())}"
+            )
+        x_off = float(x[hit[0]] - float(x_reset.get("x", 0.0)))
+        x = x - x_off
+    return t, v, cur, x, cyc, x_off
 
 
 def theoretical_capacity_mAh_g(host_formula: str, n_ions: float = 1.0) -> float:

@@ -66,7 +66,7 @@ CAL_COLUMNS = [
     "standard", "hkl", "d_A", "two_theta_ref_deg", "center_deg", "center_esd_deg",
     "shift_deg", "shift_esd_deg", "zero_shift_deg", "displacement_mm",
     "goniometer_radius_mm", "fwhm_deg", "eta", "area", "area_sigma", "presence_p",
-    "redchi", "esd_scaled",
+    "redchi", "esd_scaled", "basis",
 ]  # fmt: skip
 
 
@@ -194,6 +194,7 @@ def resolve(cal: Mapping | None, materials: Mapping | None = None) -> dict:
         scope=scope,
         apply_as=apply_as,
         search_deg=float(cal.get("search_deg", 0.3)),
+        overlap=str(cal.get("overlap", "free_scans")),
         min_sigma=float(cal.get("min_sigma", 3.0)),
         p_value=float(cal.get("p_value", 1e-6)),
     )
@@ -208,8 +209,8 @@ def check_window(
     wavelength: float = CU_KA1,
     margin_deg: float = 0.3,
     hmax: int = 2,
-) -> None:
-    """Refuse a calibration window that another reflection could enter.
+) -> list[str]:
+    """Check a calibration window that another reflection could enter.
 
     The tracked phases move between their configured cells during cycling, so
     each reflection (h, k, l <= ``hmax``) may lie anywhere between its 2theta
@@ -218,13 +219,24 @@ def check_window(
     overlap the window unless they contain the standard's own peak (the range
     that masks it from the tracker).
 
+    With ``overlap: free_scans`` (default) a sample reflection that may move
+    through the window is allowed: each batch then fits the standard only in the
+    scans where it stands free (:func:`intercal.operando.track.calibrate`); the
+    reflections are returned (to be logged). With ``overlap: refuse`` it is an error.
+
+    Returns
+    -------
+    list of str
+        Reflections of the tracked phases that may enter the window.
+
     Raises
     ------
     InputError
         Naming the reflection or range that overlaps and the window.
     """
+    notes: list[str] = []
     if cal.get("method") != "internal_standard" or not phases:
-        return
+        return notes
     lo, hi = cal["window_deg"]
     tt_ref = bragg_two_theta(cal["d_A"], wavelength)
     if not lo < tt_ref < hi:
@@ -247,11 +259,17 @@ def check_window(
                     ends.append(2.0 * math.degrees(math.asin(s)) if s < 1 else math.nan)
                 t0, t1 = min(ends), max(ends)
                 if t1 + margin_deg > lo and t0 - margin_deg < hi:
-                    raise InputError(
+                    msg = (
                         f"operando.calibration.window_deg [{lo}, {hi}]: reflection ({h} {k} {l}) "
                         f"of the tracked phases moves over {t0:.2f}-{t1:.2f} deg, within "
-                        f"{margin_deg} deg of the window; narrow the window"
+                        f"{margin_deg} deg of the window"
                     )
+                    if cal.get("overlap", "free_scans") == "refuse":
+                        raise InputError(
+                            msg + "; set operando.calibration.overlap: free_scans to calibrate "
+                            "on the scans where the standard stands free"
+                        )
+                    notes.append(msg)
     for rng in hardware_peaks_deg:
         r0, r1 = float(rng[0]), float(rng[1])
         if r1 > lo and r0 < hi and not r0 <= tt_ref <= r1:
@@ -260,6 +278,7 @@ def check_window(
                 f"[{r0}, {r1}]: hardware lines sit at another height and must not enter the "
                 "calibration"
             )
+    return notes
 
 
 def bragg_two_theta(d_A: float, wavelength: float = CU_KA1) -> float:
@@ -305,6 +324,7 @@ class Calibration:
     presence_p: float = math.nan
     redchi: float = math.nan
     esd_scaled: bool = False
+    basis: str = ""
 
     def row(self) -> dict:
         """One row of the calibration table (:data:`CAL_COLUMNS`)."""

@@ -37,12 +37,16 @@ LATTICE_FRONT = [
 
 
 def assemble_lattice(
-    peaks: pd.DataFrame, alignment: pd.DataFrame, register: bool = True
+    peaks: pd.DataFrame,
+    alignment: pd.DataFrame,
+    register: bool = True,
+    trace: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Join the per-scan peak fits with the scan alignment (time, voltage, x, cycle).
 
     With ``register`` (continuous scans), a and c are referred to each scan's
-    mid-time (:func:`register_times`).
+    mid-time (:func:`register_times`; with the cycling ``trace`` the
+    interpolation runs in the charge coordinate x(t)).
 
     Raises
     ------
@@ -58,52 +62,149 @@ def assemble_lattice(
             f"scans {missing[:5]}{' ...' if len(missing) > 5 else ''} have no row in the scan log"
         )
     cols = ["scan", "start_s", "end_s", "time_s", "time_h", "voltage_V", "x", "direction", "cycle"]
+    cols += [c for c in ("x_offset",) if c in alignment.columns]
     df = peaks.merge(alignment[cols], on="scan", how="left")
     if register:
-        df = register_times(df, alignment)
+        df = register_times(df, alignment, trace)
     rest = [c for c in df.columns if c not in LATTICE_FRONT]
     return df[LATTICE_FRONT + rest].sort_values(["scan", "phase"]).reset_index(drop=True)
 
 
-def register_times(lattice: pd.DataFrame, alignment: pd.DataFrame) -> pd.DataFrame:
-    """Refer a, c and V of a continuous scan to the scan's mid-time.
+def register_times(
+    lattice: pd.DataFrame, alignment: pd.DataFrame, trace: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Build each scan's cell at one moment, its mid-time (continuous scans).
 
-    In a continuous 2theta scan each reflection is measured at its own time,
-    t = start + (2theta - 2theta_first) / (2theta_last - 2theta_first) (end - start).
-    While the cell changes, c (from its reflection) and a (from the general one)
-    are moved to the scan's mid-time with the local rate of change of that
-    phase (central difference over neighbouring scans where the phase is
-    present): q(mid) = q(t_q) + dq/dt (t_mid - t_q). The applied shifts are kept
-    in ``c_time_shift_A`` / ``a_time_shift_A``; esds are unchanged.
+    In a continuous 2theta scan each reflection is recorded at its own time,
+    t = start + (2theta - 2theta_first) / (2theta_last - 2theta_first) (end - start),
+    so the (00l) giving c and the general reflection giving a are minutes apart.
+    For every phase, the fitted positions of the two reflections are
+    interpolated linearly in time to the scan's mid-time between the scan and
+    its neighbour on that side (the other neighbour, extrapolating, when that
+    one lacks the phase), with the esds propagated through the interpolation
+    weights; a, c and V are then rebuilt from the two positions at the same
+    moment (:func:`intercal.operando.lattice.hex_cell`, with the scan's
+    calibration). The phase fraction (from the (00l) area) is interpolated to
+    mid-time the same way. A phase seen in one scan only keeps its
+    per-reflection values (``time_registered`` False). The moves are kept in
+    ``c_time_shift_A`` / ``a_time_shift_A``.
+
+    With the cycling ``trace`` (``time_s, x``) the interpolation weights are
+    taken in x(t), the charge passed, rather than in t: the cell follows the
+    ion content, so a scan that straddles a rest or a change of current (where
+    the rate of change jumps) is registered correctly; the neighbours are still
+    chosen in time.
     """
+    from .lattice import corrected_two_theta, hex_cell
+
     df = lattice.copy()
-    need = {"tt_first_deg", "tt_last_deg", "tt_cval_deg", "tt_a_deg", "start_s", "end_s"}
-    if not need <= set(df.columns):
-        al = alignment[["scan", "start_s", "end_s"]]
-        df = df.merge(al, on="scan", how="left") if "start_s" not in df.columns else df
-    span = (df["tt_last_deg"] - df["tt_first_deg"]).to_numpy(float)
-    dur = (df["end_s"] - df["start_s"]).to_numpy(float)
-    t_c = df["start_s"] + (df["tt_cval_deg"] - df["tt_first_deg"]) / span * dur
-    t_a = df["start_s"] + (df["tt_a_deg"] - df["tt_first_deg"]) / span * dur
+    if "start_s" not in df.columns:
+        df = df.merge(alignment[["scan", "start_s", "end_s"]], on="scan", how="left")
     df["c_time_shift_A"] = 0.0
     df["a_time_shift_A"] = 0.0
+    df["time_registered"] = False
+    need = {"tt_first_deg", "tt_last_deg", "tt_cval_deg", "tt_cval_esd_deg", "l_cval"}
+    need |= {"wavelength_A", "a_hkl"}
+    if not need <= set(df.columns):
+        return df
+    span = (df["tt_last_deg"] - df["tt_first_deg"]).to_numpy(float)
+    dur = (df["end_s"] - df["start_s"]).to_numpy(float)
+    tfirst = df["tt_first_deg"].to_numpy(float)
+    start = df["start_s"].to_numpy(float)
+    df["_t_c"] = start + (df["tt_cval_deg"].to_numpy(float) - tfirst) / span * dur
+    df["_t_a"] = start + (df["tt_a_deg"].to_numpy(float) - tfirst) / span * dur
+    df["_t_f"] = start + (df["tt_c_deg"].to_numpy(float) - tfirst) / span * dur
+    a_used = df.get("tt_a_used", pd.Series(True, index=df.index)).astype(bool)
+
+    if trace is not None and len(trace) > 1:
+        tt_tr = trace["time_s"].to_numpy(float)
+        xx_tr = trace["x"].to_numpy(float)
+
+        def coord(t):
+            return np.interp(t, tt_tr, xx_tr)
+
+    else:
+
+        def coord(t):
+            return np.asarray(t, float)
+
+    def interp(tq, vq, eq, ok, k, tm):
+        """Value/esd of series (tq, vq, eq) at tm, from point k and its neighbour."""
+        if not ok[k]:
+            return np.nan, np.nan, False
+        side = 1 if tm > tq[k] else -1
+        j = k + side
+        if not (0 <= j < tq.size and ok[j]):
+            j = k - side
+            if not (0 <= j < tq.size and ok[j]):
+                return vq[k], eq[k], False
+        qk, qj, qm = coord(tq[k]), coord(tq[j]), coord(tm)
+        if abs(qj - qk) < 1e-9 * max(1.0, abs(qk)):
+            # no change of the coordinate between the two (a rest): nothing to move
+            return vq[k], eq[k], True
+        u = (qm - qk) / (qj - qk)
+        val = (1 - u) * vq[k] + u * vq[j]
+        esd = np.sqrt(((1 - u) * eq[k]) ** 2 + (u * eq[j]) ** 2)
+        return val, esd, True
+
     for _ph, grp in df[df["present"].astype(bool)].groupby("phase"):
         g = grp.sort_values("time_s")
         idx = g.index.to_numpy()
         tm = g["time_s"].to_numpy(float)
-        for q, tq in (("c", t_c), ("a", t_a)):
-            v = g[f"{q}_A"].to_numpy(float)
-            ok = np.isfinite(v)
-            if ok.sum() < 3:
+        tc, ta, tf = (g[c].to_numpy(float) for c in ("_t_c", "_t_a", "_t_f"))
+        vc = g["tt_cval_deg"].to_numpy(float)
+        ec = g["tt_cval_esd_deg"].to_numpy(float)
+        lc = g["l_cval"].to_numpy(float)
+        va = g["tt_a_deg"].to_numpy(float)
+        ea = g["tt_a_esd_deg"].to_numpy(float)
+        okc = np.isfinite(vc) & np.isfinite(ec) & np.isfinite(tc)
+        okc &= ~g["guard_hit"].astype(bool).to_numpy()
+        # one (00l) reflection for c throughout the interpolation
+        okc &= lc == np.where(okc, lc, 0).max(initial=0)
+        oka = np.isfinite(va) & np.isfinite(ea) & np.isfinite(ta) & okc
+        oka &= a_used.loc[idx].to_numpy()
+        fr = g["fraction"].to_numpy(float)
+        fe = g["fraction_esd"].to_numpy(float)
+        okf = np.isfinite(fr) & np.isfinite(tf)
+        for k, i in enumerate(idx):
+            row = df.loc[i]
+            c_tt, c_e, reg_c = interp(tc, vc, ec, okc, k, tm[k])
+            a_tt, a_e, reg_a = interp(ta, va, ea, oka, k, tm[k])
+            if okf[k] and np.isfinite(fe[k]):
+                f, f_e, _ = interp(tf, fr, np.nan_to_num(fe, nan=0.0), okf, k, tm[k])
+                df.loc[i, "fraction"] = float(np.clip(f, 0.0, 1.0))
+                df.loc[i, "fraction_esd"] = float(f_e) if f_e > 0 else np.nan
+            if not (np.isfinite(c_tt) and reg_c):
                 continue
-            rate = np.full(v.size, np.nan)
-            rate[ok] = np.gradient(v[ok], tm[ok])
-            shift = rate * (tm - tq.loc[idx].to_numpy(float))
-            shift = np.where(np.isfinite(shift), shift, 0.0)
-            df.loc[idx, f"{q}_time_shift_A"] = shift
-            df.loc[idx, f"{q}_A"] = v + shift
-    df["V_A3"] = np.sqrt(3.0) / 2.0 * df["a_A"] ** 2 * df["c_A"]
-    return df
+            corr = dict(
+                zero_shift_deg=float(row.get("cal_zero_shift_deg", 0.0) or 0.0),
+                displacement_mm=float(row.get("cal_displacement_mm", 0.0) or 0.0),
+                radius_mm=float(row.get("cal_radius_mm", 240.0) or 240.0),
+            )
+            lam = float(row["wavelength_A"])
+            hkl_a = tuple(int(v) for v in str(row["a_hkl"]).split())
+            cell = hex_cell(
+                float(corrected_two_theta(c_tt, **corr)),
+                c_e,
+                int(lc[k]),
+                float(corrected_two_theta(a_tt, **corr)) if np.isfinite(a_tt) else np.nan,
+                a_e,
+                hkl_a,
+                lam,
+                shift_esd=float(row.get("cal_shift_esd_deg", np.nan)),
+            )
+            old_a, old_c = float(row["a_A"]), float(row["c_A"])
+            df.loc[i, "c_time_shift_A"] = cell["c"] - old_c if np.isfinite(old_c) else 0.0
+            df.loc[i, "c_A"] = cell["c"]
+            df.loc[i, "c_esd_A"] = cell["c_esd"]
+            if np.isfinite(cell["a"]):
+                df.loc[i, "a_time_shift_A"] = cell["a"] - old_a if np.isfinite(old_a) else 0.0
+                df.loc[i, "a_A"] = cell["a"]
+                df.loc[i, "a_esd_A"] = cell["a_esd"]
+                df.loc[i, "V_A3"] = cell["V"]
+                df.loc[i, "V_esd_A3"] = cell["V_esd"]
+            df.loc[i, "time_registered"] = bool(reg_c and (reg_a or not np.isfinite(a_tt)))
+    return df.drop(columns=["_t_c", "_t_a", "_t_f"])
 
 
 def majority_cell(lattice: pd.DataFrame) -> pd.DataFrame:
@@ -135,37 +236,45 @@ def weighted_state(rows: pd.DataFrame, col: str, esd_col: str) -> tuple[float, f
     return mean, internal, n
 
 
-def _turns(trace: pd.DataFrame, cells: pd.DataFrame, cycle: int):
-    """Times and x of the lithiation end of ``cycle`` and the delithiation ends around it."""
+def _turns(trace: pd.DataFrame, cells: pd.DataFrame, cycle: int, first: str = "lithiation"):
+    """Turning points of ``cycle``: the turn of its first half-cycle and the states around it.
 
-    def lith_turn(n):
+    For a lithiation-first cell: lithiated = the x maximum of the cycle,
+    delithiated = the x minimum between the previous cycle's turn and it,
+    delithiated_end = the x minimum after it (before the next cycle's turn).
+    For a delithiation-first cell the same with the roles swapped.
+    """
+    hi_first = first == "lithiation"
+
+    def turn(n):
         sc = cells[cells["cycle"] == n]
         if sc.empty:
             return math.nan, math.nan
         tr = trace[
             (trace["time_s"] >= sc["time_s"].min()) & (trace["time_s"] <= sc["time_s"].max())
         ]
-        k = tr["x"].idxmax()
+        k = tr["x"].idxmax() if hi_first else tr["x"].idxmin()
         return float(tr.loc[k, "time_s"]), float(tr.loc[k, "x"])
 
-    def delith_turn(t0, t1):
+    def other(t0, t1):
         tr = trace[(trace["time_s"] >= t0) & (trace["time_s"] <= t1)]
         if tr.empty:
             return math.nan, math.nan
-        k = tr["x"].idxmin()
+        k = tr["x"].idxmin() if hi_first else tr["x"].idxmax()
         return float(tr.loc[k, "time_s"]), float(tr.loc[k, "x"])
 
-    t_l, x_l = lith_turn(cycle)
+    t_l, x_l = turn(cycle)
     if not np.isfinite(t_l):
         raise InputError(f"operando.states.cycle = {cycle}: no scan lies in that cycle")
-    t_prev, _ = lith_turn(cycle - 1) if cycle > 1 else (-np.inf, math.nan)
+    t_prev, _ = turn(cycle - 1) if cycle > 1 else (-np.inf, math.nan)
     t_prev = t_prev if np.isfinite(t_prev) else -np.inf
-    t_next, _ = lith_turn(cycle + 1)
+    t_next, _ = turn(cycle + 1)
     t_next = t_next if np.isfinite(t_next) else np.inf
+    a, b = ("lithiated", "delithiated") if hi_first else ("delithiated", "lithiated")
     return {
-        "lithiated": (t_l, x_l, -np.inf, np.inf, cycle),
-        "delithiated": (*delith_turn(t_prev, t_l), t_prev, t_l, None),
-        "delithiated_end": (*delith_turn(t_l, t_next), t_l, t_next, None),
+        a: (t_l, x_l, -np.inf, np.inf, cycle),
+        b: (*other(t_prev, t_l), t_prev, t_l, None),
+        f"{b}_end": (*other(t_l, t_next), t_l, t_next, None),
     }
 
 
@@ -214,7 +323,11 @@ def end_state(
 
 
 def select_states(
-    cells: pd.DataFrame, trace: pd.DataFrame, cycle: int, window_x: float
+    cells: pd.DataFrame,
+    trace: pd.DataFrame,
+    cycle: int,
+    window_x: float,
+    first: str = "lithiation",
 ) -> dict[str, tuple[pd.DataFrame, float]]:
     """Scans near the three turning points of ``cycle`` and the turning-point x.
 
@@ -224,10 +337,11 @@ def select_states(
     after this cycle's lithiation end.
     """
     out = {}
-    for name, (_t_turn, x_turn, t0, t1, cyc) in _turns(trace, cells, cycle).items():
+    for name, (_t_turn, x_turn, t0, t1, cyc) in _turns(trace, cells, cycle, first).items():
         sel = (cells["time_s"] > t0) & (cells["time_s"] < t1)
         if cyc is not None:
             sel &= cells["cycle"] == cyc
+        if name.startswith("lithiated"):
             sel &= cells["x"] >= x_turn - window_x
         else:
             sel &= cells["x"] <= x_turn + window_x
@@ -242,25 +356,130 @@ def _ratio_pct(num, num_e, den, den_e):
 
 
 def transition_x(
-    lattice: pd.DataFrame, cells: pd.DataFrame, lithiated_phase: str, cycle: int, level: float
-) -> tuple[float, float]:
-    """x where the lithiated phase's fraction first crosses ``level`` in cycle N's lithiation."""
+    lattice: pd.DataFrame,
+    cells: pd.DataFrame,
+    lithiated_phase: str,
+    cycle: int,
+    level: float,
+    min_coexisting: int = 1,
+) -> tuple[float, float, str]:
+    """x where the lithiated phase's fraction first crosses ``level`` in cycle N's lithiation.
+
+    A transition needs two phases side by side: at least ``min_coexisting`` scans
+    of the bracketing pair (or their neighbours) must hold both the lithiated
+    phase and another present phase. A crossing between a scan with only one
+    phase and a scan with only the other (a phase handed over, e.g. a solid
+    solution declared as two end members) gives no transition x.
+
+    Returns
+    -------
+    x, esd, reason : float, float, str
+        ``reason`` is empty when x is defined, else why it is not.
+    """
+    if lithiated_phase not in set(lattice["phase"]):
+        return math.nan, math.nan, f"phase {lithiated_phase!r} is not tracked"
     ph = lattice[lattice["phase"] == lithiated_phase][["scan", "fraction", "fraction_esd"]]
+    npres = lattice[lattice["present"].astype(bool)].groupby("scan").size().rename("n_present")
     df = cells[["scan", "x", "cycle", "direction", "time_s"]].merge(ph, on="scan", how="left")
+    df = df.merge(npres, on="scan", how="left")
     df = df[(df["cycle"] == cycle) & (df["direction"] == "lithiation")].sort_values("time_s")
     f = df["fraction"].fillna(0.0).to_numpy()
     fe = df["fraction_esd"].to_numpy()
     x = df["x"].to_numpy()
+    both = (df["n_present"].fillna(0).to_numpy() >= 2) & (f > 0)
+    if len(f) < 2:
+        return math.nan, math.nan, f"fewer than two scans in cycle {cycle}'s lithiation"
     for i in range(1, len(f)):
         if f[i - 1] < level <= f[i]:
+            near = both[max(i - 2, 0) : i + 2]
+            if int(near.sum()) < min_coexisting:
+                return (
+                    math.nan,
+                    math.nan,
+                    f"no two-phase coexistence: {lithiated_phase} replaces the other phase "
+                    f"between scans {int(df['scan'].iloc[i - 1])} and {int(df['scan'].iloc[i])} "
+                    "without both being present (a solid solution or a phase lost by the fit)",
+                )
             slope = (f[i] - f[i - 1]) / (x[i] - x[i - 1]) if x[i] != x[i - 1] else math.nan
             xt = x[i - 1] + (level - f[i - 1]) / slope
             e = [v for v in (fe[i - 1], fe[i]) if np.isfinite(v)]
             fesd = max(e) if e else math.nan
             # esd from the fraction esd, but not below the x spacing of the scans / sqrt(12)
             xesd = math.hypot(fesd / abs(slope), (x[i] - x[i - 1]) / math.sqrt(12.0))
-            return float(xt), float(xesd)
-    return math.nan, math.nan
+            return float(xt), float(xesd), ""
+    if not both.any():
+        return math.nan, math.nan, "single phase throughout the lithiation (solid solution)"
+    return math.nan, math.nan, f"the {lithiated_phase} fraction never crosses {level}"
+
+
+def slopes(cells: pd.DataFrame, lattice: pd.DataFrame, cycle: int, min_span_x: float = 0.1):
+    """Vegard-like slopes da/dx, dc/dx, dV/dx of each phase where it is alone, in ``cycle``.
+
+    Weighted straight-line fit of a, c, V vs x over the scans of the cycle in
+    which the phase is the only present phase; esd from the fit covariance,
+    scaled by sqrt(reduced chi-square) when that exceeds 1. Phases alone over
+    less than ``min_span_x`` in x (or in fewer than 5 scans) are left out.
+
+    Returns
+    -------
+    dict
+        phase -> {"a": (slope, esd), "c": ..., "V": ..., "x_range": (lo, hi), "n": n}
+    """
+    pres = lattice[lattice["present"].astype(bool)]
+    alone = pres.groupby("scan")["phase"].transform("size") == 1
+    out = {}
+    for ph, g in pres[alone].groupby("phase"):
+        g = g[g["cycle"] == cycle] if "cycle" in g.columns else g
+        if len(g) < 5 or np.ptp(g["x"].to_numpy(float)) < min_span_x:
+            continue
+        res = {"x_range": (float(g["x"].min()), float(g["x"].max())), "n": int(len(g))}
+        for q, col, ecol in (
+            ("a", "a_A", "a_esd_A"),
+            ("c", "c_A", "c_esd_A"),
+            ("V", "V_A3", "V_esd_A3"),
+        ):
+            ok = g[np.isfinite(g[col]) & np.isfinite(g[ecol]) & (g[ecol] > 0)]
+            if len(ok) < 5:
+                res[q] = (math.nan, math.nan)
+                continue
+            xx = ok["x"].to_numpy(float)
+            w = 1.0 / ok[ecol].to_numpy(float) ** 2
+            A = np.column_stack([np.ones(len(ok)), xx - xx.mean()])
+            cov = np.linalg.inv(A.T @ (A * w[:, None]))
+            beta = cov @ (A.T @ (w * ok[col].to_numpy(float)))
+            r = ok[col].to_numpy(float) - A @ beta
+            chi2 = float(np.sum(w * r * r) / (len(ok) - 2))
+            res[q] = (float(beta[1]), float(math.sqrt(cov[1, 1] * max(1.0, chi2))))
+        out[str(ph)] = res
+    return out
+
+
+def lost_streaks(lattice: pd.DataFrame, max_lost: int) -> dict[str, int]:
+    """Longest run of consecutive scans flagged ``lost:<phase>``, per phase above ``max_lost``."""
+    out = {}
+    if "qc" not in lattice.columns:
+        return out
+    for ph, g in lattice.sort_values("scan").groupby("phase"):
+        lost = g["qc"].fillna("").astype(str).str.contains(f"lost:{ph}", regex=False).to_numpy()
+        run = best = 0
+        for v in lost:
+            run = run + 1 if v else 0
+            best = max(best, run)
+        if best > max_lost:
+            out[str(ph)] = int(best)
+    return out
+
+
+def _flags(rows: pd.DataFrame) -> list[str]:
+    """Distinct qc flags of the scans that enter a number."""
+    if "qc" not in rows.columns:
+        return []
+    out: list[str] = []
+    for q in rows["qc"].fillna("").astype(str):
+        for f in q.split(";"):
+            if f and f not in out:
+                out.append(f)
+    return out
 
 
 def summarize(
@@ -269,8 +488,13 @@ def summarize(
     *,
     cycle: int,
     window_x: float,
-    lithiated_phase: str,
+    lithiated_phase: str | None,
     transition_fraction: float = 0.5,
+    first_direction: str = "lithiation",
+    min_coexisting: int = 1,
+    max_lost_scans: int = 2,
+    calibration_method: str = "",
+    x_offset: float = 0.0,
 ) -> dict:
     """Summary numbers of the series (see module docstring).
 
@@ -284,32 +508,67 @@ def summarize(
         Cycle whose end states are reported (2 in the reference study).
     window_x : float
         Scans within this x of a turning point enter its end state.
-    lithiated_phase : str
-        Phase whose fraction defines the transition.
+    lithiated_phase : str or None
+        Phase whose fraction defines the transition (None: no transition sought).
     transition_fraction : float
         Fraction level of the transition.
+    first_direction : {"lithiation", "delithiation"}
+        Half-cycle that starts a cycle.
+    min_coexisting : int
+        Scans with two phases needed at a transition.
+    max_lost_scans : int
+        A phase lost (seen by the ridge pass, rejected by the fit) in more
+        consecutive scans is flagged.
+    calibration_method : str
+        ``none`` marks every cell ``uncalibrated``.
+    x_offset : float
+        x subtracted by ``cell.x_reset`` (irreversible x of the earlier cycles).
 
     Returns
     -------
     dict
-        Flat mapping name -> value (with ``*_esd`` keys), plus ``n_*`` scan counts.
+        Flat mapping name -> value (with ``*_esd`` keys), ``n_*`` scan counts,
+        ``qc`` (number -> flags), ``null_reasons`` (number -> why it is null),
+        ``slopes`` (phase -> quantity -> [slope, esd]) and ``mode``
+        (``two_phase`` / ``solid_solution``).
     """
     cells = majority_cell(lattice)
-    states = select_states(cells, trace, cycle, window_x)
+    states = select_states(cells, trace, cycle, window_x, first_direction)
     out: dict = {}
+    qc: dict[str, list[str]] = {}
+    why: dict[str, str] = {}
+    lost = lost_streaks(lattice, max_lost_scans)
+    lost_flags = [f"lost:{p}:{n}_scans" for p, n in lost.items()]
+    base = ["uncalibrated"] if calibration_method == "none" else []
     for name, (rows, x_turn) in states.items():
+        flags = base + _flags(rows) + lost_flags
         for q, col, ecol in (
             ("a", "a_A", "a_esd_A"),
             ("c", "c_A", "c_esd_A"),
             ("V", "V_A3", "V_esd_A3"),
         ):
             m, e = end_state(rows, col, ecol, x_turn, cal_col=ecol.replace("_esd_", "_esd_cal_"))
-            out[f"{q}_{name}"] = m
-            out[f"{q}_{name}_esd"] = e
+            key = f"{q}_{name}"
+            out[key] = m
+            out[f"{key}_esd"] = e
+            qc[key] = list(flags)
+            if not np.isfinite(m):
+                if rows.empty:
+                    why[key] = (
+                        f"no scan within {window_x} of x = {x_turn:.3f} at the {name} turning "
+                        f"point of cycle {cycle} (operando.states.window_x)"
+                    )
+                else:
+                    why[key] = (
+                        f"the {len(rows)} scans at the {name} turning point have no finite {q} "
+                        f"(phase absent, fit at a bound or masked: {';'.join(flags) or 'see log'})"
+                    )
         out[f"x_turn_{name}"] = x_turn
         out[f"n_scans_{name}"] = int(len(rows))
         out[f"scans_{name}"] = [int(s) for s in rows["scan"]]
         out[f"phase_{name}"] = sorted(set(rows["phase"]))
+    end = "delithiated_end" if "delithiated_end" in states else "lithiated_end"
+    start = end[: -len("_end")]
     for q in ("a", "c", "V"):
         r, e = _ratio_pct(
             out[f"{q}_lithiated"],
@@ -319,34 +578,97 @@ def summarize(
         )
         out[f"{q}_expansion_pct"] = r
         out[f"{q}_expansion_pct_esd"] = e
-        d = out[f"{q}_delithiated_end"] - out[f"{q}_delithiated"]
-        de = math.hypot(out[f"{q}_delithiated_end_esd"], out[f"{q}_delithiated_esd"])
+        qc[f"{q}_expansion_pct"] = sorted(set(qc[f"{q}_lithiated"] + qc[f"{q}_delithiated"]))
+        if not np.isfinite(r):
+            why[f"{q}_expansion_pct"] = (
+                "; ".join(
+                    f"{k}: {why[k]}" for k in (f"{q}_lithiated", f"{q}_delithiated") if k in why
+                )
+                or "end-state esd not estimable"
+            )
+        d = out[f"{q}_{end}"] - out[f"{q}_{start}"]
+        de = math.hypot(out[f"{q}_{end}_esd"], out[f"{q}_{start}_esd"])
         out[f"{q}_return_diff"] = d
         out[f"{q}_return_diff_esd"] = de
         out[f"{q}_return_z"] = d / de if de > 0 else math.nan
-    xt, xe = transition_x(lattice, cells, lithiated_phase, cycle, transition_fraction)
+    # x of the analysed cycle's end state against its start (not against x = 0)
+    dx = out[f"x_turn_{end}"] - out[f"x_turn_{start}"]
+    out["x_return_diff"] = dx
+    if lithiated_phase:
+        xt, xe, reason = transition_x(
+            lattice, cells, lithiated_phase, cycle, transition_fraction, min_coexisting
+        )
+    else:
+        xt, xe, reason = math.nan, math.nan, "no operando.transition.phase configured"
     out["transition_x"] = xt
     out["transition_x_esd"] = xe
-    out["reversible_within_3esd"] = bool(all(abs(out[f"{q}_return_z"]) <= 3.0 for q in ("a", "c")))
+    qc["transition_x"] = list(base + lost_flags)
+    if reason:
+        why["transition_x"] = reason
+        qc["transition_x"].append("no_coexistence" if "coexist" in reason else "no_transition")
+    zs = [out[f"{q}_return_z"] for q in ("a", "c")]
+    out["reversible_within_3esd"] = (
+        bool(all(abs(z) <= 3.0 for z in zs)) if all(np.isfinite(z) for z in zs) else None
+    )
+    if out["reversible_within_3esd"] is None:
+        why["reversible_within_3esd"] = (
+            f"the {end} state of cycle {cycle} or its start has no finite cell "
+            f"({why.get(f'a_{end}', why.get(f'a_{start}', 'esd not estimable'))})"
+        )
+    sl = slopes(cells, _with_cycle(lattice, cells), cycle)
+    out["slopes"] = {p: {q: list(v[q]) for q in ("a", "c", "V")} for p, v in sl.items()}
+    out["slope_x_range"] = {p: list(v["x_range"]) for p, v in sl.items()}
+    two = bool((lattice[lattice["present"].astype(bool)].groupby("scan").size() >= 2).any())
+    out["mode"] = "two_phase" if two else "solid_solution"
+    out["irreversible_x_before_reset"] = float(x_offset)
+    out["lost_phases"] = lost
+    out["calibration_method"] = calibration_method
+    out["qc"] = {k: ";".join(v) for k, v in qc.items()}
+    out["null_reasons"] = why
     return out
 
 
-def reproduction_rows(summary: Mapping) -> list[dict]:
-    """``operando.*`` rows (quantity, value, stderr, unit) from :func:`summarize`'s output."""
+def _with_cycle(lattice: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
+    if "cycle" in lattice.columns:
+        return lattice
+    return lattice.merge(cells[["scan", "cycle"]], on="scan", how="left")
+
+
+def reproduction_rows(summary: Mapping, x_unit: str = "x") -> list[dict]:
+    """``operando.*`` rows (quantity, value, stderr, unit, qc) from :func:`summarize`'s output.
+
+    Row names are fixed (``operando.a_delithiated`` ...); slopes of phases alone
+    over a range of x add ``operando.<phase>.<a|c|V>_slope`` (unit per ``x_unit``).
+    """
     g = summary.get
-    return [
-        dict(quantity="operando.a_delithiated", value=g("a_delithiated"),
-             stderr=g("a_delithiated_esd"), unit="angstrom"),
-        dict(quantity="operando.c_delithiated", value=g("c_delithiated"),
-             stderr=g("c_delithiated_esd"), unit="angstrom"),
-        dict(quantity="operando.a_lithiated", value=g("a_lithiated"),
-             stderr=g("a_lithiated_esd"), unit="angstrom"),
-        dict(quantity="operando.c_lithiated", value=g("c_lithiated"),
-             stderr=g("c_lithiated_esd"), unit="angstrom"),
-        dict(quantity="operando.c_expansion", value=g("c_expansion_pct"),
-             stderr=g("c_expansion_pct_esd"), unit="percent"),
-        dict(quantity="operando.volume_expansion", value=g("V_expansion_pct"),
-             stderr=g("V_expansion_pct_esd"), unit="percent"),
-        dict(quantity="operando.transition_x", value=g("transition_x"),
-             stderr=g("transition_x_esd"), unit="Li per CrSe2"),
-    ]  # fmt: skip
+    qc = dict(summary.get("qc", {}))
+    rows = [
+        ("operando.a_delithiated", "a_delithiated", "a_delithiated", "angstrom"),
+        ("operando.c_delithiated", "c_delithiated", "c_delithiated", "angstrom"),
+        ("operando.a_lithiated", "a_lithiated", "a_lithiated", "angstrom"),
+        ("operando.c_lithiated", "c_lithiated", "c_lithiated", "angstrom"),
+        ("operando.c_expansion", "c_expansion_pct", "c_expansion_pct", "percent"),
+        ("operando.volume_expansion", "V_expansion_pct", "V_expansion_pct", "percent"),
+        ("operando.transition_x", "transition_x", "transition_x", x_unit),
+    ]
+    out = []
+    for name, key, qkey, unit in rows:
+        v, e = g(key), g(f"{key}_esd")
+        flags = qc.get(qkey, "")
+        if v is not None and np.isfinite(v) and not (e is not None and np.isfinite(e)):
+            flags = ";".join(f for f in (flags, "esd_nan") if f)
+        out.append(dict(quantity=name, value=v, stderr=e, unit=unit, qc=flags))
+    units = {"a": "angstrom", "c": "angstrom", "V": "angstrom^3"}
+    for ph, d in summary.get("slopes", {}).items():
+        for q in ("a", "c", "V"):
+            v, e = d[q]
+            out.append(
+                dict(
+                    quantity=f"operando.{ph}.{q}_slope",
+                    value=v,
+                    stderr=e,
+                    unit=f"{units[q]} per ({x_unit})",
+                    qc="" if np.isfinite(e) else "esd_nan",
+                )
+            )
+    return out

@@ -169,6 +169,10 @@ def _observed_position(a, c, hkl, st: TrackSettings) -> float:
     )
 
 
+def _hkl_str(hkl) -> str:
+    return "".join(str(int(v)) for v in hkl)
+
+
 def _smooth_argmax(x, r, lo, hi, width=5):
     sel = (x >= lo) & (x <= hi)
     if sel.sum() < 3:
@@ -222,14 +226,25 @@ class Tracker:
                 f"got {cv}"
             )
         self.hkls = [self.st.c_hkl, self.st.a_hkl, *self.st.check_hkls]
+        self._hints: dict = {}
 
     # ------------------------------------------------------------------ seeds
     def _last_cell(self, name):
+        """Cell around which a phase not present in the previous scan is searched.
+
+        Priority: the ridge pass's cell at this scan where it sees the phase; the
+        phase's last fitted cell; the ridge's last known cell; the configured cell.
+        """
         ps = self.state[name]
         spec = next(p for p in self.phases if p.name == name)
-        a = ps.a if np.isfinite(ps.a) else spec.a
-        c = ps.c if np.isfinite(ps.c) else spec.c
-        return a, c
+        hint = self._hints.get(name)
+        if hint is not None and hint[2] and np.isfinite(hint[0]) and np.isfinite(hint[1]):
+            return hint[0], hint[1]
+        if np.isfinite(ps.a) and np.isfinite(ps.c):
+            return ps.a, ps.c
+        if hint is not None and np.isfinite(hint[0]) and np.isfinite(hint[1]):
+            return hint[0], hint[1]
+        return spec.a, spec.c
 
     def _seed(self, name, hkl, established):
         ps = self.state[name]
@@ -272,6 +287,15 @@ class Tracker:
             keep &= ~((x >= lo) & (x <= hi))
         return keep
 
+    def _masked(self, center: float, fwhm: float) -> bool:
+        """True when a fitted reflection (centre +- FWHM/2) reaches into a masked range."""
+        if not np.isfinite(center):
+            return False
+        half = 0.5 * fwhm if np.isfinite(fwhm) else 0.0
+        return any(
+            center + half >= lo and center - half <= hi for lo, hi in self.st.hardware_peaks_deg
+        )
+
     def _clusters(self, seeds: list[PeakSeed]):
         """Group seeds whose windows overlap; return list of (lo, hi, seeds)."""
         hw = self.st.window_halfwidth_deg
@@ -308,7 +332,15 @@ class Tracker:
         )
 
     # ------------------------------------------------------------------ one scan
-    def fit_scan(self, two_theta, counts, esd, source: str = "scan", cold: bool = False) -> list:
+    def fit_scan(
+        self,
+        two_theta,
+        counts,
+        esd,
+        source: str = "scan",
+        cold: bool = False,
+        hints: Mapping[str, tuple[float, float, bool]] | None = None,
+    ) -> list:
         """Fit one scan; update the sequential state; return one dict per phase.
 
         Parameters
@@ -319,6 +351,10 @@ class Tracker:
             Name used in messages (file name).
         cold : bool
             Forget the previous scan (cold start).
+        hints : mapping, optional
+            Phase -> (a, c, seen) from the ridge pass at this scan
+            (:mod:`intercal.operando.ridge`): where a phase not present in the
+            previous scan is searched.
 
         Returns
         -------
@@ -327,6 +363,7 @@ class Tracker:
         """
         x, y, s = check_pattern(two_theta, counts, esd, source)
         self._keep = self._mask(x)
+        self._hints = dict(hints or {})
         if cold:
             self.state = {p.name: _PhaseState() for p in self.phases}
         st = self.st
@@ -349,20 +386,31 @@ class Tracker:
         resid = ys - base.extra["model"]
         cur_seeds = list(base_seeds)
         cur = base
-        for nm in new:  # try phases not present in the previous scan
-            sd = by_name[nm]
-            cen = _smooth_argmax(xs, resid, sd.lo, sd.hi)
-            trial_seeds = [*cur_seeds, PeakSeed(sd.name, cen, sd.lo, sd.hi, sd.fwhm)]
-            trial, _ = self._fit(x, y, s, lo_w, hi_w, trial_seeds)
-            pk = trial.peak(sd.name)
-            p = f_test_pvalue(cur.chi2, trial.chi2, 3, trial.n_points, trial.n_params)
-            z = pk.area / pk.area_esd if pk.area_esd > 0 else math.nan
-            pvals[nm], sig[nm] = p, z
-            if p < st.p_value and z >= st.min_sigma and not pk.at_bound:
-                present[nm] = True
-                cur_seeds = trial_seeds
-                cur = trial
-                resid = ys - cur.extra["model"]
+        # try phases not present in the previous scan: every candidate against the
+        # current model, the most significant accepted first, then the others again
+        # (the result does not depend on the order of the phases in config)
+        todo = list(new)
+        while todo:
+            best = None
+            for nm in todo:
+                sd = by_name[nm]
+                cen = _smooth_argmax(xs, resid, sd.lo, sd.hi)
+                trial_seeds = [*cur_seeds, PeakSeed(sd.name, cen, sd.lo, sd.hi, sd.fwhm)]
+                trial, _ = self._fit(x, y, s, lo_w, hi_w, trial_seeds)
+                pk = trial.peak(sd.name)
+                p = f_test_pvalue(cur.chi2, trial.chi2, 3, trial.n_points, trial.n_params)
+                z = pk.area / pk.area_esd if pk.area_esd > 0 else math.nan
+                pvals[nm], sig[nm] = p, z
+                if p < st.p_value and z >= st.min_sigma and not pk.at_bound:
+                    gain = cur.chi2 - trial.chi2
+                    if best is None or gain > best[0]:
+                        best = (gain, nm, trial_seeds, trial)
+            if best is None:
+                break
+            _, nm, cur_seeds, cur = best
+            present[nm] = True
+            todo.remove(nm)
+            resid = ys - cur.extra["model"]
         for nm in est:  # re-test established phases unless overwhelmingly strong
             pk = cur.peak(by_name[nm].name)
             z = pk.area / pk.area_esd if pk.area_esd > 0 else math.nan
@@ -498,6 +546,10 @@ class Tracker:
             "guard_hit": False,
             "c_from": "",
             "tt_cval_deg": nan,
+            "tt_cval_esd_deg": nan,
+            "l_cval": 0,
+            "tt_a_used": False,
+            "qc": "",
         }
         if not present:
             return row
@@ -531,9 +583,19 @@ class Tracker:
             z = pa.area / pa.area_esd if pa.area_esd > 0 else 0.0
             if pa.at_bound:
                 guard = True
-            elif z >= st.min_sigma:
+            elif z >= st.min_sigma and not self._masked(pa.center, pa.fwhm):
                 tt_a, tt_a_esd = pa.center, pa.center_esd
+        flags = []
+        if self._masked(pc.center, pc.fwhm):
+            flags.append(f"masked:{nm}({_hkl_str(st.c_hkl)})")
+            guard = True
+        if pa_w is not None and self._masked(pa_w[0].center, pa_w[0].fwhm):
+            flags.append(f"masked:{nm}({_hkl_str(st.a_hkl)})")
+        if guard and not any(f.startswith("masked") for f in flags):
+            flags.append(f"at_bound:{nm}")
         row["guard_hit"] = bool(guard)
+        row["tt_a_used"] = bool(np.isfinite(tt_a))
+        row["qc"] = ";".join(flags)
         if guard:
             return row
         corr = dict(
@@ -556,10 +618,15 @@ class Tracker:
         if cv is not None and lab[cv] in results:
             pv = results[lab[cv]][0]
             zv = pv.area / pv.area_esd if pv.area_esd > 0 else 0.0
-            if not pv.at_bound and zv >= st.min_sigma and np.isfinite(pv.center_esd):
+            masked = self._masked(pv.center, pv.fwhm)
+            if masked:
+                row["qc"] = ";".join(f for f in (row["qc"], f"masked:{nm}({_hkl_str(cv)})") if f)
+            if not pv.at_bound and not masked and zv >= st.min_sigma and np.isfinite(pv.center_esd):
                 tt_c, tt_c_esd, l_c, c_from = pv.center, pv.center_esd, cv[2], cv
         row["c_from"] = "".join(str(v) for v in c_from)
         row["tt_cval_deg"] = tt_c
+        row["tt_cval_esd_deg"] = tt_c_esd
+        row["l_cval"] = int(l_c)
         cell = hex_cell(
             float(corrected_two_theta(tt_c, **corr)),
             tt_c_esd,
@@ -645,8 +712,20 @@ def calibrate(
     settings: TrackSettings,
     group: str = "",
     source: str = "batch",
+    overlaps: Mapping[int, str] | None = None,
+    earlier: Sequence[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = (),
+    earlier_overlaps: Mapping[int, str] | None = None,
 ) -> list[tuple[list[int], Calibration]]:
     """Calibrations of a batch: one for all its scans (``scope: batch``) or one per scan.
+
+    A sample reflection inside the standard's window biases its centre. Scans
+    in ``overlaps`` (from the ridge pass, :func:`overlapping_scans`) are left out
+    of the standard's fit: with ``scope: batch`` the standard is fitted in the
+    sum of the batch's free scans; when none is free, in the sum of the latest
+    free scans before the batch (``earlier``), and that shift is carried to the
+    batch. With ``scope: scan`` an overlapped scan takes the calibration of the
+    nearest free scan of the batch (or of the earlier free scans). The
+    ``basis`` column of the calibration table says which.
 
     Parameters
     ----------
@@ -659,10 +738,21 @@ def calibrate(
         Label of the batch (recorded in the table).
     source : str
         Used in error messages.
+    overlaps : mapping, optional
+        Scan -> the sample reflection inside the window (scans not listed are free).
+    earlier : sequence of (scan, two_theta, counts, esd)
+        Scans before the batch (the ridge pass's sample), for a carried shift.
+    earlier_overlaps : mapping, optional
+        As ``overlaps`` for ``earlier``.
 
     Returns
     -------
     list of (scan numbers, Calibration)
+
+    Raises
+    ------
+    FitError
+        If the standard is overlapped in every scan of the batch and before it.
     """
     scans = [int(p[0]) for p in patterns]
     if cal["method"] != "internal_standard":
@@ -672,6 +762,9 @@ def calibrate(
         return [(scans, c)]
     from .calibration import sum_patterns
 
+    overlaps = dict(overlaps or {})
+    earlier_overlaps = dict(earlier_overlaps or {})
+    refuse = cal.get("overlap", "free_scans") == "refuse"
     st = settings
     kw = dict(
         wavelengths=tuple(st.wavelengths),
@@ -681,19 +774,126 @@ def calibrate(
         eta_start=st.eta_start,
         scale_esd=st.scale_esd,
     )
-    if cal["scope"] == "scan":
-        groups = [([n], [p[1:]], f"scan {n}") for n, p in zip(scans, patterns, strict=True)]
-    else:
-        groups = [(scans, [p[1:] for p in patterns], group or source)]
-    out = []
-    for sc, pats, label in groups:
-        x, y, e = sum_patterns(pats, cal["window_deg"])
+    if refuse:
+        overlaps, earlier_overlaps = {}, {}
+    free = [p for p in patterns if int(p[0]) not in overlaps]
+    free_before = [p for p in earlier if int(p[0]) not in earlier_overlaps]
+    carry = list(free_before[-max(len(patterns), 1) :])
+
+    def fit(pats, label):
+        sc = [int(p[0]) for p in pats]
+        x, y, e = sum_patterns([p[1:] for p in pats], cal["window_deg"])
         what = f"{source}: sum of {len(sc)} scans ({min(sc)}-{max(sc)})" if len(sc) > 1 else (
             f"{source}: scan {sc[0]}"
         )  # fmt: skip
         c = fit_standard(x, y, e, cal, source=what, **kw)
         c.group, c.n_scans, c.first_scan, c.last_scan = label, len(sc), min(sc), max(sc)
-        out.append((sc, c))
+        return c
+
+    def no_free():
+        first = next(iter(overlaps.values()), "")
+        return FitError(
+            f"{source}: the internal standard's window {cal['window_deg']} deg is overlapped "
+            f"in every scan of the batch and in the scans before it (e.g. {first}); use "
+            "operando.calibration.method fixed, or another standard reflection"
+        )
+
+    out = []
+    if cal["scope"] == "scan":
+        done = {}
+        for p in free:
+            done[int(p[0])] = fit([p], f"scan {int(p[0])}")
+            done[int(p[0])].basis = "free"
+        carried = None
+        for n in scans:
+            if n in done:
+                out.append(([n], done[n]))
+                continue
+            if done:
+                k = min(done, key=lambda m: abs(m - n))
+                c = _copy_cal(done[k], f"scan {n}", n, f"carried from scan {k} ({overlaps[n]})")
+            else:
+                if carried is None:
+                    if not carry:
+                        raise no_free()
+                    carried = fit(carry, f"scan {n}")
+                c = _copy_cal(
+                    carried,
+                    f"scan {n}",
+                    n,
+                    f"carried from scans {carried.first_scan}-{carried.last_scan} ({overlaps[n]})",
+                )
+            out.append(([n], c))
+        return out
+    if free:
+        c = fit(free, group or source)
+        c.basis = "all" if len(free) == len(patterns) else (
+            f"free scans only ({len(free)} of {len(patterns)}; overlapped: "
+            f"{next(iter(overlaps.values()))})"
+        )  # fmt: skip
+    else:
+        if not carry:
+            raise no_free()
+        c = fit(carry, group or source)
+        c.basis = (
+            f"carried from free scans {c.first_scan}-{c.last_scan} before the batch "
+            f"(overlapped: {next(iter(overlaps.values()))})"
+        )
+    c.n_scans, c.first_scan, c.last_scan = len(scans), min(scans), max(scans)
+    out.append((scans, c))
+    return out
+
+
+def _copy_cal(c: Calibration, group: str, scan: int, basis: str) -> Calibration:
+    import dataclasses
+
+    out = dataclasses.replace(c)
+    out.group, out.n_scans, out.first_scan, out.last_scan, out.basis = group, 1, scan, scan, basis
+    return out
+
+
+def overlapping_scans(
+    ridge_rows: Sequence[Mapping],
+    cal: Mapping,
+    hkls: Sequence[tuple[int, int, int]] | None = None,
+    wavelength: float = CU_KA1,
+    margin_deg: float = 0.2,
+) -> dict[int, str]:
+    """Scans in which a reflection of a present phase stands in the standard's window.
+
+    Parameters
+    ----------
+    ridge_rows : sequence of mapping
+        Rows of the ridge pass (``scan, phase, present, a_A, c_A``).
+    cal : mapping
+        Resolved calibration (``window_deg``).
+    hkls : sequence of hkl, optional
+        Reflections considered (default: h, k, l <= 2).
+    margin_deg : float
+        Distance (deg) from the window within which a reflection counts as overlapping.
+
+    Returns
+    -------
+    dict
+        Scan -> description of the first overlapping reflection (scans not listed are free).
+    """
+    if cal.get("method") != "internal_standard":
+        return {}
+    lo, hi = cal["window_deg"]
+    if hkls is None:
+        hkls = [(h, k, l) for h in range(3) for k in range(h + 1) for l in range(3) if h or k or l]
+    out: dict[int, str] = {}
+    for r in ridge_rows:
+        if not r.get("present") or int(r["scan"]) in out:
+            continue
+        a, c = float(r["a_A"]), float(r["c_A"])
+        if not (np.isfinite(a) and np.isfinite(c)):
+            continue
+        for hkl in hkls:
+            tt = two_theta_hex(a, c, hkl, wavelength)
+            if np.isfinite(tt) and lo - margin_deg <= tt <= hi + margin_deg:
+                out[int(r["scan"])] = f"{r['phase']}({_hkl_str(hkl)}) at {tt:.2f} deg"
+                break
     return out
 
 
@@ -705,8 +905,18 @@ def fit_batch(
     calibration: Mapping | None = None,
     group: str = "",
     return_calibration: bool = False,
+    seed_files: Sequence[str] = (),
+    ridge_settings=None,
 ):
     """Read, calibrate and track one batch of scan files (the first one a cold start).
+
+    Seeding: a cheap forward ridge pass (:mod:`intercal.operando.ridge`) runs over
+    ``seed_files`` (a sample of the scans before the batch) and on through the
+    batch; at every scan it tells the tracker where a phase not present in the
+    previous scan is to be searched (at the batch's first scan: every phase), so
+    a batch starts from where the series is, not from the configured cells. Its
+    presence per scan is kept (``ridge_present``): a phase the ridge sees but the
+    fit rejects is flagged ``lost``.
 
     Parameters
     ----------
@@ -738,6 +948,14 @@ def fit_batch(
     calibration_table : pandas.DataFrame
         Only with ``return_calibration``.
 
+    Other Parameters
+    ----------------
+    seed_files : sequence of str
+        Earlier scan files for the ridge pass (ordered; may be empty: the ridge
+        then starts from the configured cells at the batch's first scan).
+    ridge_settings : RidgeSettings, optional
+        Default: from the tracker settings.
+
     Raises
     ------
     FitError
@@ -748,6 +966,7 @@ def fit_batch(
     import pandas as pd
 
     from .calibration import CAL_COLUMNS
+    from .ridge import RidgePass, RidgeSettings
     from .scans import read_scan, scan_number
 
     st = dataclasses.replace(settings)
@@ -755,10 +974,51 @@ def fit_batch(
     for f in files:
         x, y, s = read_scan(f)
         pats.append((scan_number(f), x, y, s))
+    # --- forward ridge pass: earlier (sampled) scans, then the batch's own
+    rs = ridge_settings or RidgeSettings(
+        c_hkl=st.c_hkl,
+        a_hkl=st.a_hkl,
+        wavelength=st.wavelengths[0],
+        step_deg=st.max_step_deg,
+        search_deg=st.search_deg,
+        masks=st.hardware_peaks_deg,
+    )
+    rp = RidgePass([(p.name, p.a, p.c) for p in phases], dataclasses.replace(rs))
+    seed_pats = []
+    if seed_files:
+        nums = [scan_number(f) for f in seed_files]
+        gaps = np.diff(nums + [pats[0][0]]) if pats else np.array([1])
+        stride = max(1, int(np.max(gaps)))
+        # sampled scans are further apart: allow the ridge to move further per step
+        rp.st.step_deg = min(rs.step_deg * stride, max(rs.search_deg, rs.step_deg))
+        seed_rows = []
+        for f, n in zip(seed_files, nums, strict=True):
+            x, y, s = read_scan(f)
+            seed_pats.append((n, x, y, s))
+            for nm, r in rp.step(x, y).items():
+                seed_rows.append({"scan": n, "phase": nm, **r})
+        rp.st.step_deg = rs.step_deg
+    else:
+        seed_rows = []
+    ridge = {}
+    ridge_rows = []
+    for n, x, y, _s in pats:
+        ridge[n] = rp.step(x, y)
+        ridge_rows.extend({"scan": n, "phase": nm, **r} for nm, r in ridge[n].items())
     if calibration is None:
         calibration = st.calibration_config
     if calibration is not None:
-        cals = calibrate(pats, calibration, st, group=group, source=group or "batch")
+        lam = st.wavelengths[0]
+        cals = calibrate(
+            pats,
+            calibration,
+            st,
+            group=group,
+            source=group or "batch",
+            overlaps=overlapping_scans(ridge_rows, calibration, wavelength=lam),
+            earlier=seed_pats,
+            earlier_overlaps=overlapping_scans(seed_rows, calibration, wavelength=lam),
+        )
     else:
         c = st.calibration or Calibration(
             "given",
@@ -785,7 +1045,12 @@ def fit_batch(
             "cal_displacement_mm": c.displacement_mm,
             "cal_radius_mm": c.goniometer_radius_mm,
         }
-        for r in tr.fit_scan(x, y, s, source=str(f)):
+        hints = {nm: (r["a_A"], r["c_A"], r["present"]) for nm, r in ridge[n].items()}
+        for r in tr.fit_scan(x, y, s, source=str(f), hints=hints):
+            rd = ridge[n][r["phase"]]
+            qc = r["qc"]
+            if rd["present"] and not r["present"]:
+                qc = ";".join(q for q in (qc, f"lost:{r['phase']}") if q)
             rows.append(
                 {
                     "scan": n,
@@ -793,6 +1058,11 @@ def fit_batch(
                     "tt_first_deg": x[0],
                     "tt_last_deg": x[-1],
                     **r,
+                    "qc": qc,
+                    "ridge_present": bool(rd["present"]),
+                    "ridge_tt_c_deg": rd["tt_c_deg"],
+                    "wavelength_A": st.wavelengths[0],
+                    "a_hkl": " ".join(str(v) for v in st.a_hkl),
                     **cal_cols,
                 }
             )

@@ -161,17 +161,16 @@ def _pulse_kernel() -> np.ndarray:
     return w / w.sum()
 
 
-def _counts(
-    rng: np.random.Generator,
+def _expected(
     inst: dict,
-    pol_fine: np.ndarray,
+    pol_fine: np.ndarray | None,
     events: float,
     frames: int,
     tf_phase: np.ndarray | None = None,
     tf_omega: float = 0.0,
     tf_envelope: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Expected counts per detector and bin -> dead time -> Poisson."""
+    """Expected (dead-time reduced) counts per detector and bin, before Poisson noise."""
     n_fine = N_BINS * SUB
     t_raw = (np.arange(n_fine) + 0.5) * H_FINE  # fine sample centres, raw frame
     kernel = _pulse_kernel()
@@ -180,7 +179,7 @@ def _counts(
     t_since = t_raw - T0_US
     eff = inst["efficiency"]
     weights = eff / eff.sum()
-    out = np.empty((N_DET, N_BINS), dtype=np.int32)
+    out = np.empty((N_DET, N_BINS), dtype=float)
     decay = np.where(t_since >= 0, np.exp(-np.clip(t_since, 0, None) / TAU_MU), 0.0)
     for i in range(N_DET):
         sign = 1.0 if i < 48 else -1.0
@@ -197,9 +196,30 @@ def _counts(
         expected = n0 * signal.reshape(N_BINS, SUB).sum(axis=1) * H_FINE
         expected += inst["background_fraction"][i] * n0 * DT
         tau = inst["dead_time_us"][i]
-        measured = expected / (1.0 + expected * tau / (DT * frames))
-        out[i] = rng.poisson(measured)
+        out[i] = expected / (1.0 + expected * tau / (DT * frames))
     return out
+
+
+def _poisson(rng: np.random.Generator, expected: np.ndarray) -> np.ndarray:
+    """Poisson counts, one detector after the other (the demo's draw order)."""
+    out = np.empty(expected.shape, dtype=np.int32)
+    for i in range(expected.shape[0]):
+        out[i] = rng.poisson(expected[i])
+    return out
+
+
+def _counts(
+    rng: np.random.Generator,
+    inst: dict,
+    pol_fine: np.ndarray | None,
+    events: float,
+    frames: int,
+    tf_phase: np.ndarray | None = None,
+    tf_omega: float = 0.0,
+    tf_envelope: np.ndarray | None = None,
+) -> np.ndarray:
+    """Expected counts per detector and bin -> dead time -> Poisson."""
+    return _poisson(rng, _expected(inst, pol_fine, events, frames, tf_phase, tf_omega, tf_envelope))
 
 
 # --------------------------------------------------------------------------------------------
@@ -511,3 +531,156 @@ def generate(data_dir: Path, seed: int) -> dict:
         "temperatures": temps_truth,
         "runs": runs_truth,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# noise realisations for tests and benchmarks (not the demo data set)
+# --------------------------------------------------------------------------------------------
+def write_series(
+    out_dir: Path,
+    *,
+    seed: int,
+    temperatures_K: list[float] | None = None,
+    fields_G: list[float] | None = None,
+    count_scale: float = 1.0,
+    cache: dict | None = None,
+    instrument_seed: int = 1,
+) -> dict:
+    """Write one noise realisation of a ZF/LF temperature series and its TF calibration run.
+
+    The instrument (efficiencies, dead times ...) and the frame counts are fixed
+    by ``instrument_seed``; only the Poisson noise changes with ``seed``, so the
+    expensive expected counts can be shared between realisations through
+    ``cache`` (a dict the caller keeps).
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        Folder for the run files (created).
+    seed : int
+        Seed of the counting noise.
+    temperatures_K, fields_G : list of float, optional
+        Default: the demo's temperatures and fields (TRUTH).
+    count_scale : float
+        Events per run relative to the demo (0.1 = 10x fewer counts).
+    cache : dict, optional
+        Expected counts keyed by run kind, temperature, field and scale.
+    instrument_seed : int
+        Seed of the instrument constants.
+
+    Returns
+    -------
+    dict
+        ``config``: a musr config section for these files (paths absolute);
+        ``truth``: Ea (meV), nu0 (MHz), delta (us^-1), onset (K), nu(T) (MHz), alpha.
+    """
+    tr = TRUTH
+    temps = list(tr["temperatures_K"] if temperatures_K is None else temperatures_K)
+    fields = list(tr["fields_G"] if fields_G is None else fields_G)
+    cache = {} if cache is None else cache
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    inst = _instrument(np.random.default_rng([instrument_seed, 0x6D75]))
+    rng = np.random.default_rng([seed, 0x5E71])
+    t_pos = np.clip((np.arange(N_BINS * SUB) + 0.5) * H_FINE - T0_US, 0.0, None)
+    frames_cal, frames_run = 22000, 14000
+
+    key = ("cal", count_scale, instrument_seed)
+    if key not in cache:
+        env = (
+            tr["a_sample"] * np.exp(-0.5 * (tr["calibration_sigma_us"] * t_pos) ** 2)
+            + tr["a_background"]
+        )
+        phase = np.where(np.arange(N_DET) < 48, 0.0, 180.0) + inst["phase_deg"] + 10.0
+        cache[key] = _expected(
+            inst,
+            None,
+            tr["events_calibration"] * count_scale,
+            frames_cal,
+            tf_phase=phase,
+            tf_omega=GAMMA_MU * tr["calibration_field_G"],
+            tf_envelope=env,
+        )
+    run_index = 0
+
+    def write(name, expected, temp, field, frames, state):
+        nonlocal run_index
+        start, end, dur = _timestamp(run_index)
+        _write_run(
+            out_dir / name,
+            {
+                "run_number": FIRST_RUN + run_index,
+                "title": f"simulated T={temp:.1f} F={field:.0f} {state}",
+                "start_time": start,
+                "end_time": end,
+                "good_frames": frames,
+                "raw_frames": frames + 10,
+                "duration_s": dur,
+                "temperature_mean_K": temp,
+                "field_G": field,
+                "field_state": state,
+                "temperature_log": (np.array([0.0, 10.0]), np.array([temp, temp])),
+                "field_log": (np.array([0.0, 10.0]), np.array([field, field])),
+            },
+            _poisson(rng, expected),
+            inst,
+            rng,
+        )
+        run_index += 1
+        return str(out_dir / name)
+
+    cal_file = write(
+        "cal.nxs",
+        cache[key],
+        tr["calibration_temperature_K"],
+        tr["calibration_field_G"],
+        frames_cal,
+        "TF",
+    )
+    temperatures = []
+    nus = []
+    for temp in temps:
+        nu = float(hop_rate(temp))
+        lam = float(paramagnetic_rate(temp))
+        nus.append(nu)
+        runs = []
+        for field in fields:
+            k = ("run", float(temp), float(field), count_scale, instrument_seed)
+            if k not in cache:
+                tgrid, g = dynamic_kt_reference(
+                    float(t_pos.max()) + 0.01, 2 * H_FINE, tr["delta_us"], nu, field
+                )
+                pol = (
+                    tr["a_sample"] * np.interp(t_pos, tgrid, g) * np.exp(-lam * t_pos)
+                    + tr["a_background"]
+                )
+                cache[k] = _expected(inst, pol, tr["events_per_run"] * count_scale, frames_run)
+            state = "ZF" if field == 0 else "LF"
+            name = f"T{temp:g}K_F{field:g}G.nxs"
+            runs.append(
+                {
+                    "file": write(name, cache[k], temp, field, frames_run, state),
+                    "field_G": float(field),
+                }
+            )
+        temperatures.append({"name": f"T{temp:g}K", "temperature_K": float(temp), "runs": runs})
+    config = {
+        "calibration": {"file": cal_file, "field_G": tr["calibration_field_G"]},
+        "grouping": {"forward": "1-48", "backward": "49-96"},
+        "dead_time_correction": True,
+        "background_window_us": [25.0, 31.0],
+        "reduction": {"t_max_us": 16.0, "rebin": 2, "temperature_tolerance_K": 2.0},
+        "fit": {"t_min_us": 0.1, "t_max_us": 16.0, "method": "exact", "delta_mode": "shared"},
+        "arrhenius": {"onset_K": None, "n_sigma": 2.0, "nu_min_MHz": 0.02},
+        "temperatures": temperatures,
+    }
+    eff = inst["efficiency"]
+    truth = {
+        "activation_energy_meV": tr["activation_energy_meV"],
+        "nu0_MHz": tr["nu0_MHz"],
+        "delta_us": tr["delta_us"],
+        "onset_temperature_K": tr["onset_temperature_K"],
+        "nu_MHz": dict(zip([t["name"] for t in temperatures], nus, strict=True)),
+        "alpha": float(eff[:48].sum() / eff[48:].sum()),
+    }
+    return {"config": config, "truth": truth}

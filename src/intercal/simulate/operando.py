@@ -13,7 +13,9 @@ Writes, under ``data_dir/operando/``:
 
 Physics encoded (REFERENCE.md, "Operando XRD"):
 
-* ``x`` in Li_xCrSe2 follows the charge passed (C/10 for 1 Li = 127.7 mAh/g); the voltage is a
+* ``x`` in Li_xCrSe2 follows the charge passed (C/10 for 1 Li = 127.7 mAh/g), except that in
+  the first discharge 4.5 % of the charge goes into side reactions (first-cycle irreversible
+  loss: the counted x runs 0.046 ahead of the true x from then on); the voltage is a
   plateau near 2.6 V for x < 0.5 and a slope down to 1.0 V (half the capacity each); the
   charge curve mirrors it with ~0.1 V hysteresis.
 * A Li-poor phase (CrSe2-like, a = 3.452, c = 5.869 A) with constant cell for x < 0.5; a
@@ -71,6 +73,10 @@ BETA0_FRACTION = 0.75  # Li-rich phase appears 75 % of the way from DELITH to LI
 X_TRANSITION = 0.5
 COEXIST_WIDTH = 0.035
 X_LITHIATED = 125.3 / 127.7  # x at the 1.0 V end of discharge (nominal)
+#: share of the first discharge's charge that goes into side reactions (SEI) instead of Li
+#: insertion: the counted x runs ahead of the true x by 0.046 at the end of the first
+#: discharge (first-cycle coulombic efficiency ~95 %); later half-cycles are loss-free
+FIRST_DISCHARGE_LOSS = 0.045
 
 GRAPHITE_WEIGHT_FRACTION = 0.10
 B_ISO = {"Cr": 0.45, "Se": 0.65, "Li": 1.2, "C": 0.8}
@@ -108,7 +114,7 @@ def v_discharge(x: np.ndarray) -> np.ndarray:
 def v_charge(x: np.ndarray) -> np.ndarray:
     """Charge voltage (V) vs x: the discharge curve plus hysteresis, rising to 3.0 V near x=0."""
     x = np.asarray(x, dtype=float)
-    return v_discharge(x) + 0.08 + 0.06 * _smooth_step(x) + 0.6 * np.exp(-(x - 0.02) / 0.01)
+    return v_discharge(x) + 0.08 + 0.06 * _smooth_step(x) + 0.6 * np.exp(-(x + 0.01) / 0.01)
 
 
 def _crossing(f, target: float, lo: float, hi: float) -> float:
@@ -129,13 +135,17 @@ def x_per_mAh() -> float:
 
 
 def protocol() -> list[dict]:
-    """Segments of the experiment: rest, then discharge/charge x 2 (times in s)."""
+    """Segments of the experiment: rest, then discharge/charge x 2 (times in s).
+
+    ``x0``/``x1`` are the true Li contents; in the first discharge only
+    1 - FIRST_DISCHARGE_LOSS of the charge inserts Li, so it lasts longer.
+    """
     segs = [{"kind": "rest", "t0": 0.0, "t1": REST_S, "x0": 0.0, "x1": 0.0, "cycle": 0}]
     t, x = REST_S, 0.0
     rate = CURRENT_MA / 3600.0 * x_per_mAh()  # dx/dt (1/s)
     for cycle in range(2):
         x_end = _crossing(lambda v: float(v_discharge(v)), 1.0, x, 1.2)
-        dt = (x_end - x) / rate
+        dt = (x_end - x) / (rate * (1.0 - (FIRST_DISCHARGE_LOSS if cycle == 0 else 0.0)))
         segs.append({"kind": "discharge", "t0": t, "t1": t + dt, "x0": x, "x1": x_end})
         segs[-1]["cycle"] = cycle
         t, x = t + dt, x_end
@@ -169,6 +179,20 @@ def state(t: np.ndarray, segs: list[dict]) -> tuple[np.ndarray, np.ndarray, np.n
         else:
             v[m] = v_charge(x[m])
     return x, v, idx
+
+
+def counted_x(t: np.ndarray, segs: list[dict]) -> np.ndarray:
+    """x counted from the charge passed (what a cycler integrates), at times t (s)."""
+    t = np.asarray(t, dtype=float)
+    rate = CURRENT_MA / 3600.0 * x_per_mAh()
+    out = np.zeros_like(t)
+    x = 0.0
+    for s in segs:
+        sign = {"rest": 0.0, "discharge": 1.0, "charge": -1.0}[s["kind"]]
+        m = (t >= s["t0"]) & (t <= s["t1"])
+        out[m] = x + sign * rate * (t[m] - s["t0"])
+        x += sign * rate * (s["t1"] - s["t0"])
+    return out
 
 
 def _gcpl_table(segs: list[dict], rng: np.random.Generator) -> pd.DataFrame:
@@ -424,6 +448,7 @@ def generate(data_dir: Path, seed: int) -> dict:
             "scan": i + 1,
             "mid_time_s": tm,
             "x": float(xm[0]),
+            "x_counted": float(counted_x(np.array([tm]), segs)[0]),
             "voltage_V": float(vm[0]),
             "step": segs[int(segm[0])]["kind"],
             "cycle": segs[int(segm[0])]["cycle"] + 1,
@@ -495,6 +520,13 @@ def generate(data_dir: Path, seed: int) -> dict:
             "c_A": round(DELITH["c"] + BETA0_FRACTION * (LITH["c"] - DELITH["c"]), 5),
         },
         "x_lithiated": round(X_LITHIATED, 5),
+        "first_discharge_loss_fraction": FIRST_DISCHARGE_LOSS,
+        "irreversible_x_first_cycle": round(
+            float(counted_x(np.array([segs[2]["t1"]]), segs)[0]) - segs[2]["x1"], 5
+        ),
+        "x_true_top_of_first_charge": round(segs[2]["x1"], 5),
+        "x_note": "x in ground_truth_operando.csv is the true Li content; x_counted the charge"
+        " counted from the start (it carries the first discharge's irreversible loss)",
         "active_mass_mg": ACTIVE_MASS_MG,
         "current_mA": round(CURRENT_MA, 6),
         "theoretical_capacity_mAh_g": round(Q_THEO, 3),
@@ -535,3 +567,223 @@ def generate(data_dir: Path, seed: int) -> dict:
         "note_c_expansion": "REFERENCE.md quotes 7.67 %; its own a, c values give the"
         " c_expansion_percent above",
     }
+
+
+# =========================================================================== example study
+# Layered R-3m LiCoO2 (hexagonal setting), a charge-first cathode: x in Li_xCoO2 goes from 1.0
+# down to 0.5 on charge and back on discharge as one solid solution (continuous a and c).
+EX_A0, EX_C0 = 2.816, 14.05  # x = 1 (angstrom)
+EX_X_MIN = 0.5
+EX_M_COO2 = 58.933 + 2 * 15.999  # g/mol, host CoO2
+EX_MASS_MG = 6.0
+EX_C_RATE = 0.2  # C/5 on 1 Li per CoO2
+EX_REST_S = 600.0
+EX_SCAN_S = 300.0
+EX_PERIOD_S = 315.0
+EX_FIRST_SCAN_S = 200.0
+EX_CLOCK_OFFSET_S = 120.0  # cell time at which the diffractometer's clock reads 0
+EX_TT = (17.0, 67.0, 0.025)
+EX_INSTRUMENT = powder.Instrument(
+    zero_shift_deg=-0.012, displacement_mm=0.020, s_over_l=0.015, h_over_l=0.015, soller_rad=0.02
+)
+EX_PROFILE = powder.Profile(U=0.006, V=-0.003, W=0.0020, X=0.030, Y=0.080)
+EX_BACKGROUND = powder.Background((300.0, -40.0, 20.0, -5.0), 150.0, 25.0, 10.0)
+EX_PEAK_COUNTS = 6000.0
+#: Al current collector 111 / 200 (fixed hardware lines)
+EX_AL = [
+    {"hkl": (1, 1, 1), "d": 2.3380, "area": 120.0},
+    {"hkl": (2, 0, 0), "d": 2.0248, "area": 60.0},
+]
+
+
+def ex_cell(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """True a, c (angstrom) of Li_xCoO2 vs x: c grows, a shrinks on delithiation (smoothly)."""
+    u = 1.0 - np.asarray(x, dtype=float)
+    return EX_A0 - 0.024 * u + 0.012 * u * u, EX_C0 + 0.80 * u - 0.12 * u * u
+
+
+def ex_voltage(x: np.ndarray, charge: bool) -> np.ndarray:
+    """Cell voltage (V) vs x: 3.88 V at x = 1 rising to ~4.2 V at x = 0.5; 30 mV hysteresis."""
+    u = 1.0 - np.asarray(x, dtype=float)
+    return 3.88 + 0.55 * u + 0.22 * u**3 + (0.015 if charge else -0.015)
+
+
+def ex_protocol() -> list[dict]:
+    """Rest, CC charge to x = 0.5, CC discharge back to x = 1 (times in s)."""
+    q1 = F_MAH / EX_M_COO2  # mAh/g for 1 Li
+    i_ma = EX_C_RATE * q1 * EX_MASS_MG / 1000.0
+    rate = i_ma / 3600.0 * EX_M_COO2 / (F_MAH * EX_MASS_MG / 1000.0)  # dx/dt
+    t_half = (1.0 - EX_X_MIN) / rate
+    return [
+        {"kind": "rest", "t0": 0.0, "t1": EX_REST_S, "x0": 1.0, "x1": 1.0, "i": 0.0},
+        {"kind": "charge", "t0": EX_REST_S, "t1": EX_REST_S + t_half, "x0": 1.0,
+         "x1": EX_X_MIN, "i": i_ma},
+        {"kind": "discharge", "t0": EX_REST_S + t_half, "t1": EX_REST_S + 2 * t_half,
+         "x0": EX_X_MIN, "x1": 1.0, "i": -i_ma},
+    ]  # fmt: skip
+
+
+def _ex_x(t: np.ndarray, segs: list[dict]) -> np.ndarray:
+    t = np.asarray(t, dtype=float)
+    x = np.ones_like(t)
+    for s in segs:
+        m = (t >= s["t0"]) & (t <= s["t1"])
+        x[m] = s["x0"] + (t[m] - s["t0"]) / (s["t1"] - s["t0"]) * (s["x1"] - s["x0"])
+    return x
+
+
+def _ex_structure(x: float):
+    a, c = ex_cell(np.array([x]))
+    return powder.hexagonal_structure(
+        [{"Li": float(x)}, "Co", "O"],
+        [[0, 0, 0.5], [0, 0, 0], [0, 0, 0.2396]],
+        float(a[0]),
+        float(c[0]),
+        "R-3m",
+    )
+
+
+def generate_example(out_dir: Path, seed: int) -> dict:
+    """Write the LiCoO2 operando example: scans, cycling CSV, scan log keyed by file name.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        ``examples/LiCoO2/data/operando``.
+    seed : int
+        Master seed; draws from ``default_rng([seed, RNG_KEY, 1])``.
+
+    Returns
+    -------
+    dict
+        The truth (also written to ``truth.yaml`` beside the data).
+    """
+    import yaml
+
+    out = Path(out_dir)
+    (out / "scans").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng([seed, RNG_KEY, 1])
+    segs = ex_protocol()
+    t_end = segs[-1]["t1"]
+    n_scans = int((t_end - EX_FIRST_SCAN_S - EX_SCAN_S) // EX_PERIOD_S) + 1
+    lo, hi, step = EX_TT
+    tt = np.round(lo + step * np.arange(int(round((hi - lo) / step)) + 1), 6)
+    rng_tt = (float(tt[0]), float(tt[-1]))
+    inst = EX_INSTRUMENT
+
+    def moving(x: float, scale: float) -> np.ndarray:
+        ph = powder.Phase("LiCoO2", _ex_structure(x), scale, EX_PROFILE, march_dollase=0.85,
+                          b_iso={"Li": 1.0, "Co": 0.4, "O": 0.6})  # fmt: skip
+        return powder.render_lines(tt, powder.line_list([ph], inst, rng_tt), inst)
+
+    k_scale = EX_PEAK_COUNTS / moving(1.0, 1.0).max()
+    lines = []
+    for al in EX_AL:
+        for comp, lam, ratio in (("Ka1", inst.wavelength1, 1.0), ("Ka2", inst.wavelength2,
+                                                                   inst.ka2_ratio)):  # fmt: skip
+            t0 = float(powder.two_theta_deg(al["d"], lam))
+            fwhm, eta = EX_PROFILE.widths(t0)
+            lines.append({
+                "phase": "Al", "hkl": al["hkl"], "multiplicity": 0, "component": comp,
+                "d": al["d"], "two_theta_bragg": t0,
+                "two_theta_obs": t0 + float(inst.shift_deg(t0)), "area": al["area"] * ratio,
+                "fwhm": float(fwhm), "eta": float(eta), "po_factor": 1.0,
+            })  # fmt: skip
+    fixed = powder.render_lines(tt, lines, inst) + EX_BACKGROUND(tt, *rng_tt)
+    t_point = (np.arange(tt.size) + 0.5) / tt.size * EX_SCAN_S
+    t_sub = np.linspace(0.0, EX_SCAN_S, N_SUB)
+    log_rows, truth_rows = [], []
+    for i in range(n_scans):
+        t0 = EX_FIRST_SCAN_S + i * EX_PERIOD_S
+        subs = np.array([moving(float(xx), k_scale) for xx in _ex_x(t0 + t_sub, segs)])
+        pos = np.interp(t_point, t_sub, np.arange(N_SUB))
+        j = np.minimum(pos.astype(int), N_SUB - 2)
+        w = pos - j
+        cols = np.arange(tt.size)
+        expected = (1 - w) * subs[j, cols] + w * subs[j + 1, cols] + fixed
+        counts = rng.poisson(expected)
+        name = f"LCO_operando_{i + 1:03d}.xye"
+        header = [
+            f"SYNTHETIC LiCoO2 operando example (intercal.simulate.operando, seed {seed})",
+            f"continuous scan {rng_tt[0]:.2f}-{rng_tt[1]:.2f} deg in {EX_SCAN_S:.0f} s, Cu Ka",
+            "columns: 2theta_deg counts sigma_counts",
+        ]
+        powder.write_text(out / "scans" / name, powder.format_xye(tt, counts, header))
+        log_rows.append({"file": name, "t_start_s": round(t0 - EX_CLOCK_OFFSET_S, 3),
+                         "t_end_s": round(t0 + EX_SCAN_S - EX_CLOCK_OFFSET_S, 3)})  # fmt: skip
+        tm = t0 + 0.5 * EX_SCAN_S
+        xm = float(_ex_x(np.array([tm]), segs)[0])
+        a, c = ex_cell(np.array([xm]))
+        truth_rows.append({"scan": i + 1, "mid_time_s": tm, "x": xm, "a_LiCoO2_A": float(a[0]),
+                           "c_LiCoO2_A": float(c[0]),
+                           "volume_LiCoO2_A3": math.sqrt(3) / 2 * a[0] ** 2 * c[0]})  # fmt: skip
+    pd.DataFrame(log_rows).to_csv(out / "scan_log.csv", index=False, lineterminator="\n")
+    pd.DataFrame(truth_rows).to_csv(
+        out / "truth_per_scan.csv", index=False, float_format="%.6f", lineterminator="\n"
+    )
+    # cycling record: a generic CSV (time s, voltage V, current A), every 30 s
+    t = np.arange(0.0, t_end + 1e-9, 30.0)
+    if t[-1] < t_end:
+        t = np.append(t, t_end)
+    x = _ex_x(t, segs)
+    cur = np.zeros_like(t)
+    volt = np.zeros_like(t)
+    for s in segs:
+        m = (t >= s["t0"]) & (t < s["t1"]) if s is not segs[-1] else (t >= s["t0"])
+        cur[m] = s["i"]
+        volt[m] = ex_voltage(x[m], s["kind"] != "discharge") if s["kind"] != "rest" else 3.85
+    cur = cur * (1.0 + 1e-4 * rng.standard_normal(t.size))
+    volt = volt + rng.normal(0.0, 3e-4, t.size)
+    pd.DataFrame(
+        {"Test_Time(s)": t, "Voltage(V)": np.round(volt, 5), "Current(A)": cur / 1000.0}
+    ).to_csv(out / "cell.csv", index=False, float_format="%.7g", lineterminator="\n")
+    a_ch, c_ch = ex_cell(np.array([EX_X_MIN]))
+    v = lambda aa, cc: math.sqrt(3) / 2 * aa * aa * cc  # noqa: E731
+    truth = {
+        "description": "synthetic operando XRD of a LiCoO2 | Li cell, C/5 charge to x = 0.5 and "
+        "discharge back (one solid solution)",
+        "seed": seed,
+        "n_scans": n_scans,
+        "cell_law": "a = 2.816 - 0.024 (1-x) + 0.012 (1-x)^2; "
+        "c = 14.05 + 0.80 (1-x) - 0.12 (1-x)^2",
+        "a_lithiated_A": EX_A0,
+        "c_lithiated_A": EX_C0,
+        "a_delithiated_A": round(float(a_ch[0]), 6),
+        "c_delithiated_A": round(float(c_ch[0]), 6),
+        "c_expansion_percent": round(100 * (EX_C0 / float(c_ch[0]) - 1), 4),
+        "volume_expansion_percent": round(
+            100 * (v(EX_A0, EX_C0) / v(float(a_ch[0]), float(c_ch[0])) - 1), 4
+        ),
+        "slope_a_per_x_at_x_0.75": round(0.024 - 2 * 0.012 * 0.25, 5),
+        "slope_c_per_x_at_x_0.75": round(-0.80 + 2 * 0.12 * 0.25, 5),
+        "transition_x": None,
+        "x_min": EX_X_MIN,
+        "clock_offset_s": EX_CLOCK_OFFSET_S,
+        "instrument": {
+            "zero_shift_deg": inst.zero_shift_deg,
+            "displacement_mm": inst.displacement_mm,
+            "goniometer_radius_mm": inst.radius_mm,
+        },  # fmt: skip
+        "hardware_lines": [
+            f"Al {''.join(map(str, al['hkl']))} at "
+            f"{float(powder.two_theta_deg(al['d'], inst.wavelength1)):.3f} deg"
+            for al in EX_AL
+        ],  # fmt: skip
+        "per_scan_truth": "truth_per_scan.csv",
+    }
+    (out / "truth.yaml").write_text(
+        "# Ground truth of the LiCoO2 operando example (intercal.simulate.operando)\n"
+        + yaml.safe_dump(truth, sort_keys=False)
+    )
+    return truth
+
+
+if __name__ == "__main__":  # python -m intercal.simulate.operando --example LiCoO2 [--out DIR]
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m intercal.simulate.operando")
+    ap.add_argument("--example", choices=["LiCoO2"], required=True)
+    ap.add_argument("--out", type=Path, default=Path("examples/LiCoO2/data/operando"))
+    ap.add_argument("--seed", type=int, default=20260218)
+    args = ap.parse_args()
+    generate_example(args.out, args.seed)

@@ -437,3 +437,258 @@ def _near(el: str, s: str) -> float:
     if s in MIX_FRACTION:
         return 0.5 * (EDGE_TARGETS[(el, "CrSe2")] + EDGE_TARGETS[(el, "LiCrSe2")])
     return EDGE_TARGETS[(el, s)]
+
+
+# ----------------------------------------------------------------------------------------
+# Second example study: Co K edge of LiCoO2 on charge (examples/LiCoO2/)
+# ----------------------------------------------------------------------------------------
+
+#: Co K-level core-hole width (FWHM, eV; Krause & Oliver 1979) and the Co foil E0 (eV)
+CO_CORE_HOLE = 1.33
+CO_REF_E0 = 7709.0
+CO_EDGE_NOMINAL = 7715.0
+
+#: derivative-maximum targets (eV, true scale); Co oxidation on charge moves the edge up
+CO_EDGE_TARGETS = {"LiCoO2": 7721.0, "Li0.5CoO2": 7721.9}
+#: pre-edge (1s -> 3d) peak centres (eV)
+CO_PREEDGE_TARGETS = {"LiCoO2": 7709.6, "Li0.5CoO2": 7709.9}
+#: mid-charge electrode measured in fluorescence: fraction of the delithiated end member
+CO_MIX = {"Li0.75CoO2": 0.5}
+#: energy offsets of the mis-calibrated monochromator per scan (eV) and the scan format
+CO_SCANS = [
+    ("LiCoO2", "transmission", "dat", (0.62, 0.71, 0.55)),
+    ("Li0.5CoO2", "transmission", "dat", (0.68, 0.52, 0.60)),
+    ("Li0.75CoO2", "fluorescence", "xdi", (0.58, 0.66, 0.74)),
+]
+
+
+def _co_materials() -> dict:
+    """Co K-edge absorption shapes (positions relative to the main step, eV)."""
+    return {
+        "LiCoO2": {
+            "steps": [(-4.2, 0.2), (0.0, 0.8)],
+            # pre-edge (placed at its target), 4p shoulder, white line, resonance
+            "peaks": [(-11.4, 0.16, 0.4), (-6.0, 0.12, 1.0), (4.5, 2.6, 2.5), (17.0, 1.4, 7.0)],
+            "shells": [(3.0, 1.92, 0.0030, 0.6), (2.0, 2.82, 0.0045, 1.8)],
+            "bg": 0.45,
+        },
+        "Li0.5CoO2": {
+            "steps": [(-4.0, 0.2), (0.0, 0.8)],
+            "peaks": [(-12.0, 0.21, 0.4), (-5.6, 0.10, 1.0), (4.8, 2.3, 2.7), (16.5, 1.3, 7.0)],
+            "shells": [(3.0, 1.90, 0.0035, 0.7), (2.0, 2.81, 0.0050, 1.9)],
+            "bg": 0.45,
+        },
+        "foil": {
+            "steps": [(-1.6, 0.2), (0.0, 0.8)],
+            "peaks": [(4.5, 1.0, 3.0), (16.0, 0.6, 6.0)],
+            "shells": [(4.0, 2.50, 0.0045, 0.2), (2.0, 2.88, 0.0055, 1.1)],
+            "bg": 0.20,
+        },
+    }
+
+
+def _co_mu(e: np.ndarray, comp: dict, shift: float, jump: float) -> np.ndarray:
+    """Co K mu(E) of one material (same physics as :func:`_model_mu`)."""
+    lo, hi = e.min() - 30.0, e.max() + 30.0
+    fine = np.arange(lo, hi, _FINE_STEP)
+    y = np.zeros_like(fine)
+    x = fine - shift
+    for pos, w in comp["steps"]:
+        y += w * _istep(x - pos, CO_CORE_HOLE)
+    y *= 1.0 + _chi(x - comp["steps"][0][0], comp["shells"])
+    for pos, area, extra in comp["peaks"]:
+        y += area * _lorentz(x - pos, CO_CORE_HOLE + extra)
+    y = gaussian_filter1d(y, MONO_DE_OVER_E * CO_EDGE_NOMINAL / 2.3548 / _FINE_STEP)
+    decay = np.where(fine > CO_EDGE_NOMINAL, (CO_EDGE_NOMINAL / fine) ** 2.6, 1.0)
+    mu = comp["bg"] * (CO_EDGE_NOMINAL / fine) ** 3 + jump * y * decay
+    return np.interp(e, fine, mu)
+
+
+def _co_deriv_max(fn, near: float) -> float:
+    e = np.arange(near - 20.0, near + 20.0, _FINE_STEP)
+    d = np.gradient(fn(e), e)
+    sel = np.abs(e - near) < 4.0
+    i = np.flatnonzero(sel)[np.argmax(d[sel])]
+    y0, y1, y2 = d[i - 1], d[i], d[i + 1]
+    return float(e[i] + 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2) * _FINE_STEP)
+
+
+def _co_placed() -> dict:
+    """Each Co material shifted so its derivative maximum (and pre-edge) hit the targets."""
+    mats = _co_materials()
+    out = {}
+    for name, target in [*CO_EDGE_TARGETS.items(), ("foil", CO_REF_E0)]:
+        comp = {k: (list(v) if isinstance(v, list) else v) for k, v in mats[name].items()}
+        shift = target
+        for _ in range(5):
+            got = _co_deriv_max(lambda e, c=comp, s=shift: _co_mu(e, c, s, 1.0), shift)
+            shift = shift + (target - got)
+            pre = CO_PREEDGE_TARGETS.get(name)
+            if pre is not None:
+                p = comp["peaks"]
+                p[0] = (pre - shift, p[0][1], p[0][2])
+        out[name] = (comp, shift)
+    return out
+
+
+def _co_grid() -> np.ndarray:
+    e0 = CO_EDGE_NOMINAL
+    pre = np.arange(e0 - 150.0, e0 - 30.0, 5.0)
+    xanes = np.arange(e0 - 30.0, e0 + 45.0, 0.2)
+    k = np.arange(math.sqrt(45.0 / _KTOE), 9.0 + 1e-9, 0.05)
+    exafs = e0 + _KTOE * k * k
+    return np.concatenate([pre, xanes, exafs[exafs > xanes[-1] + 0.1]])
+
+
+def generate_licoo2(out_dir: Path, seed: int = 20260301, placed: dict | None = None) -> dict:
+    """Write the Co K-edge scans of the LiCoO2 example study and return the truth.
+
+    LiCoO2 and Li0.5CoO2 in transmission (column ASCII, eV), a mid-charge
+    electrode Li0.75CoO2 (half of each end member) in fluorescence (XDI,
+    energy column in keV, dilute so self-absorption is small), each scan with
+    a Co-foil reference after the sample (Iref) and its own monochromator
+    offset. Poisson counting noise on every channel.
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        Folder that receives the files (created).
+    seed : int
+        Seed of the noise (``default_rng([seed, 0xC0])``).
+    placed : dict, optional
+        Cached result of the material placement (speeds up repeated calls).
+
+    Returns
+    -------
+    dict
+        Ground truth: edge (derivative maximum) and pre-edge energies (eV),
+        the edge shift, LCF fraction, per-scan calibration shifts.
+    """
+    rng = np.random.default_rng([seed, 0xC0])
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    placed = placed or _co_placed()
+    e_true = _co_grid()
+    n = e_true.size
+
+    def mu_sample(name: str, e: np.ndarray, jump: float) -> np.ndarray:
+        if name in CO_MIX:
+            f = CO_MIX[name]
+            return (1 - f) * mu_sample("LiCoO2", e, jump) + f * mu_sample("Li0.5CoO2", e, jump)
+        comp, shift = placed[name]
+        return _co_mu(e, comp, shift, jump)
+
+    foil_c, foil_s = placed["foil"]
+    mu_ref = _co_mu(e_true, foil_c, foil_s, 1.5)
+    truth: dict = {
+        "edge_definition": (
+            "E0 = max of dmu/dE of the noise-free, resolution-broadened absorption (true "
+            "energy scale); pre-edge = centre of the Lorentzian 1s-3d peak"
+        ),
+        "reference_e0_eV": {"Co": CO_REF_E0},
+        "edges_eV": {"Co": {}},
+        "preedge_eV": {"Co": dict(CO_PREEDGE_TARGETS)},
+        "lcf": {"Co": {k: {"LiCoO2": 1 - f, "Li0.5CoO2": f} for k, f in CO_MIX.items()}},
+        "scans": [],
+    }
+    for name, mode, _fmt, offsets in CO_SCANS:
+        near = CO_EDGE_TARGETS.get(name, np.mean(list(CO_EDGE_TARGETS.values())))
+        e0_true = _co_deriv_max(lambda e, s=name: mu_sample(s, e, 1.0), near)
+        truth["edges_eV"]["Co"][name] = round(e0_true, 4)
+        for rep, offset in enumerate(offsets):
+            frac = np.linspace(0.0, 1.0, n)
+            throughput = 1.0 - 0.2 * ((e_true - e_true.mean()) / np.ptp(e_true)) ** 2
+            n0 = 8.0e6 * (1.0 - 0.004 * rep) * throughput * (1.0 - 0.01 * frac)
+            if mode == "transmission":
+                mu_s = mu_sample(name, e_true, 1.1)
+                other = 0.0
+            else:  # thin electrode: small Co jump on a matrix
+                mu_s = mu_sample(name, e_true, 0.08)
+                other = 0.35
+            lam_t = n0 * np.exp(-mu_s - other - 0.12) * 0.6
+            lam_r = lam_t * np.exp(-mu_ref - 0.12) * 0.55
+            i0 = rng.poisson(n0 + 180.0)
+            it = rng.poisson(lam_t)
+            ir = rng.poisson(lam_r)
+            e_file = e_true + offset
+            tag = f"CoK_{name}_{rep + 1:02d}"
+            if mode == "transmission":
+                head = [
+                    "# Synthetic Co K-edge scan (intercal.simulate.xas.generate_licoo2)",
+                    f"# Sample: {name}",
+                    "# Mode: transmission",
+                    "# Reference foil: Co metal (Iref)",
+                    "# energy\tI0\tIt\tIref",
+                ]
+                rows = [
+                    f"{a:.3f}\t{b:d}\t{c:d}\t{d:d}"
+                    for a, b, c, d in zip(e_file, i0, it, ir, strict=True)
+                ]
+                (out / f"{tag}.dat").write_text("\n".join(head + rows) + "\n")
+                fname = f"{tag}.dat"
+            else:
+                # fluorescence: a dilute absorber (If ~ mu_Co / (mu_Co + mu_matrix), nearly
+                # linear) plus elastic/Compton scatter that leaks into the window
+                mu_co = mu_s - 0.45 * (CO_EDGE_NOMINAL / e_true) ** 3  # Co part only
+                lam_f = n0 * 0.02 * mu_co / (mu_co + 2.0) + n0 * 2.0e-4
+                fl = rng.poisson(lam_f)
+                head = [
+                    "# XDI/1.0 intercal-simulate/0.1",
+                    "# Column.1: energy keV",
+                    "# Column.2: i0",
+                    "# Column.3: itrans",
+                    "# Column.4: irefer",
+                    "# Column.5: ifluor",
+                    "# Element.symbol: Co",
+                    "# Element.edge: K",
+                    "# Mono.name: Si 111",
+                    f"# Sample.name: {name}",
+                    "# Sample.prep: electrode on Al foil, fluorescence (4-element SDD)",
+                    "# ///",
+                    "# Synthetic scan (intercal.simulate.xas.generate_licoo2); Co foil in Iref.",
+                    "#----",
+                    "# energy i0 itrans irefer ifluor",
+                ]
+                rows = [
+                    f"{a / 1000.0:.6f}  {b:d}  {c:d}  {d:d}  {f:d}"
+                    for a, b, c, d, f in zip(e_file, i0, it, ir, fl, strict=True)
+                ]
+                (out / f"{tag}.xdi").write_text("\n".join(head + rows) + "\n")
+                fname = f"{tag}.xdi"
+            truth["scans"].append(
+                {
+                    "file": fname,
+                    "sample": name,
+                    "mode": mode,
+                    "energy_offset_eV": float(offset),
+                    "calibration_shift_eV": -float(offset),
+                }
+            )
+    co = truth["edges_eV"]["Co"]
+    truth["edge_shift_eV"] = {"Co": round(co["Li0.5CoO2"] - co["LiCoO2"], 4)}
+    truth["noise"] = "Poisson counts: I0 ~8e6 per point; fluorescence If ~ 1e4 at the edge"
+    return truth
+
+
+def _main(argv: list[str] | None = None) -> int:
+    """``python -m intercal.simulate.xas --example LiCoO2 [--out DIR] [--seed N]``."""
+    import argparse
+
+    import yaml
+
+    ap = argparse.ArgumentParser(prog="python -m intercal.simulate.xas")
+    ap.add_argument("--example", choices=["LiCoO2"], required=True)
+    ap.add_argument("--out", type=Path, default=Path("examples/LiCoO2/data/xas"))
+    ap.add_argument("--seed", type=int, default=20260301)
+    args = ap.parse_args(argv)
+    truth = generate_licoo2(args.out, args.seed)
+    truth = {"seed": args.seed, **truth}
+    (args.out / "truth.yaml").write_text(
+        "# Ground truth of the Co K-edge example scans (python -m intercal.simulate.xas "
+        "--example LiCoO2); do not edit.\n" + yaml.safe_dump(truth, sort_keys=False)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main())

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import InputError
-from .edge import find_e0
+from .edge import e0_monte_carlo, find_e0, point_noise
 
 
 @dataclass
@@ -81,6 +81,7 @@ def calibrate_scan(
     half_width_eV: float = 1.5,
     degree: int = 5,
     min_snr: float = 20.0,
+    n_mc: int = 200,
 ) -> CalibratedScan:
     """Calibrate one scan by its reference channel.
 
@@ -91,13 +92,17 @@ def calibrate_scan(
     energy, mu, mu_ref : ndarray
         Recorded energy (eV), sample and reference absorption.
     reference_e0 : float
-        Tabulated E0 (eV) of the reference (e.g. Cr foil 5989.0, Se 12658.0).
+        Tabulated E0 (eV) of the reference (e.g. the K edge of a metal foil).
     max_shift_eV : float
         Largest plausible |shift| (eV); larger means the wrong edge or reference.
     smooth_eV, half_width_eV, degree
         E0 settings passed to :func:`~intercal.xas.edge.find_e0`.
     min_snr : float
         Minimum derivative signal-to-noise of the reference edge.
+    n_mc : int
+        Monte-Carlo draws for the reference E0 standard error (noise per point
+        from fourth differences of the reference, :func:`point_noise`); 0 keeps
+        the local-polynomial error.
 
     Returns
     -------
@@ -122,6 +127,21 @@ def calibrate_scan(
         source=f"{path} (reference channel)",
     )
     shift = reference_e0 - e_ref
+    extra = {"ref_e0_stderr_polynomial": e_ref_err, "ref_e0_stderr_method": "local polynomial"}
+    if n_mc > 0:
+        mc, _ = e0_monte_carlo(
+            energy,
+            mu_ref,
+            point_noise(mu_ref),
+            n_draws=n_mc,
+            window=window,
+            smooth_eV=smooth_eV,
+            half_width_eV=half_width_eV,
+            degree=degree,
+        )
+        if np.isfinite(mc):
+            e_ref_err = mc
+            extra["ref_e0_stderr_method"] = f"monte_carlo({n_mc}), point noise from 4th differences"
     if abs(shift) > max_shift_eV:
         raise InputError(
             f"{path}: reference E0 found at {e_ref:.2f} eV, {shift:+.2f} eV from the tabulated "
@@ -135,6 +155,7 @@ def calibrate_scan(
         ref_e0_measured=e_ref,
         ref_e0_stderr=e_ref_err,
         shift=shift,
+        extra=extra,
     )
 
 
@@ -147,6 +168,7 @@ def merge_scans(
     normalize_kw: dict | None = None,
     half_width_eV: float = 1.5,
     degree: int = 5,
+    mode: str = "transmission",
 ) -> dict:
     """Merge calibrated repeats of one sample after checking that they agree.
 
@@ -164,6 +186,8 @@ def merge_scans(
         Settings for :func:`intercal.xas.normalize.normalize` used by the check.
     half_width_eV, degree
         E0 settings.
+    mode : str
+        Absorption mode of the scans (named in the messages).
 
     Returns
     -------
@@ -178,7 +202,7 @@ def merge_scans(
     """
     from scipy.interpolate import CubicSpline
 
-    from .normalize import normalize
+    from .normalize import normalize, normalize_fixed
 
     if not scans:
         raise InputError("merge_scans: no scans given")
@@ -190,22 +214,39 @@ def merge_scans(
             f"scans {[s.path for s in scans]} share fewer than 20 points of energy range"
         )
     stack = np.vstack([CubicSpline(s.energy, s.mu)(grid) for s in scans])
-    e0s = []
+    e0s, e0_errs = [], []
     for s, mu in zip(scans, stack, strict=True):
         e0, _ = find_e0(
             grid, mu, window=e0_window, half_width_eV=half_width_eV, degree=degree, source=s.path
         )
         e0s.append(e0)
+        # a single scan's own E0 error (noise from its 4th differences), so that noisy
+        # scans (fluorescence, broad mixed edges) are judged against their noise
+        err, _ = e0_monte_carlo(
+            grid,
+            mu,
+            point_noise(mu),
+            n_draws=40,
+            window=e0_window,
+            half_width_eV=half_width_eV,
+            degree=degree,
+        )
+        e0_errs.append(err)
     med = float(np.median(e0s))
-    for s, e0 in zip(scans, e0s, strict=True):
-        if abs(e0 - med) > e0_tolerance_eV:
+    for s, e0, err in zip(scans, e0s, e0_errs, strict=True):
+        allowed = max(e0_tolerance_eV, 4.0 * err) if np.isfinite(err) else e0_tolerance_eV
+        if abs(e0 - med) > allowed:
             raise InputError(
                 f"{s.path}: after calibration its edge is at {e0:.2f} eV, {e0 - med:+.2f} eV from "
-                f"the median {med:.2f} eV of the repeats (tolerance {e0_tolerance_eV} eV); "
-                "the scans disagree and will not be merged"
+                f"the median {med:.2f} eV of the repeats (tolerance max({e0_tolerance_eV} eV, "
+                f"4 x its own E0 error {err:.2f} eV)) in mode {mode}; the scans disagree and "
+                "will not be merged (a scan measured in another mode or of another sample "
+                "needs its own spectrum entry)"
             )
     kw = dict(normalize_kw or {})
-    norms = np.vstack([normalize(grid, mu, e0=med, **kw)["norm"] for mu in stack])
+    first = normalize(grid, stack[0], e0=med, **kw)
+    settled = {k: first[k] for k in ("pre1", "pre2", "norm1", "norm2", "nnorm", "nvict")}
+    norms = np.vstack([normalize_fixed(grid, mu, e0=med, **settled) for mu in stack])
     ref = np.median(norms, axis=0)
     m = (grid >= med - 20) & (grid <= med + 50)
     rms = [float(np.sqrt(np.mean((n[m] - ref[m]) ** 2))) for n in norms]
@@ -214,8 +255,9 @@ def merge_scans(
             if r > norm_tolerance:
                 raise InputError(
                     f"{s.path}: normalized spectrum differs from the median of the repeats by "
-                    f"{r:.3f} rms (tolerance {norm_tolerance}); the scans disagree and will "
-                    "not be merged"
+                    f"{r:.3f} rms (tolerance {norm_tolerance}) in mode {mode}; the scans "
+                    "disagree and will not be merged (a scan measured in another mode or of "
+                    "another sample needs its own spectrum entry)"
                 )
     mean = stack.mean(axis=0)
     if len(scans) > 1:

@@ -123,3 +123,99 @@ def half_step_energy(
     slope = (y2 - y1) / (e2 - e1)
     e_half = e1 + (0.5 - y1) / slope
     return float(e_half), float(noise / slope) if np.isfinite(noise) else float("nan")
+
+
+def point_noise(y: np.ndarray, width: int = 51) -> np.ndarray:
+    """Standard deviation of one point of ``y``, from its fourth differences.
+
+    For white noise of standard deviation s, the fourth difference
+    ``y[i-2] - 4 y[i-1] + 6 y[i] - 4 y[i+1] + y[i+2]`` has standard deviation
+    ``sqrt(70) s``, while a smooth signal (edge, peaks broader than a few
+    grid steps) nearly cancels. A running median of its magnitude over
+    ``width`` points (robust against the few points at a sharp edge) gives a
+    local estimate that follows noise changing with energy.
+
+    Parameters
+    ----------
+    y : ndarray
+        Signal on its measured grid.
+    width : int
+        Running-median window (points).
+
+    Returns
+    -------
+    ndarray
+        Noise per point (same length as ``y``).
+    """
+    from scipy.ndimage import median_filter
+
+    y = np.asarray(y, float)
+    d4 = np.abs(y[:-4] - 4 * y[1:-3] + 6 * y[2:-2] - 4 * y[3:-1] + y[4:])
+    d4 = np.concatenate([d4[:1], d4[:1], d4, d4[-1:], d4[-1:]])
+    # median |N(0, 70 s^2)| = 0.6745 sqrt(70) s
+    return median_filter(d4, size=min(width, d4.size), mode="nearest") / (0.6745 * np.sqrt(70.0))
+
+
+def smooth_noise(sem: np.ndarray, width: int = 31) -> np.ndarray:
+    """Running root-mean-square of a per-point standard error (scan-to-scan scatter).
+
+    With few repeats the per-point standard error of the mean is itself very
+    noisy (2 degrees of freedom for 3 scans); averaging the variance over
+    ``width`` neighbouring points keeps its energy dependence and removes
+    that scatter.
+    """
+    from scipy.ndimage import uniform_filter1d
+
+    var = uniform_filter1d(np.asarray(sem, float) ** 2, size=min(width, sem.size), mode="nearest")
+    return np.sqrt(var)
+
+
+def e0_monte_carlo(
+    energy: np.ndarray,
+    mu: np.ndarray,
+    sigma: np.ndarray,
+    *,
+    n_draws: int = 200,
+    seed: int = 0,
+    **kwargs,
+) -> tuple[float, int]:
+    """Standard error of :func:`find_e0` by redrawing the noise of ``mu``.
+
+    Each draw adds Gaussian noise of standard deviation ``sigma`` (per point)
+    to ``mu`` and repeats the whole E0 search (grid maximum and local
+    polynomial), so a maximum that jumps between two near-equal derivative
+    peaks shows up in the spread, which the polynomial covariance cannot see.
+
+    Parameters
+    ----------
+    energy, mu : ndarray
+        Energy (eV) and absorption (the best estimate, e.g. a merge).
+    sigma : ndarray or float
+        Noise of one point of ``mu``.
+    n_draws : int
+        Number of draws.
+    seed : int
+        Seed of the draws (results are reproducible).
+    **kwargs
+        Passed to :func:`find_e0` (window, half_width_eV, degree, smooth_eV).
+
+    Returns
+    -------
+    stderr : float
+        Standard deviation (eV) of E0 over the draws (NaN if fewer than half
+        succeed).
+    n_failed : int
+        Draws in which no edge was found.
+    """
+    rng = np.random.default_rng(seed)
+    vals = []
+    failed = 0
+    for _ in range(n_draws):
+        y = mu + rng.normal(0.0, 1.0, mu.size) * sigma
+        try:
+            vals.append(find_e0(energy, y, **kwargs)[0])
+        except InputError:
+            failed += 1
+    if len(vals) < max(2, n_draws // 2):
+        return float("nan"), failed
+    return float(np.std(vals, ddof=1)), failed

@@ -31,6 +31,9 @@ def fit_edge(
     n_pre: int = 1,
     n_edge: int = 1,
     pre_window: tuple[float, float] = (-15.0, -4.0),
+    pre_window_abs: tuple[float, float] | None = None,
+    pre_center: float | None = None,
+    sigma: np.ndarray | None = None,
     source: str = "spectrum",
 ) -> dict:
     """Fit an arctangent step plus pseudo-Voigt pre-edge and edge peaks.
@@ -47,6 +50,15 @@ def fit_edge(
         Numbers of pre-edge and edge/white-line pseudo-Voigt peaks.
     pre_window : (float, float)
         Where the pre-edge peak centre may lie, relative to ``e0`` (eV).
+    pre_window_abs : (float, float), optional
+        The same in absolute energy (eV); overrides ``pre_window``.
+    pre_center : float, optional
+        Starting centre (eV) of the first pre-edge peak (e.g. the curvature
+        minimum); default the largest residual of a plain step in the window.
+    sigma : ndarray, optional
+        Noise of each point of ``norm`` (same length); the fit is weighted by
+        1/sigma when given (lmfit still scales the covariance by the reduced
+        chi-square).
     source : str
         Name for messages.
 
@@ -55,7 +67,9 @@ def fit_edge(
     dict
         ``params`` (name -> (value, stderr)), ``best_fit`` and ``energy``
         arrays of the window, statistics ``chisqr``, ``redchi``, ``r_factor``,
-        ``n_points``, ``n_varys``, ``success``, ``scale_covar``.
+        ``n_points``, ``n_varys``, ``success``, ``scale_covar``, plus
+        ``covar`` and ``var_names`` (covariance of the varied parameters) and
+        ``pre_windows`` (absolute centre bounds of the pre-edge peaks).
 
     Raises
     ------
@@ -67,6 +81,11 @@ def fit_edge(
 
     m = (energy >= e0 + fit_range[0]) & (energy <= e0 + fit_range[1])
     x, y = energy[m], norm[m]
+    w = None
+    if sigma is not None:
+        s = np.asarray(sigma, float)[m]
+        if np.all(np.isfinite(s)) and np.all(s > 0):
+            w = 1.0 / s
     if x.size < 10 + 4 * (n_pre + n_edge):
         raise InputError(f"{source}: only {x.size} points in the edge-fit window {fit_range}")
     params = Parameters()
@@ -77,13 +96,23 @@ def fit_edge(
     base = _arctan_step(x, 1.0, e0 + 1.0, 1.5, 0.0)
     resid0 = y - base
     peaks = []
-    lo, hi = e0 + pre_window[0], e0 + pre_window[1]
+    if pre_window_abs is not None:
+        lo, hi = float(pre_window_abs[0]), float(pre_window_abs[1])
+    else:
+        lo, hi = e0 + pre_window[0], e0 + pre_window[1]
     sel = (x >= lo) & (x <= hi)
     if n_pre and not np.any(sel):
-        raise InputError(f"{source}: pre-edge window {pre_window} is outside the fit range")
+        raise InputError(
+            f"{source}: pre-edge window {lo:.2f}-{hi:.2f} eV is outside the fit range "
+            f"{x[0]:.2f}-{x[-1]:.2f} eV"
+        )
     for k in range(n_pre):
         pre = f"pre{k + 1}_"
-        cen = x[sel][np.argmax(resid0[sel])] + 0.5 * k
+        if k == 0 and pre_center is not None and lo < pre_center < hi:
+            cen = float(pre_center)
+        else:
+            cen = x[sel][np.argmax(resid0[sel])] + 0.5 * k
+        cen = float(np.clip(cen, lo + 0.01 * (hi - lo), hi - 0.01 * (hi - lo)))
         params.add(pre + "amplitude", value=0.2, min=0.0)
         params.add(pre + "center", value=cen, min=lo, max=hi)
         params.add(pre + "sigma", value=1.0, min=0.2, max=4.0)
@@ -108,7 +137,8 @@ def fit_edge(
         return out
 
     def residual(p):
-        return model(p.valuesdict()) - y
+        r = model(p.valuesdict()) - y
+        return r if w is None else r * w
 
     try:
         res = Minimizer(residual, params, scale_covar=True, max_nfev=20000).minimize("leastsq")
@@ -123,6 +153,10 @@ def fit_edge(
         out[name] = (float(par.value), float(se))
     return {
         "params": out,
+        "covar": None if res.covar is None else np.asarray(res.covar),
+        "var_names": list(res.var_names),
+        "pre_windows": [(lo, hi)] * n_pre,
+        "weighted": w is not None,
         "energy": x,
         "best_fit": best,
         "chisqr": float(res.chisqr),
@@ -212,4 +246,97 @@ def lcf(
         "sum_to_one": bool(sum_to_one),
         "energy": x,
         "best_fit": fit,
+    }
+
+
+def _linear_weights(x: np.ndarray, y: np.ndarray, basis: np.ndarray, sum_to_one: bool):
+    """Least-squares weights of ``basis`` rows (optionally summing to one)."""
+    if sum_to_one:
+        last = basis[-1]
+        a = (basis[:-1] - last).T
+        w, *_ = np.linalg.lstsq(a, y - last, rcond=None)
+        return np.append(w, 1.0 - w.sum())
+    w, *_ = np.linalg.lstsq(basis.T, y, rcond=None)
+    return w
+
+
+def lcf_monte_carlo(
+    target: dict,
+    components: dict[str, dict],
+    *,
+    e_range: tuple[float, float],
+    sum_to_one: bool = True,
+    n_draws: int = 200,
+    seed: int = 0,
+) -> dict:
+    """Standard errors of LCF weights by redrawing every input's measured noise.
+
+    Each spectrum (target and end members) is given as its merged absorption
+    ``mu`` with the noise of one point ``noise`` (from the scatter of the
+    repeated scans, or from point-to-point differences for a single scan),
+    its settled normalization (``e0`` and ``normalization``: pre1, pre2,
+    norm1, norm2, nnorm, nvict) and its calibration error ``calib_stderr``
+    (eV). A draw adds Gaussian noise to every ``mu``, shifts every energy
+    axis by a draw of its calibration error, normalizes again with the same
+    settings (so errors of the edge step and post-edge line, which are
+    correlated over the whole range, are included) and refits the weights by
+    linear least squares. The standard deviation over the draws is the
+    standard error; reduced-chi-square scaling over oversampled, correlated
+    points is not used.
+
+    Parameters
+    ----------
+    target : dict
+        ``energy``, ``mu``, ``noise``, ``e0``, ``normalization``, ``calib_stderr``.
+    components : dict
+        Name -> dict of the same keys.
+    e_range : (float, float)
+        Absolute fit range (eV).
+    sum_to_one : bool
+        Constrain the weights to sum to one.
+    n_draws : int
+        Number of draws.
+    seed : int
+        Seed (reproducible results).
+
+    Returns
+    -------
+    dict
+        ``stderr`` (name -> float), ``draws`` (n_draws x n_components array),
+        ``n_draws``, ``method`` (text for the table).
+    """
+    from .normalize import normalize_fixed
+
+    rng = np.random.default_rng(seed)
+    x0 = np.asarray(target["energy"], float)
+    m = (x0 >= e_range[0]) & (x0 <= e_range[1])
+    names = list(components)
+
+    def draw(spec):
+        e = np.asarray(spec["energy"], float)
+        mu = np.asarray(spec["mu"], float) + rng.normal(0.0, 1.0, e.size) * spec["noise"]
+        cal = float(spec.get("calib_stderr", 0.0) or 0.0)
+        de = rng.normal(0.0, cal) if np.isfinite(cal) and cal > 0 else 0.0
+        nrm = normalize_fixed(e, mu, e0=spec["e0"], **spec["normalization"])
+        return e + de, nrm
+
+    out = []
+    for _ in range(n_draws):
+        et, yt = draw(target)
+        x = x0[m]
+        y = np.interp(x, et, yt)
+        basis = []
+        for n in names:
+            ec, yc = draw(components[n])
+            basis.append(np.interp(x, ec, yc))
+        out.append(_linear_weights(x, y, np.array(basis), sum_to_one))
+    arr = np.array(out)
+    return {
+        "stderr": {n: float(arr[:, i].std(ddof=1)) for i, n in enumerate(names)},
+        "draws": arr,
+        "n_draws": n_draws,
+        "method": (
+            f"monte_carlo({n_draws}): measured per-point noise of target and end members, "
+            "their calibration errors, renormalized each draw"
+        ),
     }

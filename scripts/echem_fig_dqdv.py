@@ -1,0 +1,17 @@
+"""Snakemake script: dQ/dV per cycle of every cell, with peak positions, from the cell tables."""
+
+import logging
+
+import pandas as pd
+
+from intercal.figures.echem import figure_dqdv, save
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+inp, names = snakemake.input, snakemake.params.cells
+fig = figure_dqdv(
+    {n: pd.read_csv(f) for n, f in zip(names, inp.dqdv, strict=True)},
+    {n: pd.read_csv(f) for n, f in zip(names, inp.peaks, strict=True)},
+    {n: pd.read_csv(f).iloc[0].to_dict() for n, f in zip(names, inp.info, strict=True)},
+)
+save(fig, snakemake.output.pdf, snakemake.output.png)
+logging.info("wrote %s", snakemake.output.png)

@@ -1,0 +1,13 @@
+"""Snakemake entry point: the run's provenance page (config used, software versions)."""
+
+import logging
+
+from intercal.provenance import render, versions
+from intercal.tables import write_text
+
+logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+vers = versions()
+write_text(
+    render(snakemake.params.config, snakemake.params.configfile, vers), snakemake.output.html
+)
+logging.info("versions: %s", vers)
