@@ -122,7 +122,7 @@ class Phase:
     Parameters
     ----------
     name : str
-        Phase name (used in parameter names, e.g. ``"CrSe2.a"``).
+        Phase name (used in parameter names, e.g. ``"<phase>.a"``).
     space_group : str
         Hermann-Mauguin symbol.
     cell : dict
