@@ -60,6 +60,7 @@ localrules:
     all,
     results_table,
     provenance,
+    code_fingerprint,
 
 
 rule all:

@@ -4,7 +4,8 @@ Prints, per file/reader, how many crafted cases gave a named InputError, an erro
 without the file name, a raw library exception or a silent wrong result
 (see tests/io/io_corruption.py for the cases and the judge).
 
-Usage (from the checkout; ../shared/realdata is used when present)::
+Usage (from the checkout; ../shared/realdata, or $INTERCAL_REALDATA, is used when
+present)::
 
     python benchmarks/io_corruption.py [xrd|echem|others|all] [-v]
 """
@@ -12,6 +13,7 @@ Usage (from the checkout; ../shared/realdata is used when present)::
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import tempfile
 import warnings
@@ -30,7 +32,7 @@ def main(argv: list[str]) -> int:
     warnings.simplefilter("ignore")
     logging.disable(logging.WARNING)
     realdata = ROOT.parent / "shared" / "realdata"
-    for cand in (realdata, Path("/work/shared/realdata")):
+    for cand in (realdata, Path(os.environ.get("INTERCAL_REALDATA", realdata))):
         if cand.is_dir():
             realdata = cand
             break

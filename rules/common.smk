@@ -55,9 +55,41 @@ if not os.path.isdir(PACKAGE_SRC):
     PACKAGE_SRC = None
 
 
+#: code-set key -> the package modules it lists (filled by pkg_code while rules load)
+CODE_SETS = {}
+
+
 def pkg_code(*parts):
-    """The package modules a rule runs, as inputs: editing one reruns its jobs."""
-    return _pkg_code(*parts, root=PACKAGE_SRC)
+    """The package modules a rule runs, as one input: editing one reruns its jobs.
+
+    Returns the path of a small fingerprint file (rule code_fingerprint) that
+    depends on the modules themselves, so that job listings name one file, not
+    every module.
+    """
+    key = "_".join(p.replace("/", "-").removesuffix(".py") for p in parts) or "base"
+    CODE_SETS[key] = _pkg_code(*parts, root=PACKAGE_SRC)
+    return [f"{RESULTS}/.code/{key}.sha256"]
+
+
+rule code_fingerprint:
+    input:
+        lambda wc: CODE_SETS[wc.code_key],
+    output:
+        f"{RESULTS}/.code/{{code_key}}.sha256",
+    log:
+        f"{RESULTS}/logs/code/{{code_key}}.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/code/{{code_key}}.tsv"
+    wildcard_constraints:
+        code_key=r"[A-Za-z0-9_.+-]+",
+    conda:
+        "../envs/intercal.yaml"
+    threads: 1
+    resources:
+        mem_mb=200,
+        runtime=2,
+    script:
+        "../scripts/code_fingerprint.py"
 
 
 #: plotting code that every figure rule takes as input, so that restyling reruns

@@ -1,26 +1,29 @@
-"""Fig. 2 (a, b Le Bail; c Cr K XANES; d nu_Li vs T) from the result tables."""
+"""Fig. 2 (Le Bail fits, XANES, hop rate: the panels the study has) from the result tables."""
 
 import logging
 
 import pandas as pd
 
+from intercal.figures import style
 from intercal.figures.fig2 import fig2
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-inp = snakemake.input
+inp, p = snakemake.input, snakemake.params
+style.set_phase_order(p.phases)
 lebail = [
     (title, pd.read_csv(prof), pd.read_csv(refl))
-    for title, prof, refl in zip(
-        snakemake.params.titles, inp.profiles, inp.reflections, strict=True
-    )
+    for title, prof, refl in zip(p.titles, inp.profiles, inp.reflections, strict=True)
 ]
-spectra = pd.read_csv(inp.xas)
-cr_ids = list(snakemake.params.cr_spectra) or sorted(set(spectra.spectrum[spectra.element == "Cr"]))
+spectra = pd.read_csv(inp.xas) if "xas" in inp.keys() else None
+nu = pd.read_csv(inp.nu) if "nu" in inp.keys() else None
+arrh = pd.read_csv(inp.arrhenius) if "arrhenius" in inp.keys() else None
 fig2(
     lebail,
-    spectra[spectra.spectrum.isin(cr_ids)],
-    pd.read_csv(inp.nu),
+    spectra,
+    nu,
     snakemake.output.pdf,
     snakemake.output.png,
+    spectrum_ids=list(p.spectrum_ids) or None,
+    arrhenius=arrh,
 )
 logging.info("Fig. 2 written: %s", list(snakemake.output))

@@ -397,6 +397,19 @@ def test_scan_rate_must_be_positive(tmp_path):
         read(p)
 
 
+def test_scan_rate_checked_against_the_potential_sweep(tmp_path):
+    def edit(d):
+        return re.sub(rb"(dE/dt unit\s+)mV/s", rb"\g<1>V/s  ", d, count=1)
+
+    p = _copy(CV, tmp_path, edit)
+    assert b"V/s  " in p.read_bytes()
+    with pytest.raises(
+        InputError, match=r"_CV\.mpt: the scan rate is declared as 400 mV/s but .* 0\.399\d mV/s"
+    ):
+        read(p)
+    assert read(CV).meta["scan_rate_mV_s"] == pytest.approx(0.4)
+
+
 @pytest.mark.realdata
 def test_eis_csv_frequency_positive(realdata, tmp_path):
     src = realdata / "echem" / "eis" / "exampleData.csv"

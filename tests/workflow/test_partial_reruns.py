@@ -18,6 +18,8 @@ pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 #: aggregates downstream of every technique: the results/reproduction tables and rule all
 SUMMARY = {"results_table", "all"}
+#: the fingerprint of the package modules a rule runs (reruns when a module is edited)
+CODE = "code_fingerprint"
 
 
 @pytest.fixture()
@@ -88,7 +90,8 @@ def test_style_change_reruns_only_figure_jobs(wf):
     jobs = planned_jobs(wf)
     figure_rules = {r for r in jobs if "fig" in r}
     assert figure_rules >= {"dft_figure", "musr_figures", "xas_figures", "operando_figure"}
-    assert set(jobs) - figure_rules == {"all"}, jobs
+    assert set(jobs) - figure_rules == {"all", CODE}, jobs
+    assert jobs[CODE] == 1  # only the style module's fingerprint
 
 
 def test_code_change_in_one_technique_reruns_only_its_jobs(wf):
@@ -97,4 +100,5 @@ def test_code_change_in_one_technique_reruns_only_its_jobs(wf):
     module.write_text(module.read_text() + "\n# edited\n")
     jobs = planned_jobs(wf)
     assert jobs.get("musr_arrhenius") == 1
-    assert {r for r in jobs if not r.startswith("musr")} <= {"fig2", *SUMMARY}, jobs
+    assert {r for r in jobs if not r.startswith("musr")} <= {"fig2", CODE, *SUMMARY}, jobs
+    assert jobs[CODE] == 1

@@ -19,9 +19,21 @@ snake_case columns with units:
 
 ``meta`` holds what the file header declares (technique, active mass in mg,
 electrode area in cm2, scan rate in mV/s, the settings block, ...) and the
-source format. Units are taken from the column names of the format, never
-guessed; a file without the columns a table needs raises
+source format. Units are taken from the column names of the format (``I/mA``,
+``I/A``, ``time/h``, ``(Q-Qo)/C`` ...), never guessed; a file without the columns
+a table needs, or with a needed column in an unknown unit, raises
 :class:`~intercal.errors.InputError` naming the file and the column.
+
+Checks at read time (each an InputError naming the file): any library failure
+(galvani, NewareNDA, mdb-export, pandas, numpy); truncation (an .mpt/CSV cut inside
+its last number, a Neware v130 .nda without its end record, an Arbin .res that is
+not a whole number of database pages or that mdb-export reports as damaged, Arbin
+Data_Point gaps); a header-only export; NaN/inf in time, current or frequency
+(naming the rows); header masses, areas and scan rates positive and finite (a mass
+above :data:`MASS_WARN_MG` is flagged in ``meta["qc"]`` and logged); the current
+column against the file's own charge column (a current in A under ``I/mA``); a CV
+file's declared scan rate against its own E(t). ``meta["technique_code"]`` (GCPL,
+CV, PEIS ...) is exposed and ``read(..., technique=...)`` checks it.
 
 Formats: BioLogic ``.mpt`` (own parser, decimal point or decimal comma),
 BioLogic ``.mpr`` (galvani), Neware ``.nda``/``.ndax`` (NewareNDA), Arbin
@@ -446,7 +458,42 @@ def read_mpt(path: str | os.PathLike, *, technique: str | list[str] | None = Non
         expect_technique(meta, technique, path)
     with reading(path, "EC-Lab .mpt columns"):
         table = _tidy_from_biologic(raw, Path(path))
+    if meta.get("technique_code") == "CV" and "scan_rate_mV_s" in meta:
+        check_scan_rate(table, meta["scan_rate_mV_s"], path)
     return EchemData(table, meta)
+
+
+def check_scan_rate(table: pd.DataFrame, declared_mV_s: float, path, factor: float = 2.0):
+    """The declared CV scan rate must match the file's own potential sweep.
+
+    The median of |dE/dt| over consecutive points (mV/s) is compared with the
+    declared rate; a disagreement by more than ``factor`` (a rate in V/s read as
+    mV/s, a wrong settings block) is an InputError naming the file.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Tidy table with ``time_s`` and ``voltage_V``.
+    declared_mV_s : float
+        The rate the header (or config) states (mV/s).
+    path : path-like
+        For the message.
+    factor : float
+        Allowed ratio either way (default 2).
+    """
+    t = table["time_s"].to_numpy(float)
+    e = table["voltage_V"].to_numpy(float)
+    dt, de = np.diff(t), np.diff(e)
+    ok = (dt > 0) & np.isfinite(de)
+    if ok.sum() < 10:
+        return
+    found = float(np.median(np.abs(de[ok] / dt[ok]))) * 1000.0
+    if not (declared_mV_s / factor <= found <= declared_mV_s * factor):
+        raise InputError(
+            f"{path}: the scan rate is declared as {declared_mV_s:g} mV/s but the file's "
+            f"own Ewe(t) sweeps at {found:.4g} mV/s (median |dE/dt|); expected them to agree "
+            f"within a factor {factor:g} (wrong dE/dt unit in the settings?)"
+        )
 
 
 #: technique id (first byte of the "VMP Set" module of an .mpr) -> code; checked on
@@ -899,7 +946,7 @@ def read(
         ``"PEIS"``); a file that declares another technique is an InputError
         naming the file. Files that do not declare one pass.
     **kwargs
-        Passed to the CSV reader (``column_map``, ``scale`` ...).
+        Passed to the CSV reader (``column_map``, ``units`` ...).
 
     Any failure of the underlying libraries is an InputError naming the file.
     """
@@ -909,7 +956,8 @@ def read(
         if "column_map" not in kwargs:
             raise InputError(f"{path}: a .csv needs a column map (config echem.csv_columns)")
         with reading(path, "cycler CSV"):
-            return read_csv(path, **kwargs)
+            out = read_csv(path, **kwargs)
+        return _checked_csv(out, path)
     if ext not in _READERS:
         raise InputError(
             f"{path}: unknown extension {ext!r}; expected one of {sorted(_READERS) + ['.csv']}"
@@ -962,5 +1010,13 @@ def read_cycler(path: str | os.PathLike, csv: Mapping[str, Any] | None = None) -
                 "to a name under echem.csv_formats"
             )
         opts = {k: v for k, v in csv.items() if k != "columns"}
-        return read_csv(path, csv["columns"], **opts)
+        with reading(path, "cycler CSV"):
+            out = read_csv(path, csv["columns"], **opts)
+        return _checked_csv(out, path)
     return read(path)
+
+
+def _checked_csv(out: EchemData, path: Path) -> EchemData:
+    """NaN/inf in the time or current of a CSV export is an error naming the rows."""
+    check_finite_rows(out.table, ["time_s", "current_mA"], path, "integrated into the charge")
+    return out

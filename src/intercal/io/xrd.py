@@ -21,7 +21,14 @@ Formats (:func:`read_pattern` dispatches on the extension):
   instrument parameter file (``.prm``) is read by :func:`read_gsas_prm`.
 
 Counting statistics: when a format has no esd column, esd = sqrt(max(counts, 1)).
-Bad input raises :class:`~intercal.errors.InputError` naming the file and line.
+Bad input raises :class:`~intercal.errors.InputError` naming the file and line; any
+library failure is wrapped the same way (:func:`intercal.io.guard.reading`). Checks at
+read time: finite 2theta/counts/esd, counts >= 0 and not all zero, 2theta strictly
+increasing, within 0-180 deg and not radians mislabelled as degrees; a text file cut
+inside its last number; declared point counts (GSAS BANK, RAW range header, xrdml
+lists) against the data present, before allocating; declared units (xrdml 2Theta
+``deg``/``rad``, wavelengths ``Angstrom``/``nm``); the file's wavelength against
+``read_pattern(..., wavelength_A=)`` when both are known.
 """
 
 from __future__ import annotations
