@@ -232,3 +232,17 @@ def test_lebail_figure_draws_tick_legend_and_rwp(fitted):
 
 def test_example_truth_and_generator_names():
     assert "LiCoO2" in X.EXAMPLES and X.instrument_gsas2()["SHL"] == pytest.approx(0.024)
+
+
+def test_staged_order_reaches_the_same_minimum(fitted):
+    # GSAS-II style staged order: cell and zero, then widths, then the asymmetry
+    from dataclasses import replace
+
+    df = fitted.profile.rename(columns={"obs": "intensity"})[["two_theta_deg", "intensity", "esd"]]
+    st = replace(fitted.settings, stages=(("cell", "zero"), ("W", "X", "Y"), ("SHL",)))
+    r = refine(df, [Phase("LaB6", "Pm-3m", {"a": 4.157})], st, "syn")
+    c0, c1 = fitted.cells["LaB6"], r.cells["LaB6"]
+    assert abs(c1["a"] - c0["a"]) < 0.2 * c0["a_esd"]
+    assert r.stats["chi2"] == pytest.approx(fitted.stats["chi2"], rel=1e-4)
+    with pytest.raises(InputError, match="stages names 'Q'"):
+        refine(df, [Phase("LaB6", "Pm-3m", {"a": 4.157})], replace(st, stages=(("Q",),)), "s")
