@@ -36,16 +36,16 @@ def build(tmp: Path, n: int, batch: int) -> None:
         (tmp / d).mkdir(parents=True, exist_ok=True)
     shutil.copy(ROOT / "rules/common.smk", tmp / "rules")
     shutil.copy(ROOT / "rules/operando.smk", tmp / "rules")
-    for f in ("config.schema.yaml", "operando.schema.yaml"):
-        shutil.copy(ROOT / "schemas" / f, tmp / "schemas")
+    shutil.copytree(ROOT / "schemas", tmp / "schemas", dirs_exist_ok=True)
     for f in (ROOT / "scripts").glob("operando_*.py"):
         shutil.copy(f, tmp / "scripts")
     shutil.copy(ROOT / "envs/operando.yaml", tmp / "envs")
     shutil.copytree(ROOT / "report/operando", tmp / "report/operando", dirs_exist_ok=True)
-    # the figure rule lists its drawing code as input (restyling reruns only the figure)
-    (tmp / "src/intercal/figures").mkdir(parents=True)
-    for f in ("operando.py", "style.py"):
-        shutil.copy(ROOT / "src/intercal/figures" / f, tmp / "src/intercal/figures")
+    # the rules list the package modules they run as inputs (pkg_code): the sources beside
+    # the Snakefile
+    shutil.copytree(
+        ROOT / "src/intercal", tmp / "src/intercal", ignore=shutil.ignore_patterns("__pycache__")
+    )
     full = yaml.safe_load((ROOT / "config.yaml").read_text())
     cfg = {k: full[k] for k in ("study", "materials", "operando")}
     op = cfg["operando"]

@@ -192,6 +192,7 @@ if ECHEM_EISCFG:
             fit=f"{ECHEM_T}/eis/{{name}}_fit.csv",
             curve=f"{ECHEM_T}/eis/{{name}}_curve.csv",
             model=f"{ECHEM_T}/eis/{{name}}_model.csv",
+            drt=f"{ECHEM_T}/eis/{{name}}_drt.csv",
         log:
             f"{RESULTS}/logs/echem/eis_{{name}}.log",
         benchmark:
@@ -211,6 +212,7 @@ if ECHEM_EISCFG:
             kk_c=ECHEM_EISCFG.get("kk_c", 0.85),
             kk_add_cap=ECHEM_EISCFG.get("kk_add_cap", True),
             kk_min_M_per_decade=ECHEM_EISCFG.get("kk_min_M_per_decade", 3.0),
+            drt_lambda=ECHEM_EISCFG.get("drt_lambda", 1.0e-2),
         script:
             "../scripts/echem_eis.py"
 
@@ -270,7 +272,7 @@ rule echem_summary:
 ECHEM_FIG_CODE = [*FIGURE_STYLE, *pkg_code("figures/echem.py")]
 ECHEM_EIS_TABLES = {
     kind: [f"{ECHEM_T}/eis/{n}_{kind}.csv" for n in ECHEM_EIS]
-    for kind in ("fit", "curve", "model")
+    for kind in ("fit", "curve", "model", "drt")
 }
 ECHEM_FIG_OUT = []
 
@@ -456,6 +458,36 @@ if ECHEM_EISCFG:
             title=ECHEM_EISCFG.get("title", ""),
         script:
             "../scripts/echem_figS15.py"
+
+
+if ECHEM_EISCFG:
+
+    rule echem_fig_drt:
+        input:
+            drt=ECHEM_EIS_TABLES["drt"],
+            code=ECHEM_FIG_CODE,
+        output:
+            pdf=_echem_fig("si/echem_drt"),
+            png=report(
+                f"{ECHEM_FIGS}/si/echem_drt.png",
+                caption="../report/echem/drt.rst",
+                category="Electrochemistry",
+            ),
+        log:
+            f"{RESULTS}/logs/echem/fig_drt.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/echem/fig_drt.tsv"
+        conda:
+            "../envs/echem.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        params:
+            names=list(ECHEM_EIS),
+            title=ECHEM_EISCFG.get("title", ""),
+        script:
+            "../scripts/echem_fig_drt.py"
 
 
 if ECHEM_CELLS:

@@ -7,6 +7,7 @@ from intercal.operando.calibration import check_window as op_check_calibration_w
 from intercal.operando.calibration import resolve as op_resolve_calibration
 from intercal.operando.checks import check_reflections as op_check_reflections
 from intercal.operando.checks import x_unit as op_x_unit
+from intercal.operando.ridge import sample_earlier as op_sample_earlier
 from intercal.operando.scans import batches as op_scan_batches
 
 OPERANDO = section("operando")
@@ -33,14 +34,6 @@ OP_CROSS_FILES = OP_ORDERED[:: int(OP_CROSS.get("every", 10))]
 op_check_reflections(OPERANDO)
 OP_SEEDING = OPERANDO.get("seeding", {})
 OP_X_UNIT = op_x_unit(OPERANDO["cell"])
-
-
-def op_seed_files(wc):
-    """Earlier scans read by a batch's forward ridge pass (a sample; never later scans)."""
-    from intercal.operando.ridge import sample_earlier
-
-    own = OP_BATCHES[int(wc.batch)]
-    return sample_earlier(OP_ORDERED, own[0], int(OP_SEEDING.get("max_scans", 200)))
 
 
 rule operando_align:
@@ -97,7 +90,12 @@ rule operando_reference:
 rule operando_batch:
     input:
         scans=lambda wc: OP_BATCHES[int(wc.batch)],
-        seed_scans=op_seed_files,
+        # earlier scans read by the batch's forward ridge pass (a sample, never later scans)
+        seed_scans=lambda wc: op_sample_earlier(
+            OP_ORDERED,
+            OP_BATCHES[int(wc.batch)][0],
+            int(OP_SEEDING.get("max_scans", 200)),
+        ),
         factors=f"{RESULTS}/operando/reference_phases.json",
         code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:

@@ -2,7 +2,7 @@
 
 import logging
 
-from intercal.echem.pipeline import eis_fit
+from intercal.echem.pipeline import eis_drt, eis_fit
 from intercal.tables import fit_record, write_csv
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
@@ -34,3 +34,6 @@ for r in rows:
 write_csv(fit_record(rows, stats), snakemake.output.fit)
 write_csv(curve, snakemake.output.curve)
 write_csv(model, snakemake.output.model)
+drt = eis_drt(snakemake.input.raw, lam=p.drt_lambda)
+logging.info("DRT: rms relative residual %.4f", drt["drt_rms_relative_residual"].iloc[0])
+write_csv(drt, snakemake.output.drt)

@@ -55,6 +55,10 @@ def z_score(value: float, stderr: float, paper: float, paper_stderr: float) -> f
     return (value - paper) / denom
 
 
+def _isnan(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
 def _float(x: Any) -> float:
     try:
         return float(x)
@@ -107,7 +111,7 @@ def merge_results(
                     "quantity": q,
                     "value": value,
                     "stderr": stderr,
-                    "unit": str(rec["unit"]),
+                    "unit": "" if _isnan(rec["unit"]) else str(rec["unit"]),
                     "qc": qc,
                 }
             )

@@ -345,3 +345,37 @@ def test_lto_cv_rate_series_internal_consistency(realdata):
         pipeline.cv_peaks(first, scan_rate_mV_s=0.5, cycle=2)
     with pytest.raises(InputError, match="declares no scan rate"):
         pipeline.cv_peaks(first, cycle=2)
+
+
+def test_plateau_split_from_dqdv(demo_data):
+    f = demo_data / "echem" / "gcpl" / "CrSe2_cutoff_1.00V_01_GCPL.mpt"
+    cfg = {"plateau_search_V": [1.9, 2.5]}
+    c = cells.cell_tables("c", {"active_mass_mg": 2.7}, [str(f)], dqdv=cfg)["cycles"]
+    # the demo's plateau ends near half the capacity, the inflection between 2.0 and 2.3 V
+    assert c.plateau_fraction.iloc[0] == pytest.approx(0.51, abs=0.02)
+    assert 2.0 < c.inflection_V.iloc[0] < 2.3
+    f2 = demo_data / "echem" / "gcpl" / "CrSe2_cutoff_2.00V_01_GCPL.mpt"
+    c2 = cells.cell_tables("c", {"active_mass_mg": 2.7}, [str(f2)], dqdv=cfg)["cycles"]
+    assert c2.inflection_V.isna().all()  # the discharge stops above the search range
+
+
+def test_drt_recovers_two_time_constants():
+    from scipy.signal import find_peaks
+
+    from intercal.echem.eis import drt
+
+    f = np.logspace(5, -2, 71)
+    w = 2 * np.pi * f
+    z = 5 + 12 / (1 + 1j * w * 1e-4) + 100 / (1 + 1j * w * 0.03)
+    tab, st = drt(f, z, lam=1e-3)  # noise-free data: light regularisation
+    g, tau = tab.gamma_ohm.to_numpy(), tab.tau_s.to_numpy()
+    pk, _ = find_peaks(g, prominence=0.05 * g.max())
+    np.testing.assert_allclose(tau[pk], [1e-4, 0.03], rtol=0.1)
+    mid = np.sqrt(tau[pk][0] * tau[pk][1])
+    dln = np.log(tau[1] / tau[0])
+    assert g[tau < mid].sum() * dln == pytest.approx(12.0, rel=0.03)
+    assert g[tau > mid].sum() * dln == pytest.approx(100.0, rel=0.03)
+    assert st["drt_R_inf_ohm"] == pytest.approx(5.0, rel=0.01)
+    assert st["drt_rms_relative_residual"] < 0.01
+    with pytest.raises(InputError, match="lam must be > 0"):
+        drt(f, z, lam=0)

@@ -195,3 +195,41 @@ def test_legacy_corrections_key_is_refused():
     )
     assert st.zero_shift_deg == -0.01 and st.displacement_mm == 0.02
     assert math.isnan(st.shift_esd_deg)
+
+
+def test_standard_overlapped_by_a_moving_sample_line_uses_the_free_scans():
+    """A sample (100) sweeps through the graphite 002 window in mid-batch (of 10 scans).
+
+    Fitting the sum of all scans biases the shift; the free scans (found from the cells)
+    recover it within 3 esd, and a batch overlapped throughout carries the shift of the
+    free scans before it (calibration basis says which)."""
+    from intercal.operando import track
+
+    truth = true_shift(tt_graphite())
+    rng = np.random.default_rng(4)
+    a_s = np.linspace(3.55, 4.25, 10)  # (100) from 29.0 to 24.2 deg
+    pats, rows = [], []
+    for k, a in enumerate(a_s):
+        x, y, e = scan(rng, truth, phases=((3.452, 5.869, 1.0), (a, 6.3, 1.0)))
+        pats.append((k + 1, x, y, e))
+        rows.append({"scan": k + 1, "phase": "S", "present": True, "a_A": a, "c_A": 6.3})
+    c = resolved()
+    over = track.overlapping_scans(rows, c)
+    assert 1 not in over and 10 not in over and "S(100)" in over[5]
+    n_free = 10 - len(over)
+    st = track.TrackSettings()
+    ((_, naive),) = track.calibrate(pats, c, st)
+    ((_, free),) = track.calibrate(pats, c, st, overlaps=over)
+    assert free.basis.startswith(f"free scans only ({n_free} of 10")
+    assert abs(free.shift_deg - truth) < 3 * free.shift_esd_deg
+    assert abs(naive.shift_deg - truth) > 3 * naive.shift_esd_deg
+    # every scan of the batch overlapped: the shift of the free scans before it is carried
+    inside = [p for p in pats if p[0] in over]
+    outside = [p for p in pats if p[0] not in over]
+    ((_, carried),) = track.calibrate(
+        inside, c, st, overlaps=over, earlier=outside, earlier_overlaps={}
+    )
+    assert carried.basis.startswith("carried from free scans")
+    assert abs(carried.shift_deg - truth) < 3 * carried.shift_esd_deg
+    with pytest.raises(FitError, match="overlapped in every scan"):
+        track.calibrate(inside, c, st, overlaps=over)

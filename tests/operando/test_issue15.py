@@ -180,3 +180,32 @@ def test_solid_solution_summary_has_slopes_and_no_transition():
     tx = next(r for r in rows if r["quantity"] == "operando.transition_x")
     assert tx["unit"] == "Li per X" and "no_transition" in tx["qc"]
     assert any(r["quantity"] == "operando.P.c_slope" for r in rows)
+
+
+def test_uncalibrated_cells_are_marked():
+    n = 21
+    x = np.concatenate([np.linspace(0, 1, n), np.linspace(1, 0, n)[1:]])
+    t = np.arange(x.size) * 100.0 + 50.0
+    lat = pd.DataFrame(
+        {
+            "scan": np.arange(1, x.size + 1), "time_s": t, "x": x, "cycle": 1,
+            "direction": ["lithiation"] * n + ["delithiation"] * (n - 1), "phase": "P",
+            "present": True, "fraction": 1.0, "fraction_esd": np.nan, "a_A": 3.45, "a_esd_A": 1e-4,
+            "c_A": 5.87, "c_esd_A": 2e-4, "V_A3": 60.5, "V_esd_A3": 0.01, "qc": "",
+        }
+    )  # fmt: skip
+    trace = pd.DataFrame({"time_s": t, "x": x})
+    res = summary.summarize(
+        lat, trace, cycle=1, window_x=0.1, lithiated_phase=None, calibration_method="none"
+    )
+    rows = {r["quantity"]: r for r in summary.reproduction_rows(res, "Li per X")}
+    assert "uncalibrated" in rows["operando.c_lithiated"]["qc"]
+    assert "no operando.transition.phase" in res["null_reasons"]["transition_x"]
+
+
+def test_seed_sample_never_holds_later_scans():
+    files = [f"s_{k:04d}.xye" for k in range(1, 1001)]
+    assert ridge.sample_earlier(files, files[0], 200) == []
+    s = ridge.sample_earlier(files, files[500], 200)
+    assert s[-1] == files[499] and len(s) <= 200 and all(f < files[500] for f in s)
+    assert ridge.sample_earlier(files, files[10], 200) == files[:10]

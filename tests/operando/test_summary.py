@@ -76,3 +76,14 @@ def test_missing_cycle_and_columns_raise():
         summary.summarize(lat, trace, cycle=5, window_x=0.1, lithiated_phase="LiCrSe2")
     with pytest.raises(InputError, match="missing columns"):
         summary.majority_cell(lat.drop(columns=["fraction"]))
+
+
+def test_lost_phase_streak_is_flagged_in_the_headline_numbers():
+    import pandas as pd
+
+    lat = pd.DataFrame(
+        {"scan": range(1, 9), "phase": "P",
+         "qc": ["", "lost:P", "lost:P", "lost:P", "", "lost:P", "", ""]}
+    )  # fmt: skip
+    assert summary.lost_streaks(lat, 2) == {"P": 3}
+    assert summary.lost_streaks(lat, 3) == {}

@@ -312,13 +312,20 @@ def dqdv(
 
 
 def plateau_split(
-    capacity: np.ndarray, voltage: np.ndarray, *, v_range: tuple[float, float] = (1.9, 2.5)
+    capacity: np.ndarray,
+    voltage: np.ndarray,
+    *,
+    v_range: tuple[float, float],
+    step_V: float = 0.005,
+    window: int = 11,
+    polyorder: int = 3,
 ) -> dict[str, float]:
     """Split a discharge into plateau and slope capacity at the inflection.
 
     The inflection is the voltage of minimum |dQ/dV| between the plateau
     and the slope (searched within ``v_range``, V); the capacity passed above
-    it is the plateau part.
+    it is the plateau part. ``step_V``, ``window``, ``polyorder``: the dQ/dV
+    smoothing of :func:`dqdv`.
 
     Returns
     -------
@@ -326,9 +333,9 @@ def plateau_split(
         ``inflection_V``, ``plateau_mAh_g``, ``slope_mAh_g``,
         ``plateau_fraction`` (same capacity unit as the input).
     """
-    grid, d = dqdv(capacity, voltage)
-    m = (grid >= v_range[0]) & (grid <= v_range[1])
-    if not m.any():
+    grid, d = dqdv(capacity, voltage, step_V=step_V, window=window, polyorder=polyorder)
+    m = (grid >= min(v_range)) & (grid <= max(v_range))
+    if not m.any() or grid.min() > min(v_range) or grid.max() < max(v_range):
         raise InputError(f"discharge does not cover the inflection search range {v_range} V")
     v_inf = float(grid[m][np.argmin(d[m])])
     cap = np.asarray(capacity, float)

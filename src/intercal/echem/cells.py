@@ -168,6 +168,8 @@ def cell_tables(
         polyorder=int(dq_cfg.get("polyorder", 3)),
     )
     peaks = capacity.dqdv_peaks(dq, min_prominence=float(dq_cfg.get("min_prominence", 0.1)))
+    if dq_cfg.get("plateau_search_V"):
+        cycles = plateau_columns(cycles, curves, dq_cfg)
     info = pd.DataFrame(
         [
             {
@@ -186,3 +188,34 @@ def cell_tables(
         ]
     )
     return {"cycles": cycles, "curves": curves, "dqdv": dq, "dqdv_peaks": peaks, "info": info}
+
+
+def plateau_columns(
+    cycles: pd.DataFrame, curves: pd.DataFrame, dq_cfg: Mapping[str, Any]
+) -> pd.DataFrame:
+    """Add the plateau/slope split of every discharge (minimum of dQ/dV in plateau_search_V).
+
+    Columns ``inflection_V``, ``plateau_mAh_g``, ``slope_mAh_g``,
+    ``plateau_fraction``; NaN for a discharge that does not cover the search range.
+    """
+    out = cycles.copy()
+    cols = ["inflection_V", "plateau_mAh_g", "slope_mAh_g", "plateau_fraction"]
+    vals = {c: [] for c in cols}
+    for cyc in out["cycle"]:
+        d = curves[(curves["cycle"] == cyc) & (curves["direction"] == "discharge")]
+        try:
+            r = capacity.plateau_split(
+                d["capacity_mAh_g"].to_numpy(),
+                d["voltage_V"].to_numpy(),
+                v_range=tuple(dq_cfg["plateau_search_V"]),
+                step_V=float(dq_cfg.get("step_V", 0.005)),
+                window=int(dq_cfg.get("window", 11)),
+                polyorder=int(dq_cfg.get("polyorder", 3)),
+            )
+        except InputError:
+            r = dict.fromkeys(cols, np.nan)
+        for c in cols:
+            vals[c].append(r[c])
+    for c in cols:
+        out[c] = vals[c]
+    return out

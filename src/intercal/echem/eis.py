@@ -224,3 +224,68 @@ def _at_bounds(circuit: str, values: np.ndarray, names: list[str]) -> list[str]:
         ):
             out.append(n)
     return out
+
+
+def drt(
+    freq_Hz: np.ndarray,
+    z: np.ndarray,
+    *,
+    lam: float = 1e-2,
+    points_per_decade: int = 10,
+    series_capacitance: bool = True,
+) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Distribution of relaxation times by Tikhonov-regularised non-negative least squares.
+
+    Z(w) = R_inf + j w L [+ 1/(j w C)] + sum_k g_k / (1 + j w tau_k), with tau_k
+    log-spaced (``points_per_decade``) one decade beyond the measured range,
+    g_k >= 0, R_inf >= 0, 1/C >= 0 and L of either sign. Residuals are weighted
+    by 1/|Z|; the penalty is ``lam`` x sum g_k^2 / (median |Z|)^2 (ridge,
+    zeroth order). The result depends on ``lam``: it is an exploratory view
+    of the time constants, not a fit with error bars.
+
+    Returns
+    -------
+    (DataFrame, dict)
+        ``tau_s``, ``gamma_ohm`` (g_k / d ln tau, Ohm) and the statistics
+        ``drt_lambda``, ``drt_R_inf_ohm``, ``drt_L_H``, ``drt_inv_C_per_F``,
+        ``drt_rms_relative_residual``.
+    """
+    from scipy.optimize import nnls
+
+    f = np.asarray(freq_Hz, float)
+    z = np.asarray(z, complex)
+    m = np.isfinite(f) & np.isfinite(z.real) & np.isfinite(z.imag) & (f > 0)
+    f, z = f[m], z[m]
+    if f.size < 10:
+        raise InputError(f"DRT needs >= 10 finite points with freq_Hz > 0, got {f.size}")
+    if lam <= 0:
+        raise InputError(f"DRT regularisation lam must be > 0, got {lam}")
+    w = 2 * np.pi * f
+    lo = np.log10(1 / (2 * np.pi * f.max())) - 1
+    hi = np.log10(1 / (2 * np.pi * f.min())) + 1
+    tau = np.logspace(lo, hi, int(round((hi - lo) * points_per_decade)) + 1)
+    rc = 1 / (1 + 1j * w[:, None] * tau[None, :])
+    cols = [rc, np.ones((f.size, 1)), 1j * w[:, None], -1j * w[:, None]]
+    if series_capacitance:
+        cols.append(1 / (1j * w[:, None]))
+    a = np.hstack(cols)
+    wt = 1 / np.abs(z)
+    aw = np.vstack([a.real * wt[:, None], a.imag * wt[:, None]])
+    bw = np.r_[z.real * wt, z.imag * wt]
+    scale = float(np.median(np.abs(z)))
+    reg = np.zeros((tau.size, a.shape[1]))
+    reg[:, : tau.size] = np.sqrt(lam) * np.eye(tau.size) / scale
+    x, _ = nnls(np.vstack([aw, reg]), np.r_[bw, np.zeros(tau.size)], maxiter=50 * a.shape[1])
+    zfit = a @ x
+    dln = np.log(tau[1] / tau[0])
+    table = pd.DataFrame({"tau_s": tau, "gamma_ohm": x[: tau.size] / dln})
+    stats = {
+        "drt_lambda": float(lam),
+        "drt_R_inf_ohm": float(x[tau.size]),
+        "drt_L_H": float(x[tau.size + 1] - x[tau.size + 2]),
+        "drt_inv_C_per_F": float(x[tau.size + 3]) if series_capacitance else 0.0,
+        "drt_rms_relative_residual": float(
+            np.sqrt(np.mean(np.abs(zfit - z) ** 2 / np.abs(z) ** 2))
+        ),
+    }
+    return table, stats

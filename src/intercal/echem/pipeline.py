@@ -137,6 +137,28 @@ def eis_fit(
     return params, stats, curve, dense_table
 
 
+def eis_drt(path: str, *, lam: float = 1e-2, points_per_decade: int = 10) -> pd.DataFrame:
+    """DRT of one PEIS file (:func:`intercal.echem.eis.drt`) as a table with its statistics.
+
+    Returns
+    -------
+    DataFrame
+        ``tau_s``, ``gamma_ohm`` and the statistics repeated as columns
+        (``drt_lambda``, ``drt_R_inf_ohm``, ``drt_rms_relative_residual`` ...),
+        plus ``potential_V``.
+    """
+    table, _ = read(path)
+    t = table[table["freq_Hz"] > 0]
+    if t.empty:
+        raise InputError(f"{path}: no impedance rows (freq_Hz > 0)")
+    z = t["z_real_ohm"].to_numpy() + 1j * t["z_imag_ohm"].to_numpy()
+    out, stats = eis.drt(t["freq_Hz"].to_numpy(), z, lam=lam, points_per_decade=points_per_decade)
+    for k, v in stats.items():
+        out[k] = v
+    out["potential_V"] = float(t["voltage_V"].mean())
+    return out
+
+
 def cv_curves(path: str, scan_rate_mV_s: float | None = None) -> pd.DataFrame:
     """Current-potential curve of one CV file with its scan rate, cycle and sweep direction.
 

@@ -777,6 +777,37 @@ def figure_dqdv(
     return fig
 
 
+def figure_drt(drts: Sequence[pd.DataFrame], labels: Sequence[str], title: str = ""):
+    """DRT of every spectrum: gamma(tau) on a log time axis, one line per spectrum.
+
+    Parameters
+    ----------
+    drts : sequence of DataFrame
+        ``tau_s``, ``gamma_ohm``, ``drt_lambda``, ``drt_rms_relative_residual``.
+    labels : sequence of str
+        Legend label of each spectrum.
+    """
+    fig, (ax,) = style.figure(1, 1, width="double", aspect=0.45)
+    for i, (d, lab) in enumerate(zip(drts, labels, strict=True)):
+        _need(d, ["tau_s", "gamma_ohm", "drt_lambda"], "DRT table")
+        rms = 100 * float(d["drt_rms_relative_residual"].iloc[0])
+        ax.semilogx(
+            d.tau_s,
+            d.gamma_ohm,
+            color=style.SERIES[i % len(style.SERIES)],
+            lw=0.9,
+            ls=LINESTYLES[i % len(LINESTYLES)],
+            label=f"{lab} (rms {rms:.1f} %)",
+        )
+    lam = float(drts[0]["drt_lambda"].iloc[0]) if len(drts) else float("nan")
+    ax.set_xlabel(r"$\tau$ (s)")
+    ax.set_ylabel(r"$\gamma$ ($\Omega$)")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="best", title=(title + "; " if title else "") + f"ridge NNLS, lambda = {lam:g}")
+    fig.tight_layout()
+    return fig
+
+
 def save(fig, pdf, png) -> None:
     """Write ``fig`` as PDF and 300 dpi PNG (atomic, via the style module)."""
     style.save(fig, pdf, png)

@@ -68,7 +68,7 @@ def fig4(
     two_theta_range : (float, float), optional
         2theta range shown (deg); default the map's grid.
     x_unit : str
-        Unit of x from the config (e.g. ``"Li per CrSe2"``): the x axis label.
+        Unit of x from the config (``"<ion> per <host formula>"``): the x axis label.
     hardware : list of (lo, hi, label), optional
         Masked 2theta ranges (hardware lines, internal standard) marked on the map.
     """

@@ -214,7 +214,7 @@ def align_scans(
     active_mass_mg : float
         Active mass (mg).
     host_formula : str
-        Host formula (e.g. ``"CrSe2"``), x counted per formula unit.
+        Host formula (pymatgen Composition), x counted per formula unit.
     starting_x : float
         x at the start of the cycling file.
     lithiation_current : {"negative", "positive"}

@@ -4,8 +4,8 @@ Why: a zero-point error and a specimen displacement move every reflection;
 both must be removed before d-spacings give a and c to 0.002 angstrom. An
 operando cell's sample height is not known a priori, so the correction is
 *measured* on a reflection of an inert phase mixed into the electrode (the
-internal standard, e.g. the graphite 002 of a CrSe2 electrode with 10 wt%
-graphite, d = c/2 = 3.3555 angstrom, at ~26.5 deg with Cu Ka). It sits at the
+internal standard: a basal reflection of a conductive additive, or a line of
+a standard powder mixed in, with its d-spacing from ``materials``). It sits at the
 sample position, so it sees the same zero shift and displacement as the
 tracked phases. Lines of the cell hardware (window, laminate, current
 collector) sit at another height and must never be used.
@@ -25,14 +25,14 @@ Scope: the standard's peak does not move, so its position is fitted in the
 *sum* of the scans of a calibration group: ``scope: batch`` (one group per
 fitting job; a new scan reruns only its batch) or ``scope: scan`` (each scan
 alone: follows drift, but is ~sqrt(batch size) less precise). On the demo
-data (graphite 002 ~8 esd per 15-min scan) the shift esd is 0.006 deg per
+data (a standard peak of ~8 esd per 15-min scan) the shift esd is 0.006 deg per
 scan, which moves c by up to ~0.004 angstrom (beyond a 0.002 angstrom
 target), and 0.0012 deg per batch of 25 scans (< 3e-4 angstrom). The esd of
 delta is propagated into a, c and V as an error common to all reflections of
 a scan (:func:`intercal.operando.lattice.hex_cell`).
 
 Caveats: the accuracy is that of the standard's d-spacing (0.001 angstrom in
-d(002) of graphite is 0.008 deg at 26.5 deg) and of the peak shape: a
+d ~ 3.36 angstrom is 0.008 deg at 26.5 deg with Cu Ka) and of the peak shape: a
 symmetric pseudo-Voigt fitted to a peak made asymmetric by axial divergence
 returns a centre biased to low angle; that bias enters delta, and largely
 cancels in the tracked reflections, which are fitted with the same model at

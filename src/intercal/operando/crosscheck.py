@@ -3,8 +3,9 @@
 For each selected scan the phases found present by the peak tracking are
 refined with :func:`intercal.xrd.lebail.refine` (the Le Bail engine), starting
 from the tracked cell, over a 2theta range free of unmodelled lines, with the
-electrode's graphite as an extra phase and the zero shift and displacement
-fixed at the scan's 2theta calibration (the ``cal_zero_shift_deg`` /
+electrode's always-present phases (``extra_phases``, e.g. a conductive
+additive) and the zero shift and displacement fixed at the scan's 2theta
+calibration (the ``cal_zero_shift_deg`` /
 ``cal_displacement_mm`` columns of the lattice table, i.e. the internal-standard
 calibration the tracking used; the keyword values where those columns are absent).
 The comparison reports, per scan and phase, both cells and
@@ -59,7 +60,7 @@ def crosscheck(
     space_groups : mapping
         Phase name -> space-group symbol.
     extra_phases : sequence of (name, space group, cell)
-        Phases always present (e.g. graphite), cell fixed except c.
+        Phases always present (e.g. a conductive additive), cell fixed except c.
     two_theta_range_deg, wavelengths, zero_shift_deg, displacement_mm, goniometer_radius_mm
         Refinement range and instrument (deg, angstrom, mm); zero shift and
         displacement only where ``lattice`` has no ``cal_*`` columns.

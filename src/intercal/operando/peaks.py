@@ -103,7 +103,7 @@ class PeakSeed:
     Attributes
     ----------
     name : str
-        Label, e.g. ``"LiCrSe2(001)"``.
+        Label, e.g. ``"<phase>|001"``.
     center : float
         Start K-alpha1 centre (deg).
     lo, hi : float

@@ -16,8 +16,14 @@ the scan alignment: ``time_s, voltage_V, x, direction, cycle``).
 - Transition x: during cycle N's lithiation, the x at which the lithiated
   phase's fraction crosses ``fraction`` (linear interpolation between the two
   bracketing scans; esd from the fraction esds and the local slope).
-- Reversibility: the delithiated (end) cell minus the delithiated (start)
-  cell, in units of the combined esd, for a and c.
+- Reversibility: the end state of the analysed cycle (delithiated_end for a
+  lithiation-first cell, lithiated_end for a delithiation-first one) minus its
+  start, in units of the combined esd, for a and c (not against x = 0).
+- Transition x only where two phases coexist (else null, with the reason);
+  Vegard-like slopes da/dx, dc/dx, dV/dx of every phase over the x range where
+  it is alone (a solid solution is summarised by its slopes and expansions).
+- Every number carries qc flags (from the scans that enter it, lost-phase
+  streaks, ``uncalibrated``) and every null number a reason (``null_reasons``).
 """
 
 from __future__ import annotations
@@ -400,12 +406,15 @@ def transition_x(
                     f"between scans {int(df['scan'].iloc[i - 1])} and {int(df['scan'].iloc[i])} "
                     "without both being present (a solid solution or a phase lost by the fit)",
                 )
-            slope = (f[i] - f[i - 1]) / (x[i] - x[i - 1]) if x[i] != x[i - 1] else math.nan
-            xt = x[i - 1] + (level - f[i - 1]) / slope
-            e = [v for v in (fe[i - 1], fe[i]) if np.isfinite(v)]
-            fesd = max(e) if e else math.nan
-            # esd from the fraction esd, but not below the x spacing of the scans / sqrt(12)
-            xesd = math.hypot(fesd / abs(slope), (x[i] - x[i - 1]) / math.sqrt(12.0))
+            dx, df_ = x[i] - x[i - 1], f[i] - f[i - 1]
+            u = (level - f[i - 1]) / df_
+            xt = x[i - 1] + u * dx
+            # esd propagated from the two fraction esds through the linear interpolation
+            # (a lone phase has fraction 1 by construction: no esd, taken as 0 there)
+            e0, e1 = (float(v) if np.isfinite(v) else 0.0 for v in (fe[i - 1], fe[i]))
+            xesd = abs(dx / df_) * math.hypot((1.0 - u) * e0, u * e1)
+            if not xesd > 0:
+                return float(xt), math.nan, ""
             return float(xt), float(xesd), ""
     if not both.any():
         return math.nan, math.nan, "single phase throughout the lithiation (solid solution)"

@@ -16,11 +16,19 @@ lattice NaN, fraction 0) and removed from every window of that scan.
 Sequential seeding and the guard: a phase present in the previous scan starts
 from its previous centres with the centre bounded to +-``max_step_deg``; a
 phase not present before (or at the first scan of a batch, a cold start) is
-searched within +-``search_deg`` of the position predicted from its last known
-(or starting) cell, at the maximum of the smoothed residual of the fit without
+searched within +-``search_deg`` of the position predicted from the cell that
+the forward ridge pass (:mod:`intercal.operando.ridge`, run by :func:`fit_batch`
+over a sample of the earlier scans and through the batch) gives at this scan,
+else its last fitted cell, else the configured cell (phases new in a scan are
+tested together, the most significant accepted first: the result does not
+depend on their order in config), at the maximum of the smoothed residual of the fit without
 it. Bounds never cross the midpoint to the neighbouring phase's reflection of
 the same hkl, so one phase cannot jump onto the other's peak. A centre that
 ends on its bound is flagged (``guard_hit``) and its lattice set to NaN.
+
+QC: every row carries a ``qc`` string: ``at_bound:<phase>``, ``masked:<phase>(hkl)``
+(a fitted reflection reaching into a masked range: not used for the cell) and
+``lost:<phase>`` (the ridge pass sees the phase, the fit rejects it).
 
 Phase fractions: ``fraction`` = (I_00l / k_phase) / sum over present phases,
 with ``k_phase`` the intensity per unit amount from the structure

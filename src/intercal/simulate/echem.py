@@ -16,14 +16,21 @@ Writes ``data/echem/`` for a CrSe2 | Li half cell (1 M LiPF6 EC/DMC):
 * ``eis/CrSe2_EIS_<k>_<E>V_PEIS.mpt``: PEIS 100 kHz-10 mHz at OCV and at
   potentials through the first discharge.
 
+``--example LiCoO2`` (``python -m intercal.simulate.echem --example LiCoO2``) writes the
+echem part of the LiCoO2 example study instead: charge-first LiCoO2 | Li cells exported as
+cycler CSV files (see :func:`generate_example_licoo2`).
+
 Physics (independent of the analysis code):
 
 * GCPL: voltage-capacity curves built from a monotone (PCHIP) 0.1 C discharge
   curve through anchor points (plateau ~2.6 V, slope to 1.0 V, conversion
   plateau ~0.8 V) and a hysteretic charge curve; rate polarisation
   (ohmic + Tafel) and rate-dependent accessible capacity (solid-state
-  diffusion limitation) shrink the capacity at high rate; capacity fade per
-  cycle; Gaussian voltage noise and current-control noise. Capacities are
+  diffusion limitation) shrink the capacity at high rate; after such a
+  rate-limited discharge the charge starts from the bottom of the charge curve
+  on the same compressed capacity axis (the near-surface region is fully
+  lithiated), not from the potential of the average Li content; capacity fade
+  per cycle; Gaussian voltage noise and current-control noise. Capacities are
   the exact integrals of the written current (the truth is computed from
   the written rows).
 * CV: finite-volume solution of Li diffusion in a semi-infinite host
