@@ -249,25 +249,19 @@ rule operando_figure:
         summary=f"{RESULTS}/operando/summary.json",
         code=[*FIGURE_STYLE, *pkg_code("figures/operando.py")],
     output:
-        pdf=report(
-            f"{RESULTS}/figures/fig4.pdf",
-            caption="../report/operando/fig4.rst",
-            category="Operando XRD",
-        ),
+        pdf=f"{RESULTS}/figures/fig4.pdf",
         png=report(
             f"{RESULTS}/figures/fig4.png",
             caption="../report/operando/fig4.rst",
             category="Operando XRD",
+            labels={"figure": "Fig. 4"},
         ),
-        s18_pdf=report(
-            f"{RESULTS}/figures/si/figS18.pdf",
-            caption="../report/operando/figS18.rst",
-            category="Operando XRD",
-        ),
+        s18_pdf=f"{RESULTS}/figures/si/figS18.pdf",
         s18_png=report(
             f"{RESULTS}/figures/si/figS18.png",
             caption="../report/operando/figS18.rst",
             category="Operando XRD",
+            labels={"figure": "Fig. S18"},
         ),
     log:
         f"{RESULTS}/logs/operando/figure.log",

@@ -162,15 +162,12 @@ rule xas_figures:
         edges=f"{XAS_TABLES}/edges.csv",
         code=[*FIGURE_STYLE, *pkg_code("figures/xas.py")],
     output:
-        pdf=report(
-            f"{RESULTS}/figures/{{xas_figfile}}.pdf",
-            caption="../report/xas/xanes.rst",
-            category="XAS",
-        ),
+        pdf=f"{RESULTS}/figures/{{xas_figfile}}.pdf",
         png=report(
             f"{RESULTS}/figures/{{xas_figfile}}.png",
             caption="../report/xas/xanes.rst",
             category="XAS",
+            labels={"figure": "XANES {xas_figfile}"},
         ),
     log:
         f"{RESULTS}/logs/xas/figure_{{xas_figfile}}.log",

@@ -44,12 +44,13 @@ rule xrd_lebail:
         reflections=f"{RESULTS}/xrd/{{pattern}}/reflections.csv",
         summary=f"{RESULTS}/xrd/{{pattern}}/summary.json",
         cif=f"{RESULTS}/xrd/{{pattern}}/refined.cif",
-        pdf=report(
-            f"{RESULTS}/xrd/{{pattern}}/lebail.pdf",
+        pdf=f"{RESULTS}/xrd/{{pattern}}/lebail.pdf",
+        png=report(
+            f"{RESULTS}/xrd/{{pattern}}/lebail.png",
             caption="../report/xrd/lebail.rst",
             category="XRD",
+            labels={"figure": "Le Bail {pattern}"},
         ),
-        png=f"{RESULTS}/xrd/{{pattern}}/lebail.png",
         gsas2=directory(f"{RESULTS}/xrd/{{pattern}}/gsas2"),
     log:
         f"{RESULTS}/logs/xrd/lebail_{{pattern}}.log",
