@@ -12,6 +12,10 @@ from intercal.echem import capacity
 from intercal.io.echem import read
 from intercal.simulate import echem as sim
 
+#: every test regenerates the whole demo data set of this technique (~15-35 s of CPU):
+#: opt-in (`pytest -m slow`, run by .ci/run), so that the default `pytest` stays within 5 min
+pytestmark = pytest.mark.slow
+
 SEED = 20260218  # intercal.simulate.__main__.DEFAULT_SEED, which wrote data/echem
 
 

@@ -11,6 +11,10 @@ import pytest
 
 from intercal.simulate import operando
 
+#: every test regenerates the whole demo data set of this technique (~15-35 s of CPU):
+#: opt-in (`pytest -m slow`, run by .ci/run), so that the default `pytest` stays within 5 min
+pytestmark = pytest.mark.slow
+
 SEED = 20260218
 KA1 = 1.540593
 KA2 = 1.544414
