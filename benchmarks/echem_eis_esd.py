@@ -1,4 +1,4 @@
-"""EIS esd honesty: scatter/esd over noise realisations, impedance.py (weighted/unweighted) vs pyimpspec.
+"""EIS esd honesty: scatter/esd over noise realisations (impedance.py and pyimpspec).
 
 Run: ``PYTHONPATH=src python benchmarks/echem_eis_esd.py [N]`` (default 100 realisations).
 A circuit R0-p(R1,CPE1)-p(R2,CPE2)-W1 with 0.4 % complex noise proportional to |Z| is fitted

@@ -107,15 +107,12 @@ rule dft_figure:
         profile=f"{RESULTS}/dft/voltage_profile.csv",
         code=[*FIGURE_STYLE, *pkg_code("figures/dft.py")],
     output:
-        pdf=report(
-            f"{RESULTS}/figures/fig1.pdf",
-            caption="../report/dft/fig1.rst",
-            category="DFT",
-        ),
+        pdf=f"{RESULTS}/figures/fig1.pdf",
         png=report(
             f"{RESULTS}/figures/fig1.png",
             caption="../report/dft/fig1.rst",
             category="DFT",
+            labels={"figure": "Fig. 1"},
         ),
     log:
         f"{RESULTS}/logs/dft/figure.log",

@@ -314,6 +314,7 @@ if ECHEM_CUTOFF or ECHEM_CVCFG or ECHEM_EISCFG:
                 f"{ECHEM_FIGS}/fig3.png",
                 caption="../report/echem/fig3.rst",
                 category="Electrochemistry",
+                labels={"figure": "Fig. 3"},
             ),
         log:
             f"{RESULTS}/logs/echem/fig3.log",
@@ -351,6 +352,7 @@ if ECHEM_LONG:
                 f"{ECHEM_FIGS}/si/figS10.png",
                 caption="../report/echem/figS10.rst",
                 category="Electrochemistry",
+                labels={"figure": "Fig. S10"},
             ),
         log:
             f"{RESULTS}/logs/echem/figS10.log",
@@ -384,6 +386,7 @@ if ECHEM_CVCFG:
                 f"{ECHEM_FIGS}/si/figS13.png",
                 caption="../report/echem/figS13.rst",
                 category="Electrochemistry",
+                labels={"figure": "Fig. S13"},
             ),
         log:
             f"{RESULTS}/logs/echem/figS13.log",
@@ -413,6 +416,7 @@ if ECHEM_RATE:
                 f"{ECHEM_FIGS}/si/figS14.png",
                 caption="../report/echem/figS14.rst",
                 category="Electrochemistry",
+                labels={"figure": "Fig. S14"},
             ),
         log:
             f"{RESULTS}/logs/echem/figS14.log",
@@ -443,6 +447,7 @@ if ECHEM_EISCFG:
                 f"{ECHEM_FIGS}/si/figS15.png",
                 caption="../report/echem/figS15.rst",
                 category="Electrochemistry",
+                labels={"figure": "Fig. S15"},
             ),
         log:
             f"{RESULTS}/logs/echem/figS15.log",
@@ -472,6 +477,7 @@ if ECHEM_EISCFG:
                 f"{ECHEM_FIGS}/si/echem_drt.png",
                 caption="../report/echem/drt.rst",
                 category="Electrochemistry",
+                labels={"figure": "echem_drt"},
             ),
         log:
             f"{RESULTS}/logs/echem/fig_drt.log",
@@ -504,6 +510,7 @@ if ECHEM_CELLS:
                 f"{ECHEM_FIGS}/si/echem_dqdv.png",
                 caption="../report/echem/dqdv.rst",
                 category="Electrochemistry",
+                labels={"figure": "echem_dqdv"},
             ),
         log:
             f"{RESULTS}/logs/echem/fig_dqdv.log",

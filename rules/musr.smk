@@ -126,18 +126,20 @@ rule musr_figures:
         curves=f"{MUSR_TABLES}/final_curves.csv",
         code=[*FIGURE_STYLE, *pkg_code("figures/musr.py")],
     output:
-        s8_pdf=report(
-            f"{RESULTS}/figures/si/figS8.pdf",
+        s8_pdf=f"{RESULTS}/figures/si/figS8.pdf",
+        s8_png=report(
+            f"{RESULTS}/figures/si/figS8.png",
             caption="../report/musr/figS8.rst",
             category="muSR",
+            labels={"figure": "Fig. S8"},
         ),
-        s8_png=f"{RESULTS}/figures/si/figS8.png",
-        s7_pdf=report(
-            f"{RESULTS}/figures/si/figS7.pdf",
+        s7_pdf=f"{RESULTS}/figures/si/figS7.pdf",
+        s7_png=report(
+            f"{RESULTS}/figures/si/figS7.png",
             caption="../report/musr/figS7.rst",
             category="muSR",
+            labels={"figure": "Fig. S7"},
         ),
-        s7_png=f"{RESULTS}/figures/si/figS7.png",
     log:
         f"{RESULTS}/logs/musr/figures.log",
     benchmark:

@@ -12,6 +12,12 @@ from intercal.operando.scans import batches as op_scan_batches
 
 OPERANDO = section("operando")
 OP_SCAN_FILES = resolve_files("operando", "scans")
+raw_files(
+    {
+        "operando.scan_log": OPERANDO["scan_log"],
+        "operando.cycling_file": OPERANDO["cycling_file"],
+    }
+)
 
 
 # batch b holds scan numbers b*size+1 ... (b+1)*size: a new scan reruns only its batch
@@ -64,6 +70,8 @@ rule operando_align:
 
 
 rule operando_reference:
+    input:
+        code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
         factors=f"{RESULTS}/operando/reference_phases.json",
         patterns=f"{RESULTS}/operando/simulated_patterns.csv",
@@ -241,25 +249,19 @@ rule operando_figure:
         summary=f"{RESULTS}/operando/summary.json",
         code=[*FIGURE_STYLE, *pkg_code("figures/operando.py")],
     output:
-        pdf=report(
-            f"{RESULTS}/figures/fig4.pdf",
-            caption="../report/operando/fig4.rst",
-            category="Operando XRD",
-        ),
+        pdf=f"{RESULTS}/figures/fig4.pdf",
         png=report(
             f"{RESULTS}/figures/fig4.png",
             caption="../report/operando/fig4.rst",
             category="Operando XRD",
+            labels={"figure": "Fig. 4"},
         ),
-        s18_pdf=report(
-            f"{RESULTS}/figures/si/figS18.pdf",
-            caption="../report/operando/figS18.rst",
-            category="Operando XRD",
-        ),
+        s18_pdf=f"{RESULTS}/figures/si/figS18.pdf",
         s18_png=report(
             f"{RESULTS}/figures/si/figS18.png",
             caption="../report/operando/figS18.rst",
             category="Operando XRD",
+            labels={"figure": "Fig. S18"},
         ),
     log:
         f"{RESULTS}/logs/operando/figure.log",

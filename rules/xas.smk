@@ -21,6 +21,8 @@ try:
 except InputError as _err:
     raise WorkflowError(str(_err)) from None
 XAS_SPECTRA = list(XAS["spectra"])
+safe_names(XAS_SPECTRA, "xas.spectra")
+raw_files({f"xas.spectra.{s}.files": f for s, f in XAS_FILES.items()})
 XAS_LCF = list(XAS.get("lcf") or {})
 XAS_SAMPLES = xas_samples(XAS)
 XAS_FIGURES = {f["file"]: f for f in xas_figures(XAS).values()}
@@ -133,6 +135,7 @@ rule xas_athena:
         summaries=lambda wc: [
             f"{XAS_TABLES}/fits/{s}.json" for s in XAS_SAMPLES[wc.xas_sample]
         ],
+        code=pkg_code("xas", "io/xas.py"),
     output:
         prj=report(
             f"{XAS_TABLES}/athena/{{xas_sample}}.prj",
@@ -159,15 +162,12 @@ rule xas_figures:
         edges=f"{XAS_TABLES}/edges.csv",
         code=[*FIGURE_STYLE, *pkg_code("figures/xas.py")],
     output:
-        pdf=report(
-            f"{RESULTS}/figures/{{xas_figfile}}.pdf",
-            caption="../report/xas/xanes.rst",
-            category="XAS",
-        ),
+        pdf=f"{RESULTS}/figures/{{xas_figfile}}.pdf",
         png=report(
             f"{RESULTS}/figures/{{xas_figfile}}.png",
             caption="../report/xas/xanes.rst",
             category="XAS",
+            labels={"figure": "XANES {xas_figfile}"},
         ),
     log:
         f"{RESULTS}/logs/xas/figure_{{xas_figfile}}.log",

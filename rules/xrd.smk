@@ -5,11 +5,38 @@ validate_config(config["xrd"], "xrd.schema.yaml", "xrd")
 
 XRD = config["xrd"]
 XRD_PATTERNS = list(XRD["patterns"])
+safe_names(XRD_PATTERNS, "xrd.patterns")
+XRD_CIFS = XRD.get("cif_phases", {})
+raw_files(
+    {
+        **{f"xrd.patterns.{p}.file": s["file"] for p, s in XRD["patterns"].items()},
+        **{f"xrd.cif_phases.{n}": f for n, f in XRD_CIFS.items()},
+        **(
+            {"xrd.instrument_file": XRD["instrument_file"]}
+            if "instrument_file" in XRD
+            else {}
+        ),
+        **{
+            f"xrd.patterns.{p}.instrument_file": s["instrument_file"]
+            for p, s in XRD["patterns"].items()
+            if "instrument_file" in s
+        },
+    }
+)
+
+
+def xrd_side_files(wc):
+    """Instrument file and CIFs a pattern's refinement reads (inputs, so edits rerun it)."""
+    spec = XRD["patterns"][wc.pattern]
+    inst = spec.get("instrument_file", XRD.get("instrument_file"))
+    cifs = [XRD_CIFS[ph] for ph in spec["phases"] if ph in XRD_CIFS]
+    return ([inst] if inst else []) + cifs
 
 
 rule xrd_lebail:
     input:
         pattern=lambda wc: XRD["patterns"][wc.pattern]["file"],
+        side=xrd_side_files,
         code=pkg_code("xrd", "io/xrd.py"),
     output:
         fit=f"{RESULTS}/xrd/{{pattern}}/fit.csv",
@@ -17,12 +44,14 @@ rule xrd_lebail:
         reflections=f"{RESULTS}/xrd/{{pattern}}/reflections.csv",
         summary=f"{RESULTS}/xrd/{{pattern}}/summary.json",
         cif=f"{RESULTS}/xrd/{{pattern}}/refined.cif",
-        pdf=report(
-            f"{RESULTS}/xrd/{{pattern}}/lebail.pdf",
+        pdf=f"{RESULTS}/xrd/{{pattern}}/lebail.pdf",
+        png=report(
+            f"{RESULTS}/xrd/{{pattern}}/lebail.png",
             caption="../report/xrd/lebail.rst",
             category="XRD",
+            labels={"figure": "Le Bail {pattern}"},
         ),
-        png=f"{RESULTS}/xrd/{{pattern}}/lebail.png",
+        gsas2=directory(f"{RESULTS}/xrd/{{pattern}}/gsas2"),
     log:
         f"{RESULTS}/logs/xrd/lebail_{{pattern}}.log",
     benchmark:
@@ -71,7 +100,7 @@ ALL_TARGETS.extend(
     expand(
         f"{RESULTS}/xrd/{{pattern}}/{{f}}",
         pattern=XRD_PATTERNS,
-        f=["fit.csv", "lebail.png", "refined.cif"],
+        f=["fit.csv", "lebail.png", "refined.cif", "gsas2"],
     )
 )
 REPRO_PARTS.append(f"{RESULTS}/tables/reproduction/xrd.csv")

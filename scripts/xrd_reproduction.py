@@ -3,20 +3,12 @@
 import json
 import logging
 
-from intercal.tables import reproduction_rows, write_csv
+from intercal.tables import write_csv
+from intercal.xrd.output import reproduction_part
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
-rows = []
-for path, (pattern, phase) in zip(snakemake.input.summaries, snakemake.params.report, strict=True):
-    cells = json.load(open(path))["cells"]
-    for k in ("a", "c"):
-        rows.append(
-            {
-                "quantity": f"lebail.{phase}.{k}",
-                "value": cells[phase][k],
-                "stderr": cells[phase][f"{k}_esd"],
-                "unit": "angstrom",
-            }
-        )
-    logging.info("%s: %s", pattern, cells[phase])
-write_csv(reproduction_rows(rows), snakemake.output.table)
+summaries = [json.load(open(p)) for p in snakemake.input.summaries]
+table = reproduction_part(summaries, snakemake.params.report)
+for row in table.itertuples(index=False):
+    logging.info("%s = %s +- %s %s qc=%r", row.quantity, row.value, row.stderr, row.unit, row.qc)
+write_csv(table, snakemake.output.table)

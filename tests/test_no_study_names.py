@@ -13,8 +13,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 
 #: folders searched, and the one folder left out (forward models of the demo data)
@@ -82,11 +80,6 @@ def test_the_grep_finds_what_it_should(tmp_path):
         assert any(rx.search(text) for rx in patterns) is expected, text
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 14: the technique branches still name the demo study; "
-    "the lead removes this xfail at integration",
-)
 def test_no_study_names_in_code():
     hits = find_study_names()
     assert not hits, f"{len(hits)} study-specific names in code:\n" + "\n".join(hits)

@@ -132,7 +132,7 @@ def check_files(files: Mapping[str, Any], cfgfile: str | None = None) -> None:
     Parameters
     ----------
     files : mapping
-        Config key (e.g. ``"xrd.patterns.CrSe2.file"``) -> path, or list of paths.
+        Config key (e.g. ``"xrd.patterns.<name>.file"``) -> path, or list of paths.
     cfgfile : str, optional
         Named in messages.
 

@@ -102,7 +102,8 @@ def test_rate_and_retention_recovered(generated):
     folder, truth = generated
     table, meta = read(folder / "gcpl" / truth["rate"]["file"])
     cyc = capacity.cycle_table(table, meta["active_mass_mg"])
-    rate = capacity.rate_capability(cyc, c_rates=sim.RATE_STEPS, per_step=5)
+    steps = [{"c_rate": c, "cycles": 5} for c in sim.RATE_STEPS]
+    rate = capacity.rate_capability(cyc, steps)
     want = [s["retention_percent"] for s in truth["rate"]["steps"]]
     np.testing.assert_allclose(rate.retention_percent, want, atol=0.1)
     for entry in truth["cycling_0.5C"].values():

@@ -74,7 +74,7 @@ def formula_tex(formula: str) -> str:
 
 
 def content_label(host: str, ion: str = "Li") -> str:
-    """Axis label for the ion content: 'x in Li$_x$CrSe$_2$' built from config names."""
+    """Axis label for the ion content: 'x in Li$_x$<host>' built from config names."""
     return f"x in {ion}$_x${formula_tex(host)}"
 
 

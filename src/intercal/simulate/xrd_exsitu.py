@@ -406,12 +406,29 @@ def generate_example_licoo2(out_dir: Path, seed: int) -> dict:
         "columns: 2theta_deg counts sigma_counts",
     ]
     powder.write_text(out / "LiCoO2.xye", powder.format_xye(tt, counts, header))
+    ig = instrument_gsas2()
+    instprm = [
+        "#GSAS-II instrument parameter file; do not add/delete items!",
+        "#SYNTHETIC: the demo diffractometer (intercal.simulate.xrd_exsitu.instrument_gsas2)",
+        "Type:PXC",
+        "Bank:1.0",
+        f"Lam1:{inst.wavelength1:.6f}",
+        f"Lam2:{inst.wavelength2:.6f}",
+        "Zero:0.0",
+        "Polariz.:0.7",
+        "Azimuth:0.0",
+        f"I(L2)/I(L1):{inst.ka2_ratio}",
+        *(f"{k}:{ig[k]:.6f}" for k in ("U", "V", "W", "X", "Y")),
+        "Z:0.0",
+        f"SH/L:{ig['SHL']:.6f}",
+    ]
+    powder.write_text(out / "instrument.instprm", "\n".join(instprm) + "\n")
     smp = LICOO2_SAMPLE
     a, c = LICOO2["a"], LICOO2["c"]
     truth = {
         "description": "synthetic lab PXRD of R-3m LiCoO2, Cu Ka1/Ka2, demo instrument",
         "seed": seed,
-        "files": ["xrd/LiCoO2.xye"],
+        "files": ["xrd/LiCoO2.xye", "xrd/instrument.instprm"],
         "zero_shift_deg": zero,
         "displacement_mm": disp,
         "instrument_gsas2": {k: round(v, 6) for k, v in instrument_gsas2().items()},

@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..io.xas import absorption, check_edge_direction, read_scan
 from ..tables import fit_record
 from .calibrate import CalibratedScan, calibrate_scan, merge_scans
-from .edge import e0_monte_carlo, find_e0, half_step_energy, point_noise, smooth_noise
+from .edge import e0_monte_carlo, find_e0, half_step_energy, smooth_noise
 from .fit import fit_edge
 from .normalize import normalize
 from .preedge import find_preedge_window, fit_preedge_local, summarize_preedge
@@ -206,12 +206,15 @@ def process_spectrum(
     )
     energy, mu = merged["energy"], merged["mu"]
     n = len(scans)
-    # noise of the merge from each scan's point-to-point (4th-difference) noise: the
-    # scatter between repeats would also hold their residual misalignment, which the
+    # noise of one point of the merge, measured on the merge itself (4th differences), so
+    # the smoothing of the repeats' spline interpolation onto the common grid is included;
+    # the scatter between repeats would also hold their residual misalignment, which the
     # calibration error already carries
-    stack_noise = [np.interp(energy, s.energy, point_noise(s.mu)) for s in scans]
-    noise = np.sqrt(np.sum(np.square(stack_noise), axis=0)) / n
-    noise_method = f"point-to-point noise (4th differences) of {n} scan(s), / n"
+    noise = merged["mu_noise"]
+    noise_method = (
+        f"point-to-point noise (4th differences) of {n} scan(s), through the spline "
+        "interpolation onto the common grid, / n"
+    )
     if n > 1:
         sem = smooth_noise(merged["mu_sem"])
         ratio = float(np.median(sem / noise))
@@ -345,6 +348,7 @@ def process_spectrum(
         fixed = fit_cfg.pop("pre_window", None)
         search = tuple(fit_cfg.pop("pre_search", (-25.0, -1.0)))
         min_sig = float(fit_cfg.pop("min_significance", 3.0))
+        pre_model = fit_cfg.pop("pre_model", "local")
         n_pre = int(fit_cfg.pop("n_pre", 1))
         n_edge = int(fit_cfg.pop("n_edge", 1))
         pre_center = None
@@ -406,7 +410,18 @@ def process_spectrum(
         stats["fit_errors_scaled_by_redchi"] = 1.0
         stats["fit_weighted_by_noise"] = float(fit_out["weighted"])
         fit_curve = pd.DataFrame({"energy_eV": fit_out["energy"], "fit": fit_out["best_fit"]})
-        if n_pre:
+        if n_pre and pre_model == "edge":
+            # the pre-edge peaks of the whole-edge model (a shoulder on the rising edge)
+            window_record["fit"] = "edge: pseudo-Voigt peaks of the whole-edge model"
+            pre = summarize_preedge(
+                fit_out["params"],
+                fit_out["covar"],
+                fit_out["var_names"],
+                n_pre,
+                fit_out["pre_windows"],
+                min_significance=min_sig,
+            )
+        elif n_pre:
             # the reported pre-edge comes from a local fit on a polynomial baseline
             local = fit_preedge_local(
                 energy,
@@ -441,6 +456,7 @@ def process_spectrum(
             if local["redchi"] > 3.0:
                 # the local model misses structure the noise cannot explain
                 pre["flags"].append(f"preedge_misfit:redchi={local['redchi']:.1f}")
+        if n_pre:
             rows += [
                 {
                     "parameter": "preedge_centroid",

@@ -3,7 +3,7 @@ cell written back into the CIF's own text.
 
 The symmetry operations are taken from the CIF (``_space_group_symop_operation_xyz`` or
 ``_symmetry_equiv_pos_as_xyz``) rather than looked up by symbol, so that non-standard
-settings (``C 1`` for kaolinite, ``A 2/a`` ...) keep their absences and cell.
+settings (``C 1``, a C-centred triclinic cell; ``A 2/a`` ...) keep their absences and cell.
 """
 
 from __future__ import annotations

@@ -280,9 +280,8 @@ phases = {{}}
                 + "]\n"
             )
     text += "\n".join(sample_lines) + ("\n" if sample_lines else "")
-    stage_list = [
-        "{'set': {}}  # Le Bail extraction with the background only",
-    ]
+    # first a Le Bail extraction with the background only, then the positions, then widths
+    stage_list = ["{'set': {}}"]
     if stages_py:
         text += f"# the staged order used by intercal: {stages_py!r}\n"
     stage_list.append(repr({"set": {"Cell": cell_refined, "Sample Parameters": sample_flags}}))

@@ -122,7 +122,7 @@ class Phase:
     Parameters
     ----------
     name : str
-        Phase name (used in parameter names, e.g. ``"CrSe2.a"``).
+        Phase name (used in parameter names, e.g. ``"<phase>.a"``).
     space_group : str
         Hermann-Mauguin symbol.
     cell : dict
@@ -1086,6 +1086,9 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
         dg[dg <= 0] = 1.0
         chi2_red = st["chi2"] / max(npts - ref.size, 1)
         esd = _esd_of_normal(a, chi2_red)
+        # the undamped (Gauss-Newton) step: a damped step can be tiny because the damping
+        # is large, which must not count as convergence
+        gn_max = float(np.max(_stalled(a, g, esd, chi2_red, s.stall_tolerance)[2], initial=0.0))
         accepted = None
         while lam < 1e12:
             try:
@@ -1131,7 +1134,11 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
             print(cycle, accepted["chi2"], lam, info)
         st = accepted
         _check_cells(m, st["p"], m.name, s)
+        info += f", Gauss-Newton step {gn_max:.3g} esd"
+        st["gn_step_esd"] = gn_max
         if shift[k] < shift_tol or rel < s.tolerance:
+            # (the damped step is small; the undamped one, recorded, can be larger along a
+            # flat valley of correlated widths, where chi^2 changes by < 1e-5 relative)
             return st, cycle, "shift" if shift[k] < shift_tol else "chi2", info
     return st, max_cycles, "", info
 
@@ -1335,6 +1342,13 @@ def refine(
     cov_live, rank = _covariance(full[np.ix_(live, live)])
     cov = np.full(full.shape, np.nan)
     cov[np.ix_(live, live)] = cov_live
+    if ref.size:
+        # the non-linear block marginal over background and intensities: the inverse of the
+        # projected normal matrix (the intensities solved as in the fit, with its tiny ridge,
+        # so that near-coincident reflections that share their intensity do not leave the cell
+        # without an esd); equal to the joint block when that is well conditioned
+        a_red, _ = fit.reduced(st)
+        cov[: ref.size, : ref.size] = _covariance(a_red)[0]
     in_range = model._in_range(ev) & ls.live[nb:]
     n_int = int(rank - ref.size - nb)
     n_ls = int(ref.size + nb)
@@ -1345,6 +1359,7 @@ def refine(
         cycles=cycles,
         convergence=last_info,
         converged_by=converged_by,
+        gauss_newton_step_esd=float(st.get("gn_step_esd", np.nan)),
     )
     if stats["gof"] > s.max_gof:
         raise FitError(
