@@ -19,6 +19,7 @@ report: "report/workflow.rst"
 
 
 include: "rules/common.smk"
+include: "rules/code.smk"
 
 
 # every technique section is optional: the workflow builds what the config describes

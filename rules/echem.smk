@@ -8,20 +8,6 @@ ECHEM_FIGS = f"{RESULTS}/figures"
 ECHEM_NAME_RE = r"[A-Za-z0-9][A-Za-z0-9._+-]*"
 
 
-def _echem_files(spec, key):
-    """Files of a path/glob or list of them, in the order given; nothing matched -> error."""
-    out = []
-    for pat in [spec] if isinstance(spec, str) else list(spec):
-        hits = sorted(glob.glob(pat))
-        if not hits:
-            raise WorkflowError(
-                f"config.yaml: {key} names {pat!r}, which matches no file "
-                f"(working directory {os.getcwd()})"
-            )
-        out.extend(hits)
-    return out
-
-
 ECHEM_CELLS = {
     name: {**ECHEM.get("cell_defaults", {}), **cell}
     for name, cell in ECHEM.get("cells", {}).items()
@@ -47,15 +33,6 @@ for _name, _cell in ECHEM_CELLS.items():
             f"config.yaml: echem.cells.{_name} has .csv files but no csv_format "
             "(a column map under echem.csv_formats)"
         )
-
-
-def _echem_cell(name, key):
-    if name not in ECHEM_CELLS:
-        raise WorkflowError(
-            f"config.yaml: {key} names cell {name!r}, not one of echem.cells "
-            f"{sorted(ECHEM_CELLS)}"
-        )
-    return name
 
 
 ECHEM_CUTOFF = ECHEM.get("cutoff_series")
@@ -102,18 +79,6 @@ if ECHEM_CVCFG:
             "config.yaml: echem.cv needs an electrode area: echem.cv.area_cm2 or a cell "
             "(echem.cv.cell) with area_cm2"
         )
-
-
-def echem_eis_circuit(name):
-    """(circuit, initial_guess) for one PEIS file: the first override matching its stem wins."""
-    for o in ECHEM_EISCFG.get("overrides", []):
-        if o["match"] in name:
-            return o["circuit"], o["initial_guess"]
-    return ECHEM_EISCFG["circuit"], ECHEM_EISCFG["initial_guess"]
-
-
-def echem_cycles(names):
-    return [f"{ECHEM_T}/cells/{n}_cycles.csv" for n in names]
 
 
 wildcard_constraints:
@@ -275,11 +240,6 @@ ECHEM_EIS_TABLES = {
     for kind in ("fit", "curve", "model", "drt")
 }
 ECHEM_FIG_OUT = []
-
-
-def _echem_fig(name):
-    ECHEM_FIG_OUT.extend([f"{ECHEM_FIGS}/{name}.pdf", f"{ECHEM_FIGS}/{name}.png"])
-    return f"{ECHEM_FIGS}/{name}.pdf"
 
 
 if ECHEM_CUTOFF or ECHEM_CVCFG or ECHEM_EISCFG:

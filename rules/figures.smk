@@ -46,7 +46,6 @@ rule results_table:
         source=config.get("references", {}).get("source", ""),
         title=config["study"]["name"],
         provenance=config["study"].get("description", ""),
-        results_dir=SUMMARY_T,
     script:
         "../scripts/results_table.py"
 

@@ -30,10 +30,6 @@ XAS_TABLES = f"{RESULTS}/tables/xas"
 XAS_ATHENA = XAS.get("athena", True)
 
 
-def _xas_alternation(names):
-    return "|".join(re.escape(s) for s in names) if names else "(?!)"
-
-
 wildcard_constraints:
     xas_spec=_xas_alternation(XAS_SPECTRA),
     xas_sample=_xas_alternation(XAS_SAMPLES),

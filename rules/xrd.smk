@@ -25,14 +25,6 @@ raw_files(
 )
 
 
-def xrd_side_files(wc):
-    """Instrument file and CIFs a pattern's refinement reads (inputs, so edits rerun it)."""
-    spec = XRD["patterns"][wc.pattern]
-    inst = spec.get("instrument_file", XRD.get("instrument_file"))
-    cifs = [XRD_CIFS[ph] for ph in spec["phases"] if ph in XRD_CIFS]
-    return ([inst] if inst else []) + cifs
-
-
 rule xrd_lebail:
     input:
         pattern=lambda wc: XRD["patterns"][wc.pattern]["file"],

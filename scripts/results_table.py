@@ -13,7 +13,7 @@ logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
 p = snakemake.params
 parts = [pd.read_csv(f, keep_default_na=True) for f in snakemake.input.parts]
 results = merge_results(parts, sources=list(snakemake.input.parts))
-out = os.path.join(p.results_dir, "{}")
+out = os.path.join(os.path.dirname(snakemake.output[0]), "{}")
 write_csv(results, out.format("results.csv"))
 comparison = compare(results, p.references) if p.references else None
 md = render_markdown(
