@@ -17,7 +17,7 @@ from .wfutil import copy_built, planned_jobs, restore_scan
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
 
 #: aggregates downstream of every technique: the results/reproduction tables and rule all
-SUMMARY = {"results_table", "all"}
+SUMMARY = {"results_table", "provenance", "all"}
 #: the fingerprint of the package modules a rule runs (reruns when a module is edited)
 CODE = "code_fingerprint"
 
