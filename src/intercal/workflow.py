@@ -101,13 +101,29 @@ def validate_section(
             found = found[:77] + "..."
         desc = err.schema.get("description") if isinstance(err.schema, dict) else None
         msg = err.message
+        if err.validator == "pattern":
+            msg = f"{found} has characters or a form that is not allowed"
         if len(msg) > 200:
             msg = msg[:197] + "..."
         line = f"  {key}: {msg}"
-        if err.validator not in ("additionalProperties", "required"):
+        if err.validator not in ("additionalProperties", "required", "pattern"):
             line += f" (found {found})"
         if desc:
             line += f"\n    expected: {desc}"
+        if err.validator == "additionalProperties" and isinstance(err.schema, dict):
+            allowed = sorted(err.schema.get("properties", {}))
+            if allowed:
+                import difflib
+
+                extra = [k for k in err.instance if k not in allowed]
+                hints = [
+                    f"{k!r} -> did you mean {m[0]!r}?"
+                    for k in extra
+                    if (m := difflib.get_close_matches(str(k), allowed, n=1))
+                ]
+                if hints:
+                    line += "\n    " + "; ".join(hints)
+                line += f"\n    allowed keys: {', '.join(allowed)}"
         lines.append(line)
     more = f"\n  ... and {len(errors) - max_errors} more" if len(errors) > max_errors else ""
     schema_name = Path(schema_path).name
