@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from .guard import check_last_line
 
 ROLES = ("energy", "i0", "it", "iref", "ifluor")
 
@@ -179,9 +180,11 @@ def read_column_ascii(
     """
     path = str(path)
     try:
-        lines = Path(path).read_text(errors="replace").splitlines()
+        text = Path(path).read_text(errors="replace")
     except OSError as err:
         raise InputError(f"{path}: cannot read XAS file ({err.strerror})") from err
+    check_last_line(path, text, what="XAS data")  # a transfer cut inside the last number
+    lines = text.splitlines()
     data, first = _load_numeric(path, lines, comment)
     header: dict[str, str] = {}
     labels: list[str] = []
@@ -229,9 +232,11 @@ def read_xdi(path: str | os.PathLike) -> XasScan:
     """
     path = str(path)
     try:
-        lines = Path(path).read_text(errors="replace").splitlines()
+        text = Path(path).read_text(errors="replace")
     except OSError as err:
         raise InputError(f"{path}: cannot read XDI file ({err.strerror})") from err
+    check_last_line(path, text, what="XDI data")  # a transfer cut inside the last number
+    lines = text.splitlines()
     if not lines or not lines[0].lstrip("# ").upper().startswith("XDI/"):
         raise InputError(f"{path}: first line is not an 'XDI/1.0' version line")
     header: dict[str, str] = {}
