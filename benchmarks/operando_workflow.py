@@ -34,12 +34,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def build(tmp: Path, n: int, batch: int) -> None:
     for d in ("rules", "schemas", "scripts", "envs", "report"):
         (tmp / d).mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "rules/common.smk", tmp / "rules")
-    shutil.copy(ROOT / "rules/operando.smk", tmp / "rules")
+    for smk in ("common.smk", "code.smk", "operando.smk"):
+        shutil.copy(ROOT / "rules" / smk, tmp / "rules")
     shutil.copytree(ROOT / "schemas", tmp / "schemas", dirs_exist_ok=True)
-    for f in (ROOT / "scripts").glob("operando_*.py"):
+    for f in [*(ROOT / "scripts").glob("operando_*.py"), ROOT / "scripts/code_fingerprint.py"]:
         shutil.copy(f, tmp / "scripts")
-    shutil.copy(ROOT / "envs/operando.yaml", tmp / "envs")
+    for env in ("operando.yaml", "intercal.yaml"):
+        shutil.copy(ROOT / "envs" / env, tmp / "envs")
     shutil.copytree(ROOT / "report/operando", tmp / "report/operando", dirs_exist_ok=True)
     # the rules list the package modules they run as inputs (pkg_code): the sources beside
     # the Snakefile
@@ -74,7 +75,7 @@ def build(tmp: Path, n: int, batch: int) -> None:
     op["batch_size"] = batch
     (tmp / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
     (tmp / "Snakefile").write_text(
-        'configfile: "config.yaml"\n\n\ninclude: "rules/common.smk"\n'
+        'configfile: "config.yaml"\n\n\ninclude: "rules/common.smk"\ninclude: "rules/code.smk"\n'
         'include: "rules/operando.smk"\n\n\nrule all:\n    input:\n        ALL_TARGETS,\n'
         "        REPRO_PARTS,\n"
     )
