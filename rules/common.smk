@@ -67,7 +67,9 @@ def pkg_code(*parts):
     every module.
     """
     key = "_".join(p.replace(os.sep, "-").removesuffix(".py") for p in parts) or "base"
-    CODE_SETS[key] = _pkg_code(*parts, root=PACKAGE_SRC)
+    # paths relative to the study folder, so that a moved or copied study (or checkout)
+    # keeps the same recorded inputs and does not rerun
+    CODE_SETS[key] = [os.path.relpath(f) for f in _pkg_code(*parts, root=PACKAGE_SRC)]
     return [f"{RESULTS}/.code/{key}.sha256"]
 
 

@@ -98,8 +98,8 @@ def test_fig4_and_s18_panels(built, captured):
     patterns = pd.read_csv(res / "simulated_patterns.csv")
     operando.fig4(lattice, imap, trace, patterns, "x.pdf", "x.png")
     fig4 = captured[-1]
-    # a: simulated patterns, intensity map, voltage; b: a and c; c: volume
-    assert len(_panels(fig4)) == 6
+    # a: simulated patterns, intensity map (+ its colour bar), voltage; b: a and c; c: volume
+    assert len(_panels(fig4)) == 7
     operando.figs18(lattice, imap, trace, "y.pdf", "y.png")
     assert len(_panels(captured[-1])) >= 2
 
