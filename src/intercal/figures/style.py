@@ -78,21 +78,6 @@ def content_label(host: str, ion: str = "Li") -> str:
     return f"x in {ion}$_x${formula_tex(host)}"
 
 
-class _PhaseColors(dict):
-    """Backward-compatible mapping view: ``PHASE_COLORS.get(name, default)`` -> phase_color."""
-
-    def get(self, key, default=None):  # noqa: D102
-        return phase_color(key)
-
-    def __getitem__(self, key):
-        return phase_color(key)
-
-    def __contains__(self, key):
-        return True
-
-
-PHASE_COLORS = _PhaseColors()
-
 #: colour per technique (for summary panels)
 TECHNIQUE_COLORS = {
     "xrd": "#1f5fa8",

@@ -9,17 +9,13 @@ legend title from the edge name.
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 
 from . import style
 
-
-def formula_label(name: str) -> str:
-    """Mathtext label with subscripted stoichiometry: ``Li0.5CoO2`` -> Li$_{0.5}$CoO$_2$."""
-    return re.sub(r"(?<=[A-Za-z)])(\d+(?:\.\d+)?)", r"$_{\1}$", name)
+#: kept under its old name for callers and tests: the label of a sample's formula
+formula_label = style.formula_tex
 
 
 def _colors(samples: list[str]) -> dict[str, str]:
