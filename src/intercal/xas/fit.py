@@ -336,7 +336,8 @@ def lcf_monte_carlo(
         "draws": arr,
         "n_draws": n_draws,
         "method": (
-            f"monte_carlo({n_draws}): measured per-point noise of target and end members, "
-            "their calibration errors, renormalized each draw"
+            f"monte_carlo({n_draws}): redraws the measured per-point noise of target and end "
+            "members and their calibration shifts, renormalized and refitted each draw"
+            "; excludes an incomplete end-member set"
         ),
     }
