@@ -31,9 +31,7 @@ def main(n: int = 20) -> dict[str, dict[str, float]]:
     table = ratios(runs)
     print(f"{'quantity':28s} {'mean err':>9s} {'scatter':>9s} {'rms esd':>9s} {'ratio':>6s}")
     for q, t in table.items():
-        print(
-            f"{q:28s} {t['mean_err']:9.4f} {t['scatter']:9.4f} {t['esd']:9.4f} {t['ratio']:6.2f}"
-        )
+        print(f"{q:28s} {t['mean_err']:9.4f} {t['scatter']:9.4f} {t['esd']:9.4f} {t['ratio']:6.2f}")
     print(f"({n} realisations; ratio = scatter / rms esd, honest within 0.7-1.5)")
     return table
 

@@ -16,8 +16,9 @@ NiO edges scatter 0.33 eV instead of 0.20 eV). Choose ``degree`` per study
 (config ``xas.e0.degree``); the bias is not in the standard error.
 
 The standard error follows from the polynomial covariance (scaled by the
-reduced chi-square of that local fit) by the delta method. Optional Gaussian smoothing (``smooth_eV``, sigma in eV) is
-applied on a uniform grid before the search.
+reduced chi-square of that local fit) by the delta method. Optional Gaussian
+smoothing (``smooth_eV``, sigma in eV) is applied on a uniform grid before the
+search.
 """
 
 from __future__ import annotations
