@@ -54,6 +54,12 @@ def test_example_config_validates(section, root):
     schema = yaml.safe_load((root / "schemas" / "xas.schema.yaml").read_text())
     jsonschema.validate(section, schema)
     check_section(section)
+    # E0 settings per spectrum: degree 7 from the section, the noisy fluorescence one 5
+    from intercal.xas.workflow import spectrum_settings
+
+    assert spectrum_settings(section, "Co_LiCoO2")["e0_degree"] == 7
+    assert spectrum_settings(section, "Co_Li0.75CoO2")["e0_degree"] == 5
+    assert spectrum_settings(section, "Co_Li0.75CoO2")["e0_half_width_eV"] == 1.5
     # no figures section: one figure per edge, reference-mode spectra left out
     assert figures(section) == {
         "Co_xanes": {

@@ -25,15 +25,14 @@ SETTINGS = {
     "element": "Co",
     "reference_e0": sim.CO_REF_E0,
     "e0_window": [7712.0, 7732.0],
-    "e0_degree": 7,
     "normalization": {"pre1": -140.0, "pre2": -30.0, "norm1": 60.0, "norm2": 300.0, "nnorm": 2},
     "fit": {"fit_range": [-20.0, 10.0], "n_pre": 1, "n_edge": 1},
 }
-#: sample -> (mode, reader format, file extension)
+#: sample -> (mode, reader format, file extension, E0 polynomial degree)
 SPECTRA = {
-    "LiCoO2": ("transmission", "ascii", "dat"),
-    "Li0.5CoO2": ("transmission", "ascii", "dat"),
-    "Li0.75CoO2": ("fluorescence", "xdi", "xdi"),
+    "LiCoO2": ("transmission", "ascii", "dat", 7),
+    "Li0.5CoO2": ("transmission", "ascii", "dat", 7),
+    "Li0.75CoO2": ("fluorescence", "xdi", "xdi", 5),
 }
 LCF_TARGET = "Li0.75CoO2"
 LCF_COMPONENTS = ("LiCoO2", "Li0.5CoO2")
@@ -68,7 +67,7 @@ def realisation(
     res = {}
     with tempfile.TemporaryDirectory() as tmp:
         truth = sim.generate_licoo2(Path(tmp), seed, placed=placed)
-        for sample, (mode, fmt, ext) in SPECTRA.items():
+        for sample, (mode, fmt, ext, degree) in SPECTRA.items():
             files = sorted(str(p) for p in Path(tmp).glob(f"CoK_{sample}_*.{ext}"))
             res[sample] = process_spectrum(
                 files,
@@ -77,6 +76,7 @@ def realisation(
                 mode=mode,
                 fmt=fmt,
                 columns=COLUMNS if fmt == "ascii" else None,
+                e0_degree=degree,
                 n_mc=n_mc,
                 **SETTINGS,
             )

@@ -71,7 +71,7 @@ def spectrum_settings(xas: Mapping, name: str) -> dict:
             f"not a key of xas.edges {sorted(xas['edges'])}"
         )
     r = resolved(xas, name)
-    e0 = xas.get("e0", {})
+    e0 = {**dict(xas.get("e0") or {}), **dict(entry.get("e0") or {})}
     merge = xas.get("merge", {})
     fit = dict(edge.get("fit", {}))
     if r["mode"] == "reference":
