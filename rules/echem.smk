@@ -388,6 +388,8 @@ if ECHEM_RATE:
         resources:
             mem_mb=1000,
             runtime=10,
+        params:
+            cell=ECHEM_RATE["cell"],
         script:
             "../scripts/echem_figS14.py"
 
