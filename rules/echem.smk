@@ -1,5 +1,8 @@
 # Electrochemistry: cells as data (cycling tables, CE, dQ/dV), cut-off series, long cycling,
 # rate test, CV (Randles-Sevcik, b-values, charge check), EIS fits. Every experiment optional.
+from intercal.errors import InputError
+from intercal.io.echem import check_csv_columns
+
 validate_config(config["echem"], "echem.schema.yaml", "echem")
 
 ECHEM = config["echem"]
@@ -33,6 +36,16 @@ for _name, _cell in ECHEM_CELLS.items():
             f"config.yaml: echem.cells.{_name} has .csv files but no csv_format "
             "(a column map under echem.csv_formats)"
         )
+    for _f in ECHEM_CELL_FILES[_name]:
+        if _f.lower().endswith(".csv"):
+            try:
+                check_csv_columns(
+                    _f, ECHEM["csv_formats"][_fmt], f"echem.csv_formats.{_fmt}"
+                )
+            except InputError as _err:
+                raise WorkflowError(
+                    f"{CONFIGFILE}: echem.cells.{_name}: {_err}"
+                ) from None
 
 
 ECHEM_CUTOFF = ECHEM.get("cutoff_series")
