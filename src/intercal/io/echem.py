@@ -1009,9 +1009,7 @@ def check_csv_columns(
     """
     path = Path(path)
     try:
-        head = pd.read_csv(
-            path, sep=csv.get("sep", ","), skiprows=csv.get("skiprows", 0), nrows=0
-        )
+        head = pd.read_csv(path, sep=csv.get("sep", ","), skiprows=csv.get("skiprows", 0), nrows=0)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
         raise InputError(f"{path}: not a readable CSV ({err})") from err
     have = [str(c) for c in head.columns]
