@@ -6,9 +6,10 @@ import logging
 import pandas as pd
 
 from intercal.dft.summary import headline_rows
+from intercal.joblog import job_log
 from intercal.tables import write_csv
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+job_log(snakemake.log[0], filemode="w")
 summary = json.load(open(snakemake.input.summary))
 barriers = pd.read_csv(snakemake.input.barriers[0]) if snakemake.input.barriers else None
 table = headline_rows(summary, barriers, snakemake.params.host)

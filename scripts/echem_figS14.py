@@ -5,8 +5,9 @@ import logging
 import pandas as pd
 
 from intercal.figures.echem import figure_s14, save
+from intercal.joblog import job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 inp = snakemake.input
 fig = figure_s14(
     pd.read_csv(inp.cycles),

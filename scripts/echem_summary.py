@@ -6,9 +6,10 @@ from pathlib import Path
 import pandas as pd
 
 from intercal.echem.pipeline import summary
+from intercal.joblog import job_log
 from intercal.tables import write_csv
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 p = snakemake.params
 inp = snakemake.input
 cv_mass = None
