@@ -30,9 +30,7 @@ def job_log(path: str | os.PathLike, *, filemode: str = "a", level: int = loggin
     logging.basicConfig(filename=os.fspath(path), level=level, filemode=filemode)
     previous = sys.excepthook
 
-    def _hook(
-        kind: type[BaseException], err: BaseException, tb: TracebackType | None
-    ) -> None:
+    def _hook(kind: type[BaseException], err: BaseException, tb: TracebackType | None) -> None:
         logging.getLogger("intercal.job").error(
             "job failed: %s: %s", kind.__name__, err, exc_info=(kind, err, tb)
         )
