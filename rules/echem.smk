@@ -202,6 +202,20 @@ ECHEM_SUMMARY_CELLS = sorted(
 )
 
 
+#: aggregate tables, each only when its experiment is configured (no header-only files)
+ECHEM_SUMMARY_OUT = {
+    "cells": f"{ECHEM_T}/cells.csv",
+    **({"rate": f"{ECHEM_T}/rate_capability.csv"} if ECHEM_RATE else {}),
+    **(
+        {"peaks": f"{ECHEM_T}/cv_peaks.csv", "rs": f"{ECHEM_T}/cv_randles_sevcik.csv"}
+        if ECHEM_CVCFG
+        else {}
+    ),
+    **({"rct": f"{ECHEM_T}/eis_rct_vs_potential.csv"} if ECHEM_EISCFG else {}),
+    "repro": f"{RESULTS}/tables/reproduction/echem.csv",
+}
+
+
 rule echem_summary:
     input:
         cycles=echem_cycles(ECHEM_SUMMARY_CELLS),
@@ -215,12 +229,7 @@ rule echem_summary:
         eis=[f"{ECHEM_T}/eis/{n}_fit.csv" for n in ECHEM_EIS],
         code=pkg_code("echem", "io/echem.py"),
     output:
-        cells=f"{ECHEM_T}/cells.csv",
-        rate=f"{ECHEM_T}/rate_capability.csv",
-        peaks=f"{ECHEM_T}/cv_peaks.csv",
-        rs=f"{ECHEM_T}/cv_randles_sevcik.csv",
-        rct=f"{ECHEM_T}/eis_rct_vs_potential.csv",
-        repro=f"{RESULTS}/tables/reproduction/echem.csv",
+        **ECHEM_SUMMARY_OUT,
     log:
         f"{RESULTS}/logs/echem/summary.log",
     benchmark:
