@@ -140,6 +140,8 @@ rule dft_reproduction:
         table=f"{RESULTS}/tables/reproduction/dft.csv",
     log:
         f"{RESULTS}/logs/dft/reproduction.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/dft/reproduction.tsv"
     conda:
         "../envs/dft.yaml"
     threads: 1
