@@ -5,8 +5,9 @@ import logging
 import pandas as pd
 
 from intercal.figures.echem import figure_3, load_spectra, save, window_label
+from intercal.joblog import job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 inp, p = snakemake.input, snakemake.params
 cut = dict(p.cutoffs)
 first = {float(v): pd.read_csv(f) for v, f in zip(cut.values(), inp.first, strict=True)}

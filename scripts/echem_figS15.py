@@ -5,8 +5,9 @@ import logging
 import pandas as pd
 
 from intercal.figures.echem import figure_s15, load_spectra, save
+from intercal.joblog import job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 inp = snakemake.input
 spectra, stats = load_spectra(inp.eis_fit, inp.eis_curve, inp.eis_model)
 fig = figure_s15(spectra, pd.read_csv(inp.rct), stats, title=snakemake.params.title)

@@ -5,8 +5,9 @@ import logging
 import pandas as pd
 
 from intercal.figures.echem import figure_drt, save, spectrum_label
+from intercal.joblog import job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 drts = [pd.read_csv(f) for f in snakemake.input.drt]
 labels = [
     spectrum_label(float(d["potential_V"].iloc[0]), n)

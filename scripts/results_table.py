@@ -6,10 +6,11 @@ import os
 
 import pandas as pd
 
+from intercal.joblog import job_log
 from intercal.reproduction import compare, merge_results, render_html, render_markdown
 from intercal.tables import write_csv, write_text
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 p = snakemake.params
 parts = [pd.read_csv(f, keep_default_na=True) for f in snakemake.input.parts]
 results = merge_results(parts, sources=list(snakemake.input.parts))
