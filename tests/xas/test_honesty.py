@@ -15,12 +15,12 @@ import pytest
 
 from intercal.simulate.xas_honesty import ratios, realisation
 
-N_REAL = 30
+N_REAL = 50
 
 
 @pytest.mark.slow
 def test_scatter_over_realisations_matches_esd(co_placed):
-    runs = [realisation(2000 + i, co_placed, n_mc=60) for i in range(N_REAL)]
+    runs = [realisation(2000 + i, co_placed, n_mc=40) for i in range(N_REAL)]
     table = ratios(runs)
     print({q: round(t["ratio"], 2) for q, t in table.items()})
     for q, t in table.items():
