@@ -242,3 +242,28 @@ def test_xdi_input_gives_the_same_edge(processed, xas_sim):
     want = processed[("Se", "CrSe2")]["summary"]
     assert res["summary"]["e0_eV"] == pytest.approx(want["e0_eV"], abs=1e-6)
     assert res["summary"]["preedge_eV"] == pytest.approx(want["preedge_eV"], abs=1e-6)
+
+
+def test_cr_shoulder_preedge_is_not_left_on_its_bound(xas_sim):
+    """The demo CrO2 shoulder (whole-edge model, fixed window): the first start ends on the
+    window's upper bound; starts across the window find the peak inside it."""
+    folder, _ = xas_sim
+    files = sorted(str(p) for p in folder.glob("CrK_CrO2_*.dat"))
+    res = process_spectrum(
+        files,
+        name="Cr_CrO2",
+        sample="CrO2",
+        element="Cr",
+        columns=COLUMNS,
+        reference_e0=REF_E0["Cr"],
+        e0_window=WINDOW["Cr"],
+        normalization=NORM,
+        fit={**FIT["Cr"], "pre_model": "edge"},
+        n_mc=20,
+    )
+    s = res["summary"]
+    lo, hi = s["preedge_window"]["window_eV"]
+    assert s["qc"]["preedge"] == []
+    assert lo + 0.5 < s["preedge_eV"] < hi - 0.5
+    assert 0.0 < s["preedge_stderr_eV"] < 0.2
+    assert s["preedge_area"] > 3 * s["preedge_area_stderr"]
