@@ -267,3 +267,42 @@ def test_cr_shoulder_preedge_is_not_left_on_its_bound(xas_sim):
     assert lo + 0.5 < s["preedge_eV"] < hi - 0.5
     assert 0.0 < s["preedge_stderr_eV"] < 0.2
     assert s["preedge_area"] > 3 * s["preedge_area_stderr"]
+
+
+def test_merge_noise_matrix_is_the_interpolated_noise():
+    """Two repeats offset by half a grid step: the merge's noise map reproduces the noise of
+    the mean over realisations, per point and between neighbours (interpolation correlates
+    them), which white noise of the same per-point variance would not."""
+    from intercal.xas.calibrate import CalibratedScan
+
+    e = np.arange(7670.0, 7730.0, 0.2)
+    clean = 0.5 + np.arctan((e - 7700.0) / 2.0) / np.pi
+    rng = np.random.default_rng(5)
+
+    def scans():
+        return [
+            CalibratedScan("a", e, clean + rng.normal(0, 1e-3, e.size), None, np.nan, 0.0, 0.0),
+            CalibratedScan(
+                "b",
+                e + 0.1,
+                np.interp(e + 0.1, e, clean) + rng.normal(0, 1e-3, e.size),
+                None,
+                np.nan,
+                0.0,
+                0.0,
+            ),
+        ]
+
+    m = merge_scans(scans(), e0_window=(7690.0, 7710.0))
+    L = m["noise_matrix"]
+    np.testing.assert_allclose(np.sqrt(np.sum(L**2, axis=1)), m["mu_noise"])
+    draws = np.array([merge_scans(scans(), e0_window=(7690.0, 7710.0))["mu"] for _ in range(60)])
+    resid = draws - draws.mean(axis=0)
+    core = slice(30, -30)
+    assert np.std(resid[:, core]) == pytest.approx(
+        np.sqrt(np.mean(m["mu_noise"][core] ** 2)), rel=0.1
+    )
+    cov = L @ L.T
+    lag1 = np.mean(np.diag(cov, 1)[30:-30]) / np.mean(np.diag(cov)[30:-30])
+    real = np.mean(resid[:, 30:-31] * resid[:, 31:-30]) / np.mean(resid[:, core] ** 2)
+    assert lag1 > 0.05 and real == pytest.approx(lag1, abs=0.05)
