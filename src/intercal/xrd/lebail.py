@@ -110,6 +110,9 @@ SAMPLE_KEYS = {
     "mustrain": "mustrain_ppm",
     "mustrain_axial": "mustrain_axial_ppm",
 }
+#: shift (in esd) below which an intermediate stage (positions first, or a user's stage) stops:
+#: it only prepares the start of the next one, where everything it refines moves again
+STAGE_SHIFT_TOL = 0.5
 #: instrument profile terms (held fixed by default when the sample broadening is modelled or
 #: the instrument comes from a file)
 INSTRUMENT_PROFILE = ("U", "V", "W", "X", "Y", "SHL")
@@ -741,30 +744,37 @@ class PatternModel:
         dhi = np.minimum(delta.min(axis=1), 0)
         lo = np.where(ok, c - core * gam - dlo, np.inf)
         hi = np.where(ok, c + core * gam - dhi, -np.inf)
-        ii, pk = prof.windows(self.x, lo, hi)
         olo = np.where(ok, c - cutoff * gam - dlo, np.inf)
         ohi = np.where(ok, c + cutoff * gam - dhi, -np.inf)
-        io, po = prof.windows(self.x, olo, ohi)
-        xo = self.x[io]
-        tail = (xo < lo[po]) | (xo > hi[po])
-        io, po = io[tail], po[tail]
+        # one window per peak (ordered by peak, then point, so that the design matrix is
+        # built column by column without sorting), split into the core and the tails
+        iw, pw = prof.windows(self.x, olo, ohi)
+        xw = self.x[iw]
+        incore = (xw >= lo[pw]) & (xw <= hi[pw])
+        ic, it = np.flatnonzero(incore), np.flatnonzero(~incore)
+        ii, pk = iw[ic], pw[ic]
+        po = pw[it]
+
+        def join(core_v, tail_v):
+            v_all = np.empty(iw.size)
+            v_all[ic] = core_v
+            v_all[it] = tail_v
+            return v_all
+
         dbar = np.sum(delta * wq, axis=1)
         dx = self.x[ii][:, None] - (c[pk][:, None] - delta[pk])
-        dxo = xo[tail] - (c[po] - dbar[po])
+        dxo = xw[it] - (c[po] - dbar[po])
         # smooth taper over the outer 20 % of the window, so that chi^2 stays continuous
         # when a window edge crosses a data point. Its derivatives with respect to the
         # centre and the FWHM are kept: the tails of a reflection centred outside the range
         # (e.g. 001 below 25 deg) lie entirely in the taper zone, where they dominate.
-        xr = xo[tail] - c[po]
+        xr = xw[it] - c[po]
         uo = np.abs(xr) / (cutoff * gam[po])
         tt = np.clip((1.0 - uo) / 0.2, 0.0, 1.0)
         taper = tt * tt * (3.0 - 2.0 * tt)
-        dtaper_du = -30.0 * tt * (1.0 - tt)  # d taper / d uo (zero outside the zone)
-        dtaper_dc = dtaper_du * (-np.sign(xr) / (cutoff * gam[po]))
-        dtaper_dg = dtaper_du * (-uo / gam[po])
         out = {
-            "ii": np.concatenate([ii, io]),
-            "pk": np.concatenate([pk, po]),
+            "ii": iw,
+            "pk": pw,
             "centers": c,
             "theta": th,
             "gam": gam,
@@ -774,15 +784,25 @@ class PatternModel:
         w = wq[pk]
         gpk, epk = gam[pk][:, None], eta[pk][:, None]
         out_pk = out["pk"]
-        if derivs:
+        # beyond core_fwhm (>= 8 FWHM) the Gaussian part is below 1e-70 of its peak: the
+        # tails are the Lorentzian part alone
+        out["val"] = join(
+            np.einsum("ij,ij->i", prof.pseudo_voigt(dx, gpk, epk), w),
+            prof.lorentz_tail(dxo, gam[po], eta[po]) * taper,
+        )
+
+        def add_derivs():
+            """Derivative entries (computed on demand: trial points need only values)."""
+            dtaper_du = -30.0 * tt * (1.0 - tt)  # d taper / d uo (zero outside the zone)
+            dtaper_dc = dtaper_du * (-np.sign(xr) / (cutoff * gam[po]))
+            dtaper_dg = dtaper_du * (-uo / gam[po])
             v, d_x, d_g, d_e = prof.pseudo_voigt(dx, gpk, epk, True)
-            vo0, d_xo, d_go, d_eo = prof.pseudo_voigt(dxo, gam[po], eta[po], True)
+            vo0, d_xo, d_go, d_eo = prof.lorentz_tail(dxo, gam[po], eta[po], True)
             vo, d_xo, d_go, d_eo = (t * taper for t in (vo0, d_xo, d_go, d_eo))
-            out["val"] = np.concatenate([np.einsum("ij,ij->i", v, w), vo])
-            out["d_c"] = -np.concatenate([np.einsum("ij,ij->i", d_x, w), d_xo - vo0 * dtaper_dc])
-            out["d_gam"] = np.concatenate([np.einsum("ij,ij->i", d_g, w), d_go + vo0 * dtaper_dg])
-            out["d_eta"] = np.concatenate([np.einsum("ij,ij->i", d_e, w), d_eo])
-            if delta.shape[1] > 1:
+            out["d_c"] = -join(np.einsum("ij,ij->i", d_x, w), d_xo - vo0 * dtaper_dc)
+            out["d_gam"] = join(np.einsum("ij,ij->i", d_g, w), d_go + vo0 * dtaper_dg)
+            out["d_eta"] = join(np.einsum("ij,ij->i", d_e, w), d_eo)
+            if delta.shape[1] > 1 and self.refined[self.idx["SHL"]]:
                 # central difference where SH/L - h stays positive, forward otherwise
                 h = 1e-5 + 1e-3 * abs(shl)
                 delta2, wq2 = prof.fcj_nodes(cc, shl + h, delta.shape[1], s.soller_rad)
@@ -794,11 +814,9 @@ class PatternModel:
                 dd = (delta2 - delta1) / h2
                 dw = (wq2 - wq1) / h2
                 ddbar = (np.sum(delta2 * wq2, axis=1) - np.sum(delta1 * wq1, axis=1)) / h2
-                out["d_shl"] = np.concatenate(
-                    [
-                        np.einsum("ij,ij->i", dw[pk], v) + np.einsum("ij,ij->i", w * d_x, dd[pk]),
-                        d_xo * ddbar[po],
-                    ]
+                out["d_shl"] = join(
+                    np.einsum("ij,ij->i", dw[pk], v) + np.einsum("ij,ij->i", w * d_x, dd[pk]),
+                    d_xo * ddbar[po],
                 )
             else:
                 out["d_shl"] = np.zeros(out["ii"].size)
@@ -842,25 +860,32 @@ class PatternModel:
                 ddc = (delta3 - delta) / hc
                 dwc = (wq3 - wq) / hc
                 ddbarc = (np.sum(delta3 * wq3, axis=1) - dbar) / hc
-                out["d_cw"] += np.concatenate(
-                    [
-                        np.einsum("ij,ij->i", dwc[pk], v) + np.einsum("ij,ij->i", w * d_x, ddc[pk]),
-                        d_xo * ddbarc[po],
-                    ]
+                out["d_cw"] += join(
+                    np.einsum("ij,ij->i", dwc[pk], v) + np.einsum("ij,ij->i", w * d_x, ddc[pk]),
+                    d_xo * ddbarc[po],
                 )
+
+        if derivs:
+            add_derivs()
         else:
-            v = prof.pseudo_voigt(dx, gpk, epk)
-            vo = prof.pseudo_voigt(dxo, gam[po], eta[po]) * taper
-            out["val"] = np.concatenate([np.einsum("ij,ij->i", v, w), vo])
-        ii, pk = out["ii"], out["pk"]
+            out["_add_derivs"] = add_derivs
         nb = self.bkg_basis.shape[1]
         out["background"] = self.bkg_basis @ p[self.ib0 : self.ib0 + nb]
-        rp = self.refl_of_peak[pk]
-        out["rp"] = rp
-        # design matrix of the intensities: column r = phi_r1 + R phi_r2 (deg^-1)
-        out["A"] = scipy.sparse.csc_matrix(
-            (self.wfac[pk] * out["val"], (ii, rp)), shape=(self.x.size, self.nr)
+        out["rp"] = self.refl_of_peak[pw]
+        # design matrix of the intensities: column r = phi_r1 + R phi_r2 (deg^-1), the sum
+        # of the per-peak columns (built directly: the entries are ordered by peak and point)
+        npk = self.refl_of_peak.size
+        indptr = np.zeros(npk + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pw, minlength=npk), out=indptr[1:])
+        out["indptr"] = indptr
+        ap = scipy.sparse.csc_matrix(
+            (self.wfac[pw] * out["val"], iw, indptr), shape=(self.x.size, npk)
         )
+        ap.has_sorted_indices = True
+        a = ap[:, : self.nr]
+        for k in range(1, npk // self.nr):
+            a = a + ap[:, k * self.nr : (k + 1) * self.nr]
+        out["A"] = a.tocsc()
         return out
 
     def calc(self, ev: dict, intens: np.ndarray) -> np.ndarray:
@@ -874,20 +899,26 @@ class PatternModel:
         The background and intensities are linear parameters (see :class:`LinearSolver`).
         """
         n = self.x.size
+        if "_add_derivs" in ev:
+            ev.pop("_add_derivs")()
+        n = self.x.size
         ii, pk = ev["ii"], ev["pk"]
-        amp = (intens[self.refl_of_peak] * self.wfac)[pk]
-        cols = {}
+        npk = self.refl_of_peak.size
+        ref = self.nl_refined()
+        col = {j: k for k, j in enumerate(ref)}
+        # every column is sum_e f_e g_(peak of e), with f_e one of the entries' derivatives
+        # with respect to the centre, FWHM or eta, and g per peak: J = F_c G_c + F_g G_g +
+        # F_e G_e with sparse F (points x peaks, the layout of the design matrix)
+        amp = intens[self.refl_of_peak] * self.wfac
+        gc, gg, ge = (np.zeros((npk, ref.size)) for _ in range(3))
         c0, th = ev["centers"], ev["theta"]
-        # a centre shift also changes the FWHM and eta evaluated at the centre
-        base = amp * ev["d_cw"]
         for j in range(self.n_cell):
-            if not self.refined[j]:
+            if j not in col:
                 continue
             h = 1e-7 * max(abs(p[j]), 1.0)
             pp = p.copy()
             pp[j] += h
-            dc = (self.centers(pp)[0] - c0) / h
-            wts = base * np.nan_to_num(dc)[pk]
+            gc[:, col[j]] = amp * np.nan_to_num((self.centers(pp)[0] - c0) / h)
             if "tch" in ev and self.uniaxial:
                 # uniaxial terms: the angle to the axis depends on the cell too
                 cc = np.where(np.isfinite(c0), c0, 90.0)
@@ -895,32 +926,34 @@ class PatternModel:
                 s1 = self.sample_widths(p, cc, self.cos_axis(pp))
                 ds = (s1["sig2"] - s0["sig2"]) / h
                 dl = (s1["gl"] - s0["gl"]) / h / 100.0
-                if np.any(ds) or np.any(dl):
-                    g1, gl_, e1, el_ = ev["tch"]
-                    dgam = np.nan_to_num(g1 * ds + gl_ * dl)
-                    deta = np.nan_to_num(e1 * ds + el_ * dl)
-                    wts = wts + amp * (ev["d_gam"] * dgam[pk] + ev["d_eta"] * deta[pk])
-            cols[j] = np.bincount(ii, weights=wts, minlength=n)
-        cols[self.idx["zero"]] = np.bincount(ii, weights=base, minlength=n)
-        r = self.settings.goniometer_radius_mm
-        dcd = -np.degrees(2e-3 * np.cos(th) / r)
-        cols[self.idx["displacement"]] = np.bincount(
-            ii, weights=base * np.nan_to_num(dcd)[pk], minlength=n
-        )
-        bg, be = amp * ev["d_gam"], amp * ev["d_eta"]
+                g1, gl_, e1, el_ = ev["tch"]
+                gg[:, col[j]] = amp * np.nan_to_num(g1 * ds + gl_ * dl)
+                ge[:, col[j]] = amp * np.nan_to_num(e1 * ds + el_ * dl)
+        if self.idx["zero"] in col:
+            gc[:, col[self.idx["zero"]]] = amp
+        if self.idx["displacement"] in col:
+            r = self.settings.goniometer_radius_mm
+            gc[:, col[self.idx["displacement"]]] = amp * np.nan_to_num(
+                -np.degrees(2e-3 * np.cos(th) / r)
+            )
         for m, nm in enumerate(PROFILE_PARAMS[:5]):
             for j, mask in self.profile_map[nm]:
-                if not self.refined[j]:
-                    continue
-                per_peak = mask[pk]
-                wts = (bg * ev["dgam_dp"][m][pk] + be * ev["deta_dp"][m][pk]) * per_peak
-                cols[j] = np.bincount(ii, weights=wts, minlength=n)
-        cols[self.idx["SHL"]] = np.bincount(ii, weights=amp * ev["d_shl"], minlength=n)
+                if j in col:
+                    gg[:, col[j]] = amp * ev["dgam_dp"][m] * mask
+                    ge[:, col[j]] = amp * ev["deta_dp"][m] * mask
         for j, (dgam, deta) in ev.get("sample_d", {}).items():
-            if self.refined[j]:
-                cols[j] = np.bincount(ii, weights=bg * dgam[pk] + be * deta[pk], minlength=n)
-        ref = self.nl_refined()
-        return np.stack([cols[j] for j in ref], axis=1)
+            if j in col:
+                gg[:, col[j]] = amp * dgam
+                ge[:, col[j]] = amp * deta
+        jac = np.zeros((n, ref.size))
+        for key, g in (("d_cw", gc), ("d_gam", gg), ("d_eta", ge)):
+            if np.any(g):
+                f = scipy.sparse.csc_matrix((ev[key], ii, ev["indptr"]), shape=(n, npk))
+                jac += f @ g
+        ishl = self.idx["SHL"]
+        if ishl in col:
+            jac[:, col[ishl]] += np.bincount(ii, weights=amp[pk] * ev["d_shl"], minlength=n)
+        return jac
 
     def nl_refined(self) -> np.ndarray:
         """Indices (into ``names``) of the refined non-linear parameters."""
@@ -941,7 +974,8 @@ class LinearSolver:
     def __init__(self, model: PatternModel, ev: dict, w: np.ndarray, bw: np.ndarray):
         a = ev["A"]
         self.model, self.a, self.w, self.bw = model, a, w, bw
-        wa = a.multiply(w[:, None]).tocsc()
+        wa = a.copy()
+        wa.data = wa.data * w[wa.indices]
         self.wa = wa
         bb = model.bkg_basis
         k_bb = bb.T @ bw
@@ -1100,12 +1134,14 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
             pt[ref] += step
             pt[ref] = np.clip(pt[ref], m.lower[ref], m.upper[ref])
             try:
-                trial = fit.point(pt, derivs=True)
+                trial = fit.point(pt, derivs=False)
             except FitError:
                 lam *= 10.0
                 continue
             if trial["chi2"] < st["chi2"]:
                 accepted = trial
+                if lam <= 1e-2:
+                    accepted = _extrapolate(fit, st, trial, ref, step, g)
                 lam = max(lam / 10.0, 1e-9)
                 break
             lam *= 10.0
@@ -1141,6 +1177,40 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
             # flat valley of correlated widths, where chi^2 changes by < 1e-5 relative)
             return st, cycle, "shift" if shift[k] < shift_tol else "chi2", info
     return st, max_cycles, "", info
+
+
+def _extrapolate(fit: _Fit, st: dict, trial: dict, ref: np.ndarray, step: np.ndarray, g):
+    """Line search along an accepted, nearly undamped step.
+
+    Along ``p + t s`` chi^2 is ``c(t) = c0 - 2 t g.s + kappa t^2`` to second order; the slope
+    ``-2 g.s`` is exact (the projected gradient) and ``c(1)`` is measured, which gives the
+    true curvature ``kappa`` along the step. Where the Gauss-Newton curvature ``s^T A s``
+    overestimates it (a flat direction whose curvature has a large negative residual
+    term, e.g. the cell of a weak, broad minority phase), Gauss-Newton converges only
+    linearly, ``1 - 1/t*`` per cycle; the step to the parabola's minimum ``t* = g.s/kappa``
+    (at most 4) removes that crawl in one move. Kept only when chi^2 is lower there.
+
+    Returns
+    -------
+    dict
+        ``trial`` or the state at ``t*`` (see :meth:`_Fit.point`).
+    """
+    m = fit.model
+    gs = float(g @ step)
+    kappa = trial["chi2"] - st["chi2"] + 2.0 * gs
+    if not gs > 0:
+        return trial
+    t_opt = gs / kappa if kappa > 0 else 4.0
+    if t_opt < 1.5:
+        return trial
+    pt = st["p"].copy()
+    pt[ref] += min(t_opt, 4.0) * step
+    pt[ref] = np.clip(pt[ref], m.lower[ref], m.upper[ref])
+    try:
+        ext = fit.point(pt, derivs=False)
+    except FitError:
+        return trial
+    return ext if ext["chi2"] < trial["chi2"] else trial
 
 
 def _stalled(
@@ -1292,7 +1362,7 @@ def refine(
         # the widths were far off: measure them again with the peaks in place
         p, f2 = start_widths(fit, p)
         width_scale *= f2
-    st = fit.point(p, derivs=True)
+    st = fit.point(p, derivs=False)
     # default order: positions with the profile fixed (avoids widths growing to cover
     # misplaced peaks), then everything that is refined; or the user's stages
     refined_all = model.refined.copy()
@@ -1304,13 +1374,14 @@ def refine(
         if not np.array_equal(masks[-1], refined_all):
             masks.append(refined_all)
         bg = np.arange(refined_all.size) >= model.ib0
-        plan = [(m | bg, 20, 0.1) for m in masks[:-1]] + [(refined_all, s.max_cycles, None)]
+        plan = [(m | bg, 20, STAGE_SHIFT_TOL) for m in masks[:-1]]
+        plan.append((refined_all, s.max_cycles, None))
     else:
         stage1 = refined_all.copy()
         for j, nm in enumerate(model.names):
             if nm.split(".")[-1] in PROFILE_PARAMS + SAMPLE_PARAMS:
                 stage1[j] = False
-        plan = [(stage1, 20, 0.1), (refined_all, s.max_cycles, None)]
+        plan = [(stage1, 20, STAGE_SHIFT_TOL), (refined_all, s.max_cycles, None)]
     cycles = 0
     for k, (mask, max_cycles, tol) in enumerate(plan):
         last = k == len(plan) - 1
