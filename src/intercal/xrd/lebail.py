@@ -110,9 +110,13 @@ SAMPLE_KEYS = {
     "mustrain": "mustrain_ppm",
     "mustrain_axial": "mustrain_axial_ppm",
 }
+#: starting Levenberg-Marquardt damping (relative to the normal matrix's diagonal)
+LM_LAMBDA0 = 1e-5
+#: numbers of FCJ quadrature nodes a peak can get (peaks are grouped by them)
+FCJ_NODE_LEVELS = (5, 7, 10, 14, 20, 28, 40)
 #: shift (in esd) below which an intermediate stage (positions first, or a user's stage) stops:
 #: it only prepares the start of the next one, where everything it refines moves again
-STAGE_SHIFT_TOL = 0.5
+STAGE_SHIFT_TOL = 1.0
 #: instrument profile terms (held fixed by default when the sample broadening is modelled or
 #: the instrument comes from a file)
 INSTRUMENT_PROFILE = ("U", "V", "W", "X", "Y", "SHL")
@@ -459,6 +463,16 @@ class PatternModel:
         self.hkl = np.concatenate(hkls).astype(float)
         self.mult = np.concatenate(mults)
         self.phase_of = np.concatenate(phase_of)
+        #: reflections in order of increasing 2theta at the start (all phases together)
+        self.refl_perm = np.argsort(
+            -np.concatenate(
+                [
+                    1.0 / np.sqrt(inv_d2(self.hkl[sl], full_cell(sg, {**ph.cell})))
+                    for sl, sg, ph in zip(self.refl_slices, self.sgs, phases, strict=True)
+                ]
+            ),
+            kind="stable",
+        )
         nr = len(self.hkl)
         if nr == 0:
             raise InputError(f"pattern {name}: no reflections in the 2theta range")
@@ -480,7 +494,7 @@ class PatternModel:
                     entries.append((self.idx[f"{ph.name}.{k}"], m))
             entries.insert(0, (self.idx[k], ~own))
             self.profile_map[k] = entries
-        self._n_fcj_used = 0
+        self._n_fcj_used = None
 
     # ------------------------------------------------------------------ parameter names
     def expand(self, items, what: str) -> list[str]:
@@ -680,19 +694,26 @@ class PatternModel:
             out[m] = p[j]
         return out
 
-    def _n_fcj(self, c, gam, shl):
-        """Gauss-Legendre nodes for the FCJ integral (never decreases during a fit)."""
+    def _n_fcj(self, c, gam, shl) -> np.ndarray:
+        """Gauss-Legendre nodes of the FCJ integral per peak: ``3 delta_max / FWHM + 4``
+        rounded up to one of :data:`FCJ_NODE_LEVELS` (a few groups); a peak's count never
+        decreases during a fit (chi^2 stays a continuous function of the parameters)."""
+        npk = c.size
         if self.settings.fcj_nodes:
-            return int(self.settings.fcj_nodes)
+            return np.full(npk, int(self.settings.fcj_nodes))
         if shl <= 0 and not self.refined[self.idx["SHL"]]:
-            return 1
+            return np.ones(npk, dtype=np.int64)
         shl = max(shl, 0.005)
         t = np.radians(np.minimum(c, 180 - c))
         dmax = np.degrees(t - np.arccos(np.minimum(np.cos(t) * np.sqrt(1 + shl * shl), 1.0)))
-        inr = (c > self.x[0]) & (c < self.x[-1])
-        ratio = np.nanmax((dmax / gam)[inr]) if np.any(inr) else 0.0
-        n = int(np.clip(np.ceil(3.0 * ratio) + 4, 5, 40))
-        self._n_fcj_used = max(n, self._n_fcj_used)
+        ratio = np.nan_to_num(dmax / gam, nan=0.0, posinf=0.0)
+        need = np.clip(np.ceil(3.0 * ratio) + 4, 5, 40)
+        levels = np.asarray(FCJ_NODE_LEVELS)
+        n = levels[np.minimum(np.searchsorted(levels, need), levels.size - 1)]
+        if self._n_fcj_used is None or self._n_fcj_used.size != npk:
+            self._n_fcj_used = n
+        else:
+            self._n_fcj_used = np.maximum(n, self._n_fcj_used)
         return self._n_fcj_used
 
     def evaluate(
@@ -733,15 +754,26 @@ class PatternModel:
         gg = np.where(sig2 > 0, gg, 1e-4)
         gl = np.maximum(gl, 0.0)
         gam, eta, dgg, dgl, deg, del_ = prof.tch(gg, gl)
-        n = self._n_fcj(cc, gam, shl)
-        delta, wq = prof.fcj_nodes(cc, shl, n, s.soller_rad)
+        # FCJ quadrature per group of peaks with the same number of nodes (low-angle peaks,
+        # whose asymmetry spans several FWHM, need many; most need few)
+        nodes = self._n_fcj(cc, gam, shl)
+        npk = cc.size
+        groups = []
+        row = np.zeros(npk, dtype=np.int64)
+        dlo, dhi, dbar = np.zeros(npk), np.zeros(npk), np.zeros(npk)
+        for nn in np.unique(nodes):
+            pks = np.flatnonzero(nodes == nn)
+            dl, wl = prof.fcj_nodes(cc[pks], shl, int(nn), s.soller_rad)
+            row[pks] = np.arange(pks.size)
+            dlo[pks] = np.maximum(dl.max(axis=1), 0)
+            dhi[pks] = np.minimum(dl.min(axis=1), 0)
+            dbar[pks] = np.sum(dl * wl, axis=1)
+            groups.append([int(nn), pks, dl, wl])
         # core window (+-core_fwhm FWHM beyond the FCJ spread): the FCJ quadrature;
         # tails out to +-cutoff_fwhm FWHM: one pseudo-Voigt at the mean FCJ shift (the
         # two differ there by the FCJ variance times the curvature, << 1e-4 of the peak)
         cutoff = s.cutoff_fwhm if cutoff_fwhm is None else cutoff_fwhm
         core = min(s.core_fwhm, cutoff)
-        dlo = np.maximum(delta.max(axis=1), 0)
-        dhi = np.minimum(delta.min(axis=1), 0)
         lo = np.where(ok, c - core * gam - dlo, np.inf)
         hi = np.where(ok, c + core * gam - dhi, -np.inf)
         olo = np.where(ok, c - cutoff * gam - dlo, np.inf)
@@ -761,8 +793,23 @@ class PatternModel:
             v_all[it] = tail_v
             return v_all
 
-        dbar = np.sum(delta * wq, axis=1)
-        dx = self.x[ii][:, None] - (c[pk][:, None] - delta[pk])
+        # core entries of each node group: (entry selection, their rows in the group's
+        # node arrays, offsets from the nodes' apparent centres, the nodes' weights)
+        node_of_entry = nodes[pk]
+        core_groups = []
+        for nn, _pks, dl, wl in groups:
+            sel = np.flatnonzero(node_of_entry == nn) if len(groups) > 1 else np.arange(pk.size)
+            r = row[pk[sel]]
+            dx = (self.x[ii[sel]] - c[pk[sel]])[:, None] + dl[r]
+            core_groups.append((sel, r, dx, wl[r]))
+
+        def core_sum(fun):
+            """sum over nodes of fun(group) (entries x nodes), for every core entry."""
+            v_all = np.empty(pk.size)
+            for g, cg in zip(groups, core_groups, strict=True):
+                v_all[cg[0]] = fun(g, cg)
+            return v_all
+
         dxo = xw[it] - (c[po] - dbar[po])
         # smooth taper over the outer 20 % of the window, so that chi^2 stays continuous
         # when a window edge crosses a data point. Its derivatives with respect to the
@@ -779,45 +826,73 @@ class PatternModel:
             "theta": th,
             "gam": gam,
             "eta": eta,
-            "n_fcj": n,
+            "n_fcj": int(nodes.max()),
         }
-        w = wq[pk]
-        gpk, epk = gam[pk][:, None], eta[pk][:, None]
         out_pk = out["pk"]
+
+        def pv_core(g, cg):
+            sel, _r, dx, w = cg
+            e = pk[sel]
+            return np.einsum("ij,ij->i", prof.pseudo_voigt(dx, gam[e][:, None], eta[e][:, None]), w)
+
         # beyond core_fwhm (>= 8 FWHM) the Gaussian part is below 1e-70 of its peak: the
         # tails are the Lorentzian part alone
-        out["val"] = join(
-            np.einsum("ij,ij->i", prof.pseudo_voigt(dx, gpk, epk), w),
-            prof.lorentz_tail(dxo, gam[po], eta[po]) * taper,
-        )
+        out["val"] = join(core_sum(pv_core), prof.lorentz_tail(dxo, gam[po], eta[po]) * taper)
 
         def add_derivs():
             """Derivative entries (computed on demand: trial points need only values)."""
             dtaper_du = -30.0 * tt * (1.0 - tt)  # d taper / d uo (zero outside the zone)
             dtaper_dc = dtaper_du * (-np.sign(xr) / (cutoff * gam[po]))
             dtaper_dg = dtaper_du * (-uo / gam[po])
-            v, d_x, d_g, d_e = prof.pseudo_voigt(dx, gpk, epk, True)
+            pvd = []
+            for sel, _r, dx, _w in core_groups:
+                e = pk[sel]
+                pvd.append(prof.pseudo_voigt(dx, gam[e][:, None], eta[e][:, None], True))
+            k_of = {id(g): k for k, g in enumerate(groups)}
+
+            def node_sum(m):
+                return core_sum(lambda g, cg: np.einsum("ij,ij->i", pvd[k_of[id(g)]][m], cg[3]))
+
             vo0, d_xo, d_go, d_eo = prof.lorentz_tail(dxo, gam[po], eta[po], True)
             vo, d_xo, d_go, d_eo = (t * taper for t in (vo0, d_xo, d_go, d_eo))
-            out["d_c"] = -join(np.einsum("ij,ij->i", d_x, w), d_xo - vo0 * dtaper_dc)
-            out["d_gam"] = join(np.einsum("ij,ij->i", d_g, w), d_go + vo0 * dtaper_dg)
-            out["d_eta"] = join(np.einsum("ij,ij->i", d_e, w), d_eo)
-            if delta.shape[1] > 1 and self.refined[self.idx["SHL"]]:
+            out["d_c"] = -join(node_sum(1), d_xo - vo0 * dtaper_dc)
+            out["d_gam"] = join(node_sum(2), d_go + vo0 * dtaper_dg)
+            out["d_eta"] = join(node_sum(3), d_eo)
+
+            def fcj_deriv(shift_shl, shift_c):
+                """d val / d(SH/L) or d val / d(centre) through the FCJ nodes and weights
+                (finite differences of the node positions and weights)."""
+                ddbar = np.zeros(npk)
+                dnodes = []
+                for nn, pks, dl, wl in groups:
+                    if shift_shl:
+                        h = shift_shl
+                        d2, w2 = prof.fcj_nodes(cc[pks], shl + h, nn, s.soller_rad)
+                        if shl > h:
+                            d1, w1 = prof.fcj_nodes(cc[pks], shl - h, nn, s.soller_rad)
+                            h2 = 2.0 * h
+                        else:
+                            d1, w1, h2 = dl, wl, h
+                    else:
+                        h2 = shift_c
+                        d2, w2 = prof.fcj_nodes(cc[pks] + h2, shl, nn, s.soller_rad)
+                        d1, w1 = dl, wl
+                    dnodes.append(((d2 - d1) / h2, (w2 - w1) / h2))
+                    ddbar[pks] = (np.sum(d2 * w2, axis=1) - np.sum(d1 * w1, axis=1)) / h2
+
+                def one(g, cg):
+                    k = k_of[id(g)]
+                    dd, dw = dnodes[k]
+                    v, d_x = pvd[k][0], pvd[k][1]
+                    r, w = cg[1], cg[3]
+                    return np.einsum("ij,ij->i", dw[r], v) + np.einsum("ij,ij->i", w * d_x, dd[r])
+
+                return join(core_sum(one), d_xo * ddbar[po])
+
+            multi = int(nodes.max()) > 1
+            if multi and self.refined[self.idx["SHL"]]:
                 # central difference where SH/L - h stays positive, forward otherwise
-                h = 1e-5 + 1e-3 * abs(shl)
-                delta2, wq2 = prof.fcj_nodes(cc, shl + h, delta.shape[1], s.soller_rad)
-                if shl > h:
-                    delta1, wq1 = prof.fcj_nodes(cc, shl - h, delta.shape[1], s.soller_rad)
-                    h2 = 2.0 * h
-                else:
-                    delta1, wq1, h2 = delta, wq, h
-                dd = (delta2 - delta1) / h2
-                dw = (wq2 - wq1) / h2
-                ddbar = (np.sum(delta2 * wq2, axis=1) - np.sum(delta1 * wq1, axis=1)) / h2
-                out["d_shl"] = join(
-                    np.einsum("ij,ij->i", dw[pk], v) + np.einsum("ij,ij->i", w * d_x, dd[pk]),
-                    d_xo * ddbar[po],
-                )
+                out["d_shl"] = fcj_deriv(1e-5 + 1e-3 * abs(shl), 0.0)
             else:
                 out["d_shl"] = np.zeros(out["ii"].size)
             # derivatives of the per-peak FWHM and eta with respect to U, V, W, X, Y and to
@@ -853,17 +928,9 @@ class PatternModel:
             out["d_cw"] = (
                 out["d_c"] + out["d_gam"] * dgam_dc[out_pk] + (out["d_eta"] * deta_dc[out_pk])
             )
-            if delta.shape[1] > 1:
+            if multi:
                 # the FCJ shifts and weights depend on the Bragg angle too
-                hc = 1e-4
-                delta3, wq3 = prof.fcj_nodes(cc + hc, shl, delta.shape[1], s.soller_rad)
-                ddc = (delta3 - delta) / hc
-                dwc = (wq3 - wq) / hc
-                ddbarc = (np.sum(delta3 * wq3, axis=1) - dbar) / hc
-                out["d_cw"] += join(
-                    np.einsum("ij,ij->i", dwc[pk], v) + np.einsum("ij,ij->i", w * d_x, ddc[pk]),
-                    d_xo * ddbarc[po],
-                )
+                out["d_cw"] += fcj_deriv(0.0, 1e-4)
 
         if derivs:
             add_derivs()
@@ -970,6 +1037,9 @@ class LinearSolver:
     """
 
     RIDGE = 1e-10
+    #: the banded factorisation is used from this many reflections on (when the intensities'
+    #: normal matrix, ordered by 2theta, is banded: reflections overlap only with neighbours)
+    BANDED_MIN = 120
 
     def __init__(self, model: PatternModel, ev: dict, w: np.ndarray, bw: np.ndarray):
         a = ev["A"]
@@ -978,27 +1048,64 @@ class LinearSolver:
         wa.data = wa.data * w[wa.indices]
         self.wa = wa
         bb = model.bkg_basis
+        nb, nr = bb.shape[1], a.shape[1]
+        self.nb = nb
         k_bb = bb.T @ bw
-        k_ab = (wa.T @ bb).T if a.nnz else np.zeros((bb.shape[1], a.shape[1]))
-        k_aa = (a.T @ wa).toarray()
-        nb = bb.shape[1]
-        k = np.empty((nb + a.shape[1],) * 2)
-        k[:nb, :nb] = k_bb
-        k[:nb, nb:] = k_ab
-        k[nb:, :nb] = k_ab.T
-        k[nb:, nb:] = k_aa
-        self.k = k
-        d = np.sqrt(np.diag(k))
+        k_ab = (wa.T @ bb).T if a.nnz else np.zeros((nb, nr))
+        k_aa = (a.T @ wa).tocoo()
+        self._parts = (k_bb, k_ab, k_aa)
+        self._k = None
+        d = np.sqrt(np.concatenate([np.diag(k_bb), k_aa.diagonal()]))
         self.live = d > 0
         d[~self.live] = 1.0
         self.d = d
-        kn = k / np.outer(d, d)
-        kn[np.diag_indices_from(kn)] += self.RIDGE
+        perm = model.refl_perm
+        inv = np.empty(nr, dtype=np.int64)
+        inv[perm] = np.arange(nr)
+        r_, c_ = inv[k_aa.row], inv[k_aa.col]
+        band = int(np.max(np.abs(r_ - c_), initial=0))
+        self.banded = nr >= self.BANDED_MIN and 3 * (band + 1) < nr
+        if not self.banded:
+            kn = self.k / np.outer(d, d)
+            kn[np.diag_indices_from(kn)] += self.RIDGE
+            try:
+                self.cho = scipy.linalg.cho_factor(kn, lower=False, check_finite=False)
+            except np.linalg.LinAlgError:
+                kn[np.diag_indices_from(kn)] += 1e-6
+                self.cho = scipy.linalg.cho_factor(kn, lower=False, check_finite=False)
+            return
+        # banded intensities block (upper storage, reflections ordered by 2theta) and the
+        # background through its Schur complement
+        da, db = d[nb:], d[:nb]
+        up = r_ <= c_
+        ab = np.zeros((band + 1, nr))
+        ab[band + r_[up] - c_[up], c_[up]] = k_aa.data[up] / (da[k_aa.row[up]] * da[k_aa.col[up]])
+        ab[band] += self.RIDGE
         try:
-            self.cho = scipy.linalg.cho_factor(kn, lower=False, check_finite=False)
+            cb = scipy.linalg.cholesky_banded(ab, lower=False, check_finite=False)
         except np.linalg.LinAlgError:
-            kn[np.diag_indices_from(kn)] += 1e-6
-            self.cho = scipy.linalg.cho_factor(kn, lower=False, check_finite=False)
+            ab[band] += 1e-6
+            cb = scipy.linalg.cholesky_banded(ab, lower=False, check_finite=False)
+        kab = (k_ab / np.outer(db, da))[:, perm].T
+        xab = scipy.linalg.cho_solve_banded((cb, False), kab, check_finite=False)
+        schur = k_bb / np.outer(db, db) - kab.T @ xab
+        schur[np.diag_indices_from(schur)] += self.RIDGE
+        self.cho_b = scipy.linalg.cho_factor(schur, lower=False, check_finite=False)
+        self.cb, self.kab, self.xab, self.perm = cb, kab, xab, perm
+
+    @property
+    def k(self) -> np.ndarray:
+        """The normal matrix L^T W L (dense; background first, then intensities)."""
+        if self._k is None:
+            k_bb, k_ab, k_aa = self._parts
+            nb = self.nb
+            k = np.empty((nb + k_aa.shape[0],) * 2)
+            k[:nb, :nb] = k_bb
+            k[:nb, nb:] = k_ab
+            k[nb:, :nb] = k_ab.T
+            k[nb:, nb:] = k_aa.toarray()
+            self._k = k
+        return self._k
 
     def lt_w(self, m: np.ndarray) -> np.ndarray:
         """L^T W m for a vector or a matrix m (rows = points)."""
@@ -1009,7 +1116,16 @@ class LinearSolver:
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """(L^T W L)^-1 rhs (regularised as stated)."""
         d = self.d if rhs.ndim == 1 else self.d[:, None]
-        return scipy.linalg.cho_solve(self.cho, rhs / d, check_finite=False) / d
+        r = rhs / d
+        if not self.banded:
+            return scipy.linalg.cho_solve(self.cho, r, check_finite=False) / d
+        nb = self.nb
+        ya = scipy.linalg.cho_solve_banded((self.cb, False), r[nb:][self.perm], check_finite=False)
+        xb = scipy.linalg.cho_solve(self.cho_b, r[:nb] - self.kab.T @ ya, check_finite=False)
+        out = np.empty_like(r)
+        out[:nb] = xb
+        out[nb:][self.perm] = ya - self.xab @ xb
+        return out / d
 
     def apply(self, coef: np.ndarray) -> np.ndarray:
         """L coef."""
@@ -1078,6 +1194,12 @@ class _Fit:
             "chi2": float(np.sum(self.w * r * r)),
         }
 
+    def chi2_of_design(self, a: scipy.sparse.csc_matrix) -> float:
+        """chi^2 with the background and intensities solved for a given design matrix."""
+        ls = LinearSolver(self.model, {"A": a}, self.w, self.bw)
+        r = self.y - ls.apply(ls.solve(ls.lt_w(self.y)))
+        return float(np.sum(self.w * r * r))
+
     def reduced(self, st: dict) -> tuple[np.ndarray, np.ndarray]:
         """Normal matrix and gradient of the projected problem (Kaufman's Jacobian)."""
         m = self.model
@@ -1111,7 +1233,7 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
     """
     m = fit.model
     ref = m.nl_refined()
-    lam = 1e-3
+    lam = LM_LAMBDA0
     info = "no cycle run"
     npts = m.x.size
     for cycle in range(1, max_cycles + 1):
@@ -1257,16 +1379,52 @@ def _zero_scan(fit: _Fit, p: np.ndarray, s: Settings) -> np.ndarray:
     jz = m.idx["zero"]
     if not m.refined[jz] or s.zero_search_deg <= 0:
         return p
-    ev = m.evaluate(p)
+    ev = m.evaluate(p, cutoff_fwhm=s.core_fwhm)
     c = ev["centers"]
     inr = np.isfinite(c) & (c > m.x[0]) & (c < m.x[-1])
     if not np.any(inr):
         return p
     # coarse grid in steps of the narrowest FWHM (the chi^2 basin of the right zero is
-    # about one FWHM wide on each side), then half steps either side of the best point
-    step = max(float(np.min(ev["gam"][inr])), float(np.median(np.diff(m.x))))
+    # about one FWHM wide on each side), then halved steps either side of the best point
+    dx = np.diff(m.x)
+    step = max(float(np.min(ev["gam"][inr])), float(np.median(dx)))
     nstep = int(np.ceil(s.zero_search_deg / step))
     best = [np.inf, p]
+    uniform = bool(np.all(np.abs(dx - dx[0]) <= 0.01 * dx[0]))  # (within rounding)
+    if uniform:
+        # on an equally spaced grid a zero shift of k steps moves every profile by k points:
+        # one evaluation of the core profiles, shifted, serves the whole scan (the widths
+        # and asymmetry are not re-evaluated at the shifted centres, which a scan can ignore)
+        a0 = ev["A"]
+        kstep = max(int(round(step / dx[0])), 1)
+
+        chi = {}
+
+        def try_k(k):
+            chi[k] = fit.chi2_of_design(_shift_rows(a0, k))
+
+        for k in kstep * np.arange(-nstep, nstep + 1):
+            try_k(int(k))
+        k0 = min(chi, key=chi.get)
+        kh = kstep // 2
+        while kh >= 1:  # halve the step down to one point
+            for k in (k0 - kh, k0 + kh):
+                if k not in chi:
+                    try_k(int(k))
+            k0 = min(chi, key=chi.get)
+            kh //= 2
+        # vertex of the parabola through the best point and its neighbours (one point apart)
+        for k in (k0 - 1, k0 + 1):
+            if k not in chi:
+                try_k(int(k))
+        z = float(k0)
+        cm, c0, cp = chi[k0 - 1], chi[k0], chi[k0 + 1]
+        curv = cm - 2.0 * c0 + cp
+        if curv > 0:
+            z += float(np.clip(0.5 * (cm - cp) / curv, -1.0, 1.0))
+        pz = p.copy()
+        pz[jz] = p[jz] + z * dx[0]
+        return pz
 
     def try_zero(z):
         pz = p.copy()
@@ -1281,6 +1439,20 @@ def _zero_scan(fit: _Fit, p: np.ndarray, s: Settings) -> np.ndarray:
     for z in (z0 - step / 2.0, z0 + step / 2.0):
         try_zero(z)
     return best[1]
+
+
+def _shift_rows(a: scipy.sparse.csc_matrix, k: int) -> scipy.sparse.csc_matrix:
+    """The design matrix with every column moved down by ``k`` rows (points), entries
+    moved out of the pattern dropped."""
+    n, ncol = a.shape
+    ind = a.indices + k
+    keep = (ind >= 0) & (ind < n)
+    col = np.repeat(np.arange(ncol), np.diff(a.indptr))
+    indptr = np.zeros(ncol + 1, dtype=np.int64)
+    np.cumsum(np.bincount(col[keep], minlength=ncol), out=indptr[1:])
+    out = scipy.sparse.csc_matrix((a.data[keep], ind[keep], indptr), shape=a.shape)
+    out.has_sorted_indices = True
+    return out
 
 
 def refine(
