@@ -810,6 +810,30 @@ class PatternModel:
                 v_all[cg[0]] = fun(g, cg)
             return v_all
 
+        # the core fades into the tail formula over its outer quarter (smoothstep in the
+        # distance u beyond the FCJ spread, in FWHM), so that chi^2 stays smooth when a data
+        # point crosses the core edge (the two differ there by ~ Var(delta) / u^2 of the tail)
+        xc = self.x[ii]
+        gk = gam[pk]
+        u_lo = (c[pk] - dlo[pk] - xc) / gk
+        u_hi = (xc - c[pk] + dhi[pk]) / gk
+        low_side = u_lo >= u_hi
+        u_c = np.where(low_side, u_lo, u_hi)
+        bz = 0.25 * core
+        sb = np.clip((core - u_c) / bz, 0.0, 1.0)
+        bl = np.flatnonzero(sb < 1.0)
+        sb = sb[bl]
+        s_bl = sb * sb * (3.0 - 2.0 * sb)
+        pkb = pk[bl]
+        dxb = xc[bl] - (c[pkb] - dbar[pkb])
+
+        def blend(core_v, tail_v, extra=None):
+            """The core values with the fading zone mixed with the tail formula's."""
+            core_v[bl] = s_bl * core_v[bl] + (1.0 - s_bl) * tail_v
+            if extra is not None:
+                core_v[bl] += extra
+            return core_v
+
         dxo = xw[it] - (c[po] - dbar[po])
         # smooth taper over the outer 20 % of the window, so that chi^2 stays continuous
         # when a window edge crosses a data point. Its derivatives with respect to the
@@ -837,7 +861,10 @@ class PatternModel:
 
         # beyond core_fwhm (>= 8 FWHM) the Gaussian part is below 1e-70 of its peak: the
         # tails are the Lorentzian part alone
-        out["val"] = join(core_sum(pv_core), prof.lorentz_tail(dxo, gam[po], eta[po]) * taper)
+        out["val"] = join(
+            blend(core_sum(pv_core), prof.lorentz_tail(dxb, gam[pkb], eta[pkb])),
+            prof.lorentz_tail(dxo, gam[po], eta[po]) * taper,
+        )
 
         def add_derivs():
             """Derivative entries (computed on demand: trial points need only values)."""
@@ -855,9 +882,21 @@ class PatternModel:
 
             vo0, d_xo, d_go, d_eo = prof.lorentz_tail(dxo, gam[po], eta[po], True)
             vo, d_xo, d_go, d_eo = (t * taper for t in (vo0, d_xo, d_go, d_eo))
-            out["d_c"] = -join(node_sum(1), d_xo - vo0 * dtaper_dc)
-            out["d_gam"] = join(node_sum(2), d_go + vo0 * dtaper_dg)
-            out["d_eta"] = join(node_sum(3), d_eo)
+            # fading zone: d/d(centre) and d/d(FWHM) of the mixing weight too
+            vb, d_xb, d_gb, d_eb = prof.lorentz_tail(dxb, gam[pkb], eta[pkb], True)
+            vcore = core_sum(lambda g, cg: np.einsum("ij,ij->i", pvd[k_of[id(g)]][0], cg[3]))
+            ds_du = -6.0 * sb * (1.0 - sb) / bz
+            gb = gam[pkb]
+            du_dc = np.where(low_side[bl], 1.0, -1.0) / gb
+            du_dg = -u_c[bl] / gb
+            dv = vcore[bl] - vb
+            out["d_c"] = -join(
+                blend(node_sum(1), d_xb, -dv * ds_du * du_dc), d_xo - vo0 * dtaper_dc
+            )
+            out["d_gam"] = join(
+                blend(node_sum(2), d_gb, dv * ds_du * du_dg), d_go + vo0 * dtaper_dg
+            )
+            out["d_eta"] = join(blend(node_sum(3), d_eb), d_eo)
 
             def fcj_deriv(shift_shl, shift_c):
                 """d val / d(SH/L) or d val / d(centre) through the FCJ nodes and weights
@@ -887,7 +926,7 @@ class PatternModel:
                     r, w = cg[1], cg[3]
                     return np.einsum("ij,ij->i", dw[r], v) + np.einsum("ij,ij->i", w * d_x, dd[r])
 
-                return join(core_sum(one), d_xo * ddbar[po])
+                return join(blend(core_sum(one), d_xb * ddbar[pkb]), d_xo * ddbar[po])
 
             multi = int(nodes.max()) > 1
             if multi and self.refined[self.idx["SHL"]]:
@@ -945,13 +984,16 @@ class PatternModel:
         indptr = np.zeros(npk + 1, dtype=np.int64)
         np.cumsum(np.bincount(pw, minlength=npk), out=indptr[1:])
         out["indptr"] = indptr
-        ap = scipy.sparse.csc_matrix(
-            (self.wfac[pw] * out["val"], iw, indptr), shape=(self.x.size, npk)
-        )
-        ap.has_sorted_indices = True
-        a = ap[:, : self.nr]
-        for k in range(1, npk // self.nr):
-            a = a + ap[:, k * self.nr : (k + 1) * self.nr]
+        data = self.wfac[pw] * out["val"]
+        a = None
+        for k in range(npk // self.nr):  # Ka1, Ka2 blocks of columns (contiguous in CSC)
+            ptr = indptr[k * self.nr : (k + 1) * self.nr + 1]
+            blk = scipy.sparse.csc_matrix(
+                (data[ptr[0] : ptr[-1]], iw[ptr[0] : ptr[-1]], ptr - ptr[0]),
+                shape=(self.x.size, self.nr),
+            )
+            blk.has_sorted_indices = True
+            a = blk if a is None else a + blk
         out["A"] = a.tocsc()
         return out
 
@@ -1052,18 +1094,22 @@ class LinearSolver:
         self.nb = nb
         k_bb = bb.T @ bw
         k_ab = (wa.T @ bb).T if a.nnz else np.zeros((nb, nr))
-        k_aa = (a.T @ wa).tocoo()
-        self._parts = (k_bb, k_ab, k_aa)
-        self._k = None
-        d = np.sqrt(np.concatenate([np.diag(k_bb), k_aa.diagonal()]))
-        self.live = d > 0
-        d[~self.live] = 1.0
-        self.d = d
         perm = model.refl_perm
         inv = np.empty(nr, dtype=np.int64)
         inv[perm] = np.arange(nr)
-        r_, c_ = inv[k_aa.row], inv[k_aa.col]
-        band = int(np.max(np.abs(r_ - c_), initial=0))
+        # the intensities' block: sparse (COO, reflection order) or dense in 2theta order
+        k_aa, band = _gram(a, w, perm)
+        self._parts = (k_bb, k_ab, k_aa)
+        self._k = None
+        dense_p = isinstance(k_aa, np.ndarray)
+        diag_aa = np.diag(k_aa)[inv] if dense_p else k_aa.diagonal()
+        d = np.sqrt(np.concatenate([np.diag(k_bb), diag_aa]))
+        self.live = d > 0
+        d[~self.live] = 1.0
+        self.d = d
+        if not dense_p:
+            r_, c_ = inv[k_aa.row], inv[k_aa.col]
+            band = int(np.max(np.abs(r_ - c_), initial=0))
         self.banded = nr >= self.BANDED_MIN and 3 * (band + 1) < nr
         if not self.banded:
             kn = self.k / np.outer(d, d)
@@ -1077,9 +1123,16 @@ class LinearSolver:
         # banded intensities block (upper storage, reflections ordered by 2theta) and the
         # background through its Schur complement
         da, db = d[nb:], d[:nb]
-        up = r_ <= c_
         ab = np.zeros((band + 1, nr))
-        ab[band + r_[up] - c_[up], c_[up]] = k_aa.data[up] / (da[k_aa.row[up]] * da[k_aa.col[up]])
+        if dense_p:
+            dp = da[perm]
+            for o in range(band + 1):
+                ab[band - o, o:] = np.diagonal(k_aa, o) / (dp[: nr - o] * dp[o:])
+        else:
+            up = r_ <= c_
+            ab[band + r_[up] - c_[up], c_[up]] = k_aa.data[up] / (
+                da[k_aa.row[up]] * da[k_aa.col[up]]
+            )
         ab[band] += self.RIDGE
         try:
             cb = scipy.linalg.cholesky_banded(ab, lower=False, check_finite=False)
@@ -1092,6 +1145,7 @@ class LinearSolver:
         schur[np.diag_indices_from(schur)] += self.RIDGE
         self.cho_b = scipy.linalg.cho_factor(schur, lower=False, check_finite=False)
         self.cb, self.kab, self.xab, self.perm = cb, kab, xab, perm
+        self._inv = inv
 
     @property
     def k(self) -> np.ndarray:
@@ -1099,11 +1153,16 @@ class LinearSolver:
         if self._k is None:
             k_bb, k_ab, k_aa = self._parts
             nb = self.nb
-            k = np.empty((nb + k_aa.shape[0],) * 2)
+            k = np.empty((nb + k_ab.shape[1],) * 2)
             k[:nb, :nb] = k_bb
             k[:nb, nb:] = k_ab
             k[nb:, :nb] = k_ab.T
-            k[nb:, nb:] = k_aa.toarray()
+            if isinstance(k_aa, np.ndarray):
+                inv = np.empty(k_aa.shape[0], dtype=np.int64)
+                inv[self.model.refl_perm] = np.arange(k_aa.shape[0])
+                k[nb:, nb:] = k_aa[np.ix_(inv, inv)]
+            else:
+                k[nb:, nb:] = k_aa.toarray()
             self._k = k
         return self._k
 
@@ -1131,6 +1190,52 @@ class LinearSolver:
         """L coef."""
         nb = self.model.bkg_basis.shape[1]
         return self.model.bkg_basis @ coef[:nb] + self.a @ coef[nb:]
+
+
+def _gram(a: scipy.sparse.csc_matrix, w: np.ndarray, perm: np.ndarray, rows: int = 96):
+    """``A^T W A`` for a design matrix whose columns are windows of points.
+
+    With many reflections the points are taken in blocks of ``rows``; each block meets a
+    contiguous range of reflections (in 2theta order ``perm``), whose dense Gram block is
+    one BLAS product, accumulated into a dense matrix in 2theta order. Below
+    :attr:`LinearSolver.BANDED_MIN` reflections (or for blocks wider than a third of them),
+    the sparse product.
+
+    Returns
+    -------
+    k : scipy.sparse.coo_matrix or ndarray
+        COO in reflection order, or dense in 2theta order (``perm``).
+    band : int
+        For the dense form, a bound of the half bandwidth (reflections meeting one block);
+        -1 for the sparse form.
+    """
+    nr = a.shape[1]
+    n = a.shape[0]
+    if nr >= LinearSolver.BANDED_MIN and a.nnz:
+        inv = np.empty(nr, dtype=np.int64)
+        inv[perm] = np.arange(nr)
+        col = inv[np.repeat(np.arange(nr), np.diff(a.indptr))]
+        row = a.indices
+        blk = row // rows
+        nblk = (n + rows - 1) // rows
+        cmin = np.full(nblk, nr)
+        cmax = np.full(nblk, -1)
+        np.minimum.at(cmin, blk, col)
+        np.maximum.at(cmax, blk, col)
+        used = cmax >= 0
+        width = int(np.max(cmax[used] - cmin[used])) + 1
+        if 3 * width < nr:
+            dense = np.zeros((nblk, rows, width))
+            dense[blk, row - blk * rows, col - cmin[blk]] = a.data * np.sqrt(w[row])
+            g = np.matmul(dense.transpose(0, 2, 1), dense)
+            k = np.zeros((nr + width, nr + width))
+            for b in np.flatnonzero(used):
+                c0 = cmin[b]
+                k[c0 : c0 + width, c0 : c0 + width] += g[b]
+            return k[:nr, :nr], width - 1
+    wa = a.copy()
+    wa.data = wa.data * w[wa.indices]
+    return (a.T @ wa).tocoo(), -1
 
 
 def _initial_background(x, y, w, basis, n_iter=8):
@@ -1244,7 +1349,8 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
         esd = _esd_of_normal(a, chi2_red)
         # the undamped (Gauss-Newton) step: a damped step can be tiny because the damping
         # is large, which must not count as convergence
-        gn_max = float(np.max(_stalled(a, g, esd, chi2_red, s.stall_tolerance)[2], initial=0.0))
+        stalled = _stalled(a, g, esd, chi2_red, s.stall_tolerance)
+        gn_max = float(np.max(stalled[2], initial=0.0))
         accepted = None
         while lam < 1e12:
             try:
@@ -1266,6 +1372,10 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
                     accepted = _extrapolate(fit, st, trial, ref, step, g)
                 lam = max(lam / 10.0, 1e-9)
                 break
+            if stalled[0]:
+                # the step is refused and the Gauss-Newton model predicts a negligible
+                # decrease: the minimum is reached (raising the damping cannot help)
+                break
             lam *= 10.0
         if accepted is None:
             # no step lowers chi^2 at any damping. The Gauss-Newton model predicts the
@@ -1273,7 +1383,7 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
             # minimum is reached to within the model's resolution (the remaining step is
             # ~sqrt(stall_tolerance) esd in the joint metric); otherwise the model and chi^2
             # disagree on a step that matters: a genuine failure
-            ok, pred, ratio, k = _stalled(a, g, esd, chi2_red, s.stall_tolerance)
+            ok, pred, ratio, k = stalled
             name_k = m.names[ref[k]] if ratio.size else "-"
             info = (
                 f"no step lowers chi^2; predicted chi^2 decrease {pred:.3g} "
