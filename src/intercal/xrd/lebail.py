@@ -42,7 +42,7 @@ Convergence: a Levenberg-Marquardt step is accepted when it lowers chi^2; the fi
 converged when the largest accepted shift is below ``shift_tolerance`` (default 0.01)
 of the parameter's esd. When no step lowers chi^2 at any damping (the linear model and
 chi^2 disagree at the level of rounding), the fit has converged if the Gauss-Newton step
-predicts a chi^2 decrease below ``stall_tolerance`` (1e-3) of chi^2/dof, and has failed
+predicts a chi^2 decrease below ``stall_tolerance`` (1e-2) of chi^2/dof, and has failed
 otherwise; ``stats["converged_by"]`` records which rule stopped it.
 
 Uncertainties: the joint covariance of all parameters (non-linear, background and
@@ -170,7 +170,7 @@ class Settings:
         When no Levenberg-Marquardt step lowers chi^2 (the Gauss-Newton model and chi^2
         disagree at the level of rounding or of the profile windows' discretisation), the
         fit counts as converged if the Gauss-Newton step predicts a chi^2 decrease below
-        this fraction of chi^2/dof, i.e. a step of at most ~sqrt(1e-3) = 0.03 esd in the
+        this fraction of chi^2/dof, i.e. a step of at most ~sqrt(1e-2) = 0.1 esd in the
         joint metric of all parameters (recorded as ``converged_by = "stalled"``);
         otherwise the refinement fails.
     reflection_margin_deg : float
@@ -201,11 +201,14 @@ class Settings:
     tolerance: float = 1e-9
     shift_tolerance: float = 0.01
     zero_search_deg: float = 0.2
-    stall_tolerance: float = 1e-3
+    stall_tolerance: float = 1e-2
     reflection_margin_deg: float = 2.0
     max_gof: float = 5.0
     max_cell_change: float = 0.03
     max_shl: float = 0.15
+    """Upper bound of SH/L; a refined SH/L there (or above twice the tangent of the Soller
+    half-acceptance, where the Soller slits alone set the asymmetry) is flagged
+    ``runaway:SHL``."""
     scale_esd_by_gof: bool = True
     fcj_nodes: int = 0
     phase_profile: dict = field(default_factory=dict)
@@ -237,6 +240,10 @@ class Settings:
     """Upper bound of a crystallite size (um); a size there is flagged ``at_bound``."""
     max_mustrain_ppm: float = 1.0e5
     """Upper bound of a microstrain (ppm)."""
+    start_spread: float = 0.0
+    """> 1: refine from three starts of the width terms (as given, ``start_spread`` times
+    wider and narrower; see :func:`refine`) and keep the lowest chi^2, flagging
+    ``multimodal`` when their cells disagree beyond one esd."""
 
 
 @dataclass
@@ -422,7 +429,9 @@ class PatternModel:
         for j, n in enumerate(names[: self.ib0]):
             base = n.split(".")[-1]
             if base == "SHL":
-                self.lower[j] = 0.0
+                # an asymmetry beyond max_shl is not physical (lab: 0.01-0.08): bounded, and
+                # a fit that ends there is flagged runaway:SHL
+                self.lower[j], self.upper[j] = 0.0, float(s.max_shl)
             elif base in ("size", "size_axial"):
                 self.lower[j], self.upper[j] = 1e-4, float(s.max_size_um)
             elif base in ("mustrain", "mustrain_axial"):
@@ -1571,7 +1580,68 @@ def refine(
     settings: Settings | None = None,
     name: str = "pattern",
 ) -> LeBailResult:
-    """Le Bail refinement of one powder pattern.
+    """Le Bail refinement of one powder pattern, from one start or several.
+
+    With ``settings.start_spread = f > 1`` the refinement is run from three starts of the
+    refined width terms: as given, and all of them ``f`` times wider and ``f`` times
+    narrower (each start then matched to the data as usual, ``start_from_data``). The
+    lowest chi^2 is kept. Its ``stats`` record the spread of
+    the minima: ``n_starts``, ``n_starts_failed``, ``start_chi2_spread`` (max - min
+    chi^2 over chi^2 of the kept one) and ``start_cell_spread_esd`` (largest difference of
+    a cell parameter from the kept one, in the kept one's esd); the QC flag ``multimodal``
+    (and a logged warning) when a start's cell differs by more than one esd.
+
+    Parameters and exceptions as :func:`_refine_once` (a FitError only when every start
+    fails).
+    """
+    s = settings or Settings()
+    f = float(s.start_spread or 0.0)
+    if f <= 1.0:
+        return _refine_once(pattern, phases, s, name)
+    results, errors = [], []
+    for bal in (1.0, f, 1.0 / f):
+        try:
+            results.append(_refine_once(pattern, phases, s, name, balance=bal))
+        except FitError as e:
+            errors.append(e)
+    if not results:
+        raise errors[0]
+    best = min(results, key=lambda r: r.stats["chi2"])
+    chi = [r.stats["chi2"] for r in results]
+    spread_esd = 0.0
+    for r in results:
+        for ph, cell in best.cells.items():
+            for k in ("a", "b", "c", "alpha", "beta", "gamma"):
+                e = cell[f"{k}_esd"]
+                if e > 0 and np.isfinite(e):
+                    spread_esd = max(spread_esd, abs(r.cells[ph][k] - cell[k]) / e)
+    best.stats.update(
+        n_starts=len(results) + len(errors),
+        n_starts_failed=len(errors),
+        start_chi2_spread=(max(chi) - min(chi)) / best.stats["chi2"],
+        start_cell_spread_esd=spread_esd,
+    )
+    if spread_esd > 1.0 or errors:
+        flags = [q for q in best.stats["qc"].split(";") if q]
+        flags.append("multimodal")
+        best.stats["qc"] = ";".join(flags)
+        logger.warning(
+            "pattern %s: QC flag multimodal: %d starts (%d failed) end %.3g esd apart in the "
+            "cell, chi^2 spread %.3g; the lowest chi^2 is kept",
+            name, len(results) + len(errors), len(errors), spread_esd,
+            best.stats["start_chi2_spread"],
+        )  # fmt: skip
+    return best
+
+
+def _refine_once(
+    pattern: pd.DataFrame,
+    phases: list[Phase],
+    settings: Settings | None = None,
+    name: str = "pattern",
+    balance: float = 1.0,
+) -> LeBailResult:
+    """Le Bail refinement of one powder pattern from one start.
 
     Parameters
     ----------
@@ -1631,6 +1701,22 @@ def refine(
     nb = model.bkg_basis.shape[1]
     p[model.ib0 : model.ib0 + nb] = _initial_background(x, y, w, model.bkg_basis)
     model.check_profile(p, err=InputError)
+    if balance != 1.0:
+        # another start (see refine): every refined width term scaled by ``balance`` (U, V,
+        # W by its square, sizes by its inverse) before the match to the data below, which
+        # is approximate (10 %) and keeps the split between the terms
+        for j, nm in enumerate(model.names[: model.ib0]):
+            base = nm.split(".")[-1]
+            if not model.refined[j]:
+                continue
+            if base in ("U", "V", "W"):
+                p[j] *= balance * balance
+            elif base in ("X", "Y", "mustrain", "mustrain_axial"):
+                p[j] *= balance
+            elif base in ("size", "size_axial"):
+                p[j] /= balance
+        p = np.clip(p, model.lower, model.upper)
+        model.check_profile(p, err=InputError)
     width_scale = 1.0
     if s.start_from_data:
         p, width_scale = start_widths(fit, p)
@@ -1720,22 +1806,30 @@ def refine(
             f"max_gof {s.max_gof} (Rwp {100 * stats['rwp']:.2f} %); wrong space group, a "
             "missing phase or a starting cell too far from the truth"
         )
-    ishl = model.idx["SHL"]
-    if model.refined[ishl] and p[ishl] > s.max_shl:
-        raise FitError(
-            f"pattern {name}: the axial-divergence asymmetry SH/L ran away to {p[ishl]:.3g} "
-            f"(> max_shl {s.max_shl}; lab instruments have 0.01-0.08); it trades off against "
-            "zero, displacement and the Soller term: fix SHL at the instrument value "
-            "(fit.fixed) or give a starting value from a standard"
-        )
     scale = stats["chi2_red"] if s.scale_esd_by_gof else 1.0
     cov = cov * scale
     del in_range
     stats["start_width_scale"] = width_scale
+    stats["start_balance"] = balance
     stats["n_excluded"] = n_excluded
     res = _result(model, p, cov, intens, ev, y, e, calc, stats, name, s, phases)
     esd = res.params.stderr.to_numpy()
     flags = _qc_flags(model, p, esd)
+    ishl = model.idx["SHL"]
+    if model.refined[ishl] and (
+        p[ishl] >= s.max_shl * (1.0 - 1e-6)
+        or (s.soller_rad and p[ishl] > 2.0 * math.tan(s.soller_rad))
+    ):
+        # SH/L at its bound, or beyond where the Soller slits alone set the asymmetry (SH/L
+        # then no longer changes the profile): it trades off against zero, displacement
+        # and the cell, which is then not to be trusted
+        flags.append("runaway:SHL")
+        logger.warning(
+            "pattern %s: SH/L ran away to %.3g (max_shl %s, Soller half-acceptance %s rad; "
+            "lab instruments have 0.01-0.08): fix SHL at the instrument value (fit.fixed) or "
+            "take it from an instrument file; the cell is flagged",
+            name, p[ishl], s.max_shl, s.soller_rad,
+        )  # fmt: skip
     cell_names = model.names[: model.n_cell]
     bad_cell = [f for f in flags if f.startswith("esd_nan:") and f[8:] in cell_names]
     if bad_cell:
