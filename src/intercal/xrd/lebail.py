@@ -113,7 +113,7 @@ SAMPLE_KEYS = {
 #: starting Levenberg-Marquardt damping (relative to the normal matrix's diagonal)
 LM_LAMBDA0 = 1e-5
 #: numbers of FCJ quadrature nodes a peak can get (peaks are grouped by them)
-FCJ_NODE_LEVELS = (5, 7, 10, 14, 20, 28, 40)
+FCJ_NODE_LEVELS = (3, 4, 5, 7, 10, 14, 20, 28, 40)
 #: shift (in esd) below which an intermediate stage (positions first, or a user's stage) stops:
 #: it only prepares the start of the next one, where everything it refines moves again
 STAGE_SHIFT_TOL = 1.0
@@ -704,7 +704,7 @@ class PatternModel:
         return out
 
     def _n_fcj(self, c, gam, shl) -> np.ndarray:
-        """Gauss-Legendre nodes of the FCJ integral per peak: ``3 delta_max / FWHM + 4``
+        """Gauss-Legendre nodes of the FCJ integral per peak: ``3 delta_max / FWHM + 2``
         rounded up to one of :data:`FCJ_NODE_LEVELS` (a few groups); a peak's count never
         decreases during a fit (chi^2 stays a continuous function of the parameters)."""
         npk = c.size
@@ -716,7 +716,7 @@ class PatternModel:
         t = np.radians(np.minimum(c, 180 - c))
         dmax = np.degrees(t - np.arccos(np.minimum(np.cos(t) * np.sqrt(1 + shl * shl), 1.0)))
         ratio = np.nan_to_num(dmax / gam, nan=0.0, posinf=0.0)
-        need = np.clip(np.ceil(3.0 * ratio) + 4, 5, 40)
+        need = np.clip(np.ceil(3.0 * ratio) + 2, 3, 40)
         levels = np.asarray(FCJ_NODE_LEVELS)
         n = levels[np.minimum(np.searchsorted(levels, need), levels.size - 1)]
         if self._n_fcj_used is None or self._n_fcj_used.size != npk:
