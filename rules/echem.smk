@@ -309,6 +309,7 @@ if ECHEM_CUTOFF or ECHEM_CVCFG or ECHEM_EISCFG:
             mem_mb=1500,
             runtime=10,
         params:
+            reference_ion=ECHEM["reference_ion"],
             cutoffs=ECHEM_CUTOFF["cells"] if ECHEM_CUTOFF else {},
             limit=ECHEM_CUTOFF.get("limit", "lower") if ECHEM_CUTOFF else "lower",
             cells=ECHEM_CELLS,
@@ -347,6 +348,7 @@ if ECHEM_LONG:
             mem_mb=1000,
             runtime=10,
         params:
+            reference_ion=ECHEM["reference_ion"],
             cutoffs=ECHEM_LONG["cells"],
             limit=ECHEM_LONG.get("limit", "lower"),
             cells=ECHEM_CELLS,
@@ -380,6 +382,8 @@ if ECHEM_CVCFG:
         resources:
             mem_mb=1000,
             runtime=10,
+        params:
+            reference_ion=ECHEM["reference_ion"],
         script:
             "../scripts/echem_figS13.py"
 
@@ -411,6 +415,7 @@ if ECHEM_RATE:
             mem_mb=1000,
             runtime=10,
         params:
+            reference_ion=ECHEM["reference_ion"],
             cell=ECHEM_RATE["cell"],
         script:
             "../scripts/echem_figS14.py"
@@ -444,6 +449,7 @@ if ECHEM_EISCFG:
             mem_mb=1000,
             runtime=10,
         params:
+            reference_ion=ECHEM["reference_ion"],
             title=ECHEM_EISCFG.get("title", ""),
         script:
             "../scripts/echem_figS15.py"
@@ -474,6 +480,7 @@ if ECHEM_EISCFG:
             mem_mb=1000,
             runtime=10,
         params:
+            reference_ion=ECHEM["reference_ion"],
             names=list(ECHEM_EIS),
             title=ECHEM_EISCFG.get("title", ""),
         script:
@@ -507,6 +514,7 @@ if ECHEM_CELLS:
             mem_mb=1500,
             runtime=10,
         params:
+            reference_ion=ECHEM["reference_ion"],
             cells=list(ECHEM_CELLS),
         script:
             "../scripts/echem_fig_dqdv.py"

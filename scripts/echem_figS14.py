@@ -4,10 +4,12 @@ import logging
 
 import pandas as pd
 
+from intercal.figures import style
 from intercal.figures.echem import figure_s14, save
 from intercal.joblog import job_log
 
 job_log(snakemake.log[0])
+style.set_reference_ion(snakemake.params.reference_ion)
 inp = snakemake.input
 fig = figure_s14(
     pd.read_csv(inp.cycles),

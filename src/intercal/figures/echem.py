@@ -25,7 +25,6 @@ LABEL_CURRENT_PEAK = r"$|I_\mathrm{p}|$ (mA)"
 LABEL_SQRT_RATE = r"$v^{1/2}$ ((mV s$^{-1}$)$^{1/2}$)"
 LABEL_CYCLE = "Cycle number"
 LABEL_RCT = r"$R_\mathrm{ct}$ ($\Omega$)"
-LABEL_POTENTIAL = r"Potential (V vs Li$^+$/Li)"
 
 
 def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
@@ -239,7 +238,7 @@ def draw_cv(ax, cv_curves: Sequence[pd.DataFrame], rs: pd.DataFrame, cycle: int 
         lines.append("apparent: geometric area")
     ax.text(0.03, 0.97, "\n".join(lines), transform=ax.transAxes, va="top", fontsize=6.5)
     ax.axhline(0, color="0.6", lw=0.5, zorder=0)
-    ax.set_xlabel(LABEL_POTENTIAL)
+    ax.set_xlabel(style.LABELS["potential"])
     ax.set_ylabel(style.LABELS["current"])
     ax.legend(loc="lower left", ncol=2, handlelength=1.2, columnspacing=0.8)
 
@@ -707,7 +706,7 @@ def figure_s15(
     )
     ax.invert_xaxis()
     ax.xaxis.set_major_locator(MultipleLocator(0.5))
-    ax.set_xlabel(LABEL_POTENTIAL)
+    ax.set_xlabel(style.LABELS["potential"])
     ax.set_ylabel(LABEL_RCT)
     ax.set_ylim(bottom=0)
     if title:
