@@ -53,7 +53,21 @@ from ..errors import FitError, InputError
 from .calibration import Calibration, fit_standard, fixed_calibration, shift_derivative
 from .calibration import resolve as resolve_calibration
 from .lattice import corrected_two_theta, hex_cell, two_theta_hex
-from .peaks import CU_KA1, CU_KA2, PeakSeed, check_pattern, f_test_pvalue, fit_window
+from .peaks import (
+    CU_KA1,
+    CU_KA2,
+    PeakSeed,
+    check_pattern,
+    f_test_pvalue,
+    fit_window,
+    ka2_center,
+    pseudo_voigt,
+)
+
+
+#: a phase not present in the previous scan is fitted (model comparison) only where a
+#: peak at the residual maximum, fitted linearly, reaches this share of ``min_sigma``
+PRESCREEN = 0.5
 
 
 @dataclass
@@ -288,6 +302,25 @@ class Tracker:
             )
         return out
 
+    def _linear_sigma(self, x, y, s, resid, center, fwhm, eta):
+        """Area/esd of a doublet at ``center`` fitted linearly (with a linear background)
+        to the residual of the current model: a cheap upper estimate of a new peak's
+        significance (shape fixed, so its esd is not inflated by free centre/width)."""
+        st = self.st
+        eta = eta if np.isfinite(eta) else st.eta_start
+        prof = pseudo_voigt(x, center, fwhm, eta) + st.ka2_ratio * pseudo_voigt(
+            x, float(ka2_center(center, *st.wavelengths)), fwhm, eta
+        )
+        cols = np.column_stack([prof, np.ones_like(x), x - 0.5 * (x[0] + x[-1])]) / s[:, None]
+        coef, *_ = np.linalg.lstsq(cols, resid / s, rcond=None)
+        try:
+            var = np.linalg.inv(cols.T @ cols)[0, 0]
+        except np.linalg.LinAlgError:
+            return math.inf
+        r = resid / s - cols @ coef
+        scale = max(float(r @ r) / max(x.size - 3, 1), 1.0) if st.scale_esd else 1.0
+        return float(coef[0] / math.sqrt(var * scale)) if var > 0 else math.inf
+
     # ------------------------------------------------------------------ windows
     def _mask(self, x):
         keep = np.ones(x.size, bool)
@@ -403,6 +436,12 @@ class Tracker:
             for nm in todo:
                 sd = by_name[nm]
                 cen = _smooth_argmax(xs, resid, sd.lo, sd.hi)
+                z_lin = self._linear_sigma(xs, ys, _ss, resid, cen, sd.fwhm, cur.eta)
+                if z_lin < PRESCREEN * st.min_sigma:
+                    # clearly absent: a peak at the residual's maximum would not reach
+                    # PRESCREEN x min_sigma even with every other parameter fixed
+                    pvals[nm], sig[nm] = math.nan, z_lin
+                    continue
                 trial_seeds = [*cur_seeds, PeakSeed(sd.name, cen, sd.lo, sd.hi, sd.fwhm)]
                 trial, _ = self._fit(x, y, s, lo_w, hi_w, trial_seeds)
                 pk = trial.peak(sd.name)
