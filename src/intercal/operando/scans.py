@@ -44,12 +44,18 @@ def _read_plain_xye(path: Path):
         return None
     if not text.endswith("\n"):
         return None
-    body = [ln for ln in text.splitlines() if ln.strip() and ln.lstrip()[0] not in "#!;"]
+    # leading comment lines only; then nothing but lines of three numbers
+    start = 0
+    while text.startswith(("#", "!", ";"), start):
+        start = text.find("\n", start) + 1
+    body = text[start:]
+    if any(ch in body for ch in "#!;\r") or "\n\n" in body:
+        return None
     try:
-        a = np.array(" ".join(body).split(), dtype=float)
+        a = np.array(body.split(), dtype=float)
     except ValueError:
         return None
-    if a.size < 30 or a.size % 3 or a.size != 3 * len(body):
+    if a.size < 30 or a.size != 3 * body.count("\n"):
         return None
     x, y, e = a[0::3], a[1::3], a[2::3]
     if not (

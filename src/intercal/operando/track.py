@@ -249,6 +249,7 @@ class Tracker:
             )
         self.hkls = [self.st.c_hkl, self.st.a_hkl, *self.st.check_hkls]
         self._hints: dict = {}
+        self._eta: dict = {}
 
     # ------------------------------------------------------------------ seeds
     def _last_cell(self, name):
@@ -356,21 +357,23 @@ class Tracker:
         if sel.sum() < 3 * len(seeds) + 6:
             raise FitError(f"window {lo:.2f}-{hi:.2f} deg: only {sel.sum()} usable points")
         st = self.st
-        return (
-            fit_window(
-                x[sel],
-                y[sel],
-                s[sel],
-                seeds,
-                eta=st.eta_start,
-                fwhm_bounds=st.fwhm_bounds_deg,
-                ka2_ratio=st.ka2_ratio,
-                lam1=st.wavelengths[0],
-                lam2=st.wavelengths[1],
-                scale_esd=st.scale_esd,
-            ),
-            sel,
+        # start eta where the same set of reflections ended in the previous scan
+        key = tuple(sorted(q.name for q in seeds))
+        wf = fit_window(
+            x[sel],
+            y[sel],
+            s[sel],
+            seeds,
+            eta=self._eta.get(key, st.eta_start),
+            fwhm_bounds=st.fwhm_bounds_deg,
+            ka2_ratio=st.ka2_ratio,
+            lam1=st.wavelengths[0],
+            lam2=st.wavelengths[1],
+            scale_esd=st.scale_esd,
         )
+        if seeds and np.isfinite(wf.eta):
+            self._eta[key] = min(max(wf.eta, 0.02), 0.98)
+        return wf, sel
 
     # ------------------------------------------------------------------ one scan
     def fit_scan(
@@ -407,6 +410,7 @@ class Tracker:
         self._hints = dict(hints or {})
         if cold:
             self.state = {p.name: _PhaseState() for p in self.phases}
+            self._eta = {}
         st = self.st
         names = [p.name for p in self.phases]
         established = {nm: self.state[nm].present for nm in names}
