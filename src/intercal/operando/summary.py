@@ -90,7 +90,7 @@ def register_times(
     one lacks the phase), with the esds propagated through the interpolation
     weights; a, c and V are then rebuilt from the two positions at the same
     moment (:func:`intercal.operando.lattice.hex_cell`, with the scan's
-    calibration). The phase fraction (from the (00l) area) is interpolated to
+    calibration). The phase fraction (from the area of ``reflections.fraction``) is interpolated to
     mid-time the same way. A phase seen in one scan only keeps its
     per-reflection values (``time_registered`` False). The moves are kept in
     ``c_time_shift_A`` / ``a_time_shift_A``.
@@ -119,7 +119,9 @@ def register_times(
     start = df["start_s"].to_numpy(float)
     df["_t_c"] = start + (df["tt_cval_deg"].to_numpy(float) - tfirst) / span * dur
     df["_t_a"] = start + (df["tt_a_deg"].to_numpy(float) - tfirst) / span * dur
-    df["_t_f"] = start + (df["tt_c_deg"].to_numpy(float) - tfirst) / span * dur
+    # the fraction comes from reflections.fraction (tt_f_deg; older tables: the (00l))
+    tt_f = df["tt_f_deg"] if "tt_f_deg" in df.columns else df["tt_c_deg"]
+    df["_t_f"] = start + (tt_f.to_numpy(float) - tfirst) / span * dur
     a_used = df.get("tt_a_used", pd.Series(True, index=df.index)).astype(bool)
 
     if trace is not None and len(trace) > 1:
@@ -153,9 +155,25 @@ def register_times(
         esd = np.sqrt(((1 - u) * eq[k]) ** 2 + (u * eq[j]) ** 2)
         return val, esd, True
 
+    # results collected in arrays and written once (a 10,000-scan series has 20,000 rows)
+    out = {
+        k: df[k].to_numpy(float).copy()
+        for k in ("fraction", "fraction_esd", "a_A", "a_esd_A", "c_A", "c_esd_A", "V_A3")
+        + ("V_esd_A3", "c_time_shift_A", "a_time_shift_A")
+    }
+    registered = np.zeros(len(df), bool)
+    pos = pd.Series(np.arange(len(df)), index=df.index)
+
+    def col(name, default):
+        return df[name].to_numpy(float) if name in df.columns else np.full(len(df), default)
+
+    zero, disp = col("cal_zero_shift_deg", 0.0), col("cal_displacement_mm", 0.0)
+    radius, shift_esd = col("cal_radius_mm", 240.0), col("cal_shift_esd_deg", np.nan)
+    lam_all = df["wavelength_A"].to_numpy(float)
+    hkl_all = df["a_hkl"].astype(str).to_numpy()
     for _ph, grp in df[df["present"].astype(bool)].groupby("phase"):
         g = grp.sort_values("time_s")
-        idx = g.index.to_numpy()
+        idx = pos.loc[g.index].to_numpy()
         tm = g["time_s"].to_numpy(float)
         tc, ta, tf = (g[c].to_numpy(float) for c in ("_t_c", "_t_a", "_t_f"))
         vc = g["tt_cval_deg"].to_numpy(float)
@@ -168,27 +186,25 @@ def register_times(
         # one (00l) reflection for c throughout the interpolation
         okc &= lc == np.where(okc, lc, 0).max(initial=0)
         oka = np.isfinite(va) & np.isfinite(ea) & np.isfinite(ta) & okc
-        oka &= a_used.loc[idx].to_numpy()
+        oka &= a_used.loc[g.index].to_numpy()
         fr = g["fraction"].to_numpy(float)
         fe = g["fraction_esd"].to_numpy(float)
         okf = np.isfinite(fr) & np.isfinite(tf)
         for k, i in enumerate(idx):
-            row = df.loc[i]
             c_tt, c_e, reg_c = interp(tc, vc, ec, okc, k, tm[k])
             a_tt, a_e, reg_a = interp(ta, va, ea, oka, k, tm[k])
             if okf[k] and np.isfinite(fe[k]):
                 f, f_e, _ = interp(tf, fr, np.nan_to_num(fe, nan=0.0), okf, k, tm[k])
-                df.loc[i, "fraction"] = float(np.clip(f, 0.0, 1.0))
-                df.loc[i, "fraction_esd"] = float(f_e) if f_e > 0 else np.nan
+                out["fraction"][i] = float(np.clip(f, 0.0, 1.0))
+                out["fraction_esd"][i] = float(f_e) if f_e > 0 else np.nan
             if not (np.isfinite(c_tt) and reg_c):
                 continue
             corr = dict(
-                zero_shift_deg=float(row.get("cal_zero_shift_deg", 0.0) or 0.0),
-                displacement_mm=float(row.get("cal_displacement_mm", 0.0) or 0.0),
-                radius_mm=float(row.get("cal_radius_mm", 240.0) or 240.0),
+                zero_shift_deg=float(np.nan_to_num(zero[i], nan=0.0)),
+                displacement_mm=float(np.nan_to_num(disp[i], nan=0.0)),
+                radius_mm=float(radius[i]) if np.isfinite(radius[i]) and radius[i] else 240.0,
             )
-            lam = float(row["wavelength_A"])
-            hkl_a = tuple(int(v) for v in str(row["a_hkl"]).split())
+            hkl_a = tuple(int(v) for v in hkl_all[i].split())
             cell = hex_cell(
                 float(corrected_two_theta(c_tt, **corr)),
                 c_e,
@@ -196,20 +212,23 @@ def register_times(
                 float(corrected_two_theta(a_tt, **corr)) if np.isfinite(a_tt) else np.nan,
                 a_e,
                 hkl_a,
-                lam,
-                shift_esd=float(row.get("cal_shift_esd_deg", np.nan)),
+                float(lam_all[i]),
+                shift_esd=float(shift_esd[i]),
             )
-            old_a, old_c = float(row["a_A"]), float(row["c_A"])
-            df.loc[i, "c_time_shift_A"] = cell["c"] - old_c if np.isfinite(old_c) else 0.0
-            df.loc[i, "c_A"] = cell["c"]
-            df.loc[i, "c_esd_A"] = cell["c_esd"]
+            old_a, old_c = out["a_A"][i], out["c_A"][i]
+            out["c_time_shift_A"][i] = cell["c"] - old_c if np.isfinite(old_c) else 0.0
+            out["c_A"][i] = cell["c"]
+            out["c_esd_A"][i] = cell["c_esd"]
             if np.isfinite(cell["a"]):
-                df.loc[i, "a_time_shift_A"] = cell["a"] - old_a if np.isfinite(old_a) else 0.0
-                df.loc[i, "a_A"] = cell["a"]
-                df.loc[i, "a_esd_A"] = cell["a_esd"]
-                df.loc[i, "V_A3"] = cell["V"]
-                df.loc[i, "V_esd_A3"] = cell["V_esd"]
-            df.loc[i, "time_registered"] = bool(reg_c and (reg_a or not np.isfinite(a_tt)))
+                out["a_time_shift_A"][i] = cell["a"] - old_a if np.isfinite(old_a) else 0.0
+                out["a_A"][i] = cell["a"]
+                out["a_esd_A"][i] = cell["a_esd"]
+                out["V_A3"][i] = cell["V"]
+                out["V_esd_A3"][i] = cell["V_esd"]
+            registered[i] = bool(reg_c and (reg_a or not np.isfinite(a_tt)))
+    for k, v in out.items():
+        df[k] = v
+    df["time_registered"] = registered
     return df.drop(columns=["_t_c", "_t_a", "_t_f"])
 
 

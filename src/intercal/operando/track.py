@@ -30,9 +30,12 @@ QC: every row carries a ``qc`` string: ``at_bound:<phase>``, ``masked:<phase>(hk
 (a fitted reflection reaching into a masked range: not used for the cell) and
 ``lost:<phase>`` (the ridge pass sees the phase, the fit rejects it).
 
-Phase fractions: ``fraction`` = (I_00l / k_phase) / sum over present phases,
-with ``k_phase`` the intensity per unit amount from the structure
-(:func:`intercal.operando.structure.intensity_factors`; 1 when not given).
+Phase fractions: ``fraction`` = (I_hkl / k_phase) / sum over present phases,
+with I_hkl the area of ``reflections.fraction`` (default the (00l) giving c;
+``tt_f_deg``, ``area_f``) and ``k_phase`` its intensity per formula unit from the
+configured structure (:func:`intercal.operando.structure.intensity_factor`; 1
+when not given). A scan in which a present phase lacks that reflection gets no
+fractions (NaN).
 
 2theta calibration (:mod:`intercal.operando.calibration`): ``fit_batch``
 measures the zero shift on the internal standard's peak (in the sum of the
@@ -87,6 +90,7 @@ class TrackSettings:
     a_hkl: tuple[int, int, int] = (1, 0, 1)
     check_hkls: tuple[tuple[int, int, int], ...] = ((0, 0, 2), (1, 0, 0))
     c_value_hkl: tuple[int, int, int] | None = None
+    fraction_hkl: tuple[int, int, int] | None = None
     window_halfwidth_deg: float = 0.6
     search_deg: float = 0.5
     max_step_deg: float = 0.15
@@ -143,6 +147,8 @@ class TrackSettings:
             kw["check_hkls"] = tuple(tuple(h) for h in refl["check"])
         if refl.get("c_value"):
             kw["c_value_hkl"] = tuple(refl["c_value"])
+        if refl.get("fraction"):
+            kw["fraction_hkl"] = tuple(refl["fraction"])
         for key in (
             "window_halfwidth_deg",
             "search_deg",
@@ -248,6 +254,12 @@ class Tracker:
                 f"got {cv}"
             )
         self.hkls = [self.st.c_hkl, self.st.a_hkl, *self.st.check_hkls]
+        self.f_hkl = tuple(self.st.fraction_hkl or self.st.c_hkl)
+        if self.f_hkl not in self.hkls:
+            raise InputError(
+                f"operando.reflections.fraction must be the c or a reflection or one listed in "
+                f"reflections.check, got {list(self.f_hkl)}"
+            )
         self._hints: dict = {}
         self._eta: dict = {}
 
@@ -526,12 +538,14 @@ class Tracker:
         # --- rows and state update
         rows = []
         areas = {}
+        key_f = _hkl_str(self.f_hkl)
         for nm in names:
-            key_c = f"{nm}|{c_hkl[0]}{c_hkl[1]}{c_hkl[2]}"
-            if present[nm] and key_c in results:
-                areas[nm] = results[key_c][0]
+            if present[nm] and f"{nm}|{key_f}" in results:
+                areas[nm] = results[f"{nm}|{key_f}"][0]
         tot = 0.0
         amounts = {}
+        if len(areas) < sum(present.values()):
+            areas = {}  # a present phase without its fraction reflection: no fractions
         for nm, pk in areas.items():
             k = float(st.intensity_factors.get(nm, 1.0))
             amounts[nm] = (pk.area / k, pk.area_esd / k)
@@ -564,7 +578,7 @@ class Tracker:
 
     def _row(self, nm, present, pval, sig, results, amounts, tot):
         st = self.st
-        lab = {hkl: f"{nm}|{hkl[0]}{hkl[1]}{hkl[2]}" for hkl in self.hkls}
+        lab = {hkl: f"{nm}|{_hkl_str(hkl)}" for hkl in self.hkls}
         nan = math.nan
         row = {
             "phase": nm,
@@ -575,6 +589,9 @@ class Tracker:
             "fraction_esd": nan,
             "tt_c_deg": nan,
             "tt_c_esd_deg": nan,
+            "tt_f_deg": nan,
+            "area_f": nan,
+            "area_f_esd": nan,
             "tt_a_deg": nan,
             "tt_a_esd_deg": nan,
             "fwhm_c_deg": nan,
@@ -614,6 +631,9 @@ class Tracker:
             row["fraction"] = f
             # a lone phase has fraction 1 by construction: no esd (NaN, not 0)
             row["fraction_esd"] = math.sqrt(var) if len(amounts) > 1 else nan
+        if lab[self.f_hkl] in results:
+            pf = results[lab[self.f_hkl]][0]
+            row.update(tt_f_deg=pf.center, area_f=pf.area, area_f_esd=pf.area_esd)
         pc, wc = results[lab[st.c_hkl]]
         pa_w = results.get(lab[st.a_hkl])
         row.update(
