@@ -166,6 +166,8 @@ rule operando_lattice:
     resources:
         mem_mb=4000,
         runtime=10,
+    params:
+        qc=OPERANDO.get("qc", {}),
     script:
         "../scripts/operando_lattice.py"
 
@@ -195,6 +197,7 @@ rule operando_summary:
         transition=OPERANDO.get("transition", {}),
         phases=OPERANDO["phases"],
         qc=OPERANDO.get("qc", {}),
+        fit=OPERANDO.get("fit", {}),
         cell=OPERANDO["cell"],
         x_unit=OP_X_UNIT,
     script:

@@ -47,10 +47,13 @@ def demo(demo_data, root):
     rows = pd.concat(parts, ignore_index=True)
     t, _, _, x, cycle, x_off = align.cycling_x(cyc.table, **opts)
     trace = pd.DataFrame({"time_s": t, "x": x, "cycle": cycle})
-    lat = summary.assemble_lattice(rows, al, trace=trace)
-    res = summary.summarize(
-        lat, trace, cycle=2, window_x=0.1, lithiated_phase="LiCrSe2", x_offset=x_off
+    lat = summary.assemble_lattice(
+        rows, al, trace=trace, max_cell_esd=cfg["qc"]["max_cell_esd_A"]
     )
+    res = summary.summarize(
+        lat, trace, cycle=2, window_x=0.1, lithiated_phase="LiCrSe2", x_offset=x_off,
+        min_sigma=cfg["fit"]["min_sigma"],
+    )  # fmt: skip
     return lat, pd.read_csv(d / "ground_truth_operando.csv"), res, al, pd.concat(cals)
 
 
@@ -80,7 +83,13 @@ def test_single_phase_cells_within_0p002(demo):
         print(f"{ph}: |a-a_true| max {da.max():.5f} rms {np.sqrt((da**2).mean()):.5f}; "
               f"|c-c_true| max {dc.max():.5f} rms {np.sqrt((dc**2).mean()):.5f}")  # fmt: skip
         assert da.max() < 0.002 and dc.max() < 0.002
-        assert (s.qc.fillna("") == "").all()
+        # a few single-phase cells have an esd just above qc.max_cell_esd_A (0.0007 A): the
+        # last batch's calibration is the sum of 2 scans only, one (002) fit has a larger
+        # reduced chi-square; flagged imprecise, no other flag
+        qc = s.qc.fillna("")
+        assert qc.isin(["", f"imprecise:{ph}"]).all()
+        assert (qc != "").sum() <= 3
+        assert (s[qc != ""][["a_esd_A", "c_esd_A"]].max(axis=1) < 0.001).all()
         gone = r[r[f"fraction_{ph}"] < 0.001]
         assert not gone.present.any()  # absent phases are reported absent
 
@@ -95,6 +104,32 @@ def test_phase_fractions_in_two_phase_scans(demo):
     d = m.fraction - m.fraction_LiCrSe2
     assert d.abs().max() < 0.06 and abs(d.mean()) < 0.025
     assert (d.abs() < 3 * m.fraction_esd).all()
+
+
+def test_two_phase_cells_above_the_detection_limit(demo):
+    """Scans with both phases: every cell not flagged imprecise (esd <= 0.0007 A) is within
+    0.002 A of the truth; the flagged ones (minor phases) within 3 esd; every phase
+    missed holds less than its detection limit (min_sigma / its lone (001) area/esd) at
+    mid-scan, and none is reported where it is absent."""
+    lat, truth, res, _, _ = demo
+    lim = res["detection_limit_fraction"]
+    assert lim["CrSe2"] == pytest.approx(0.10, abs=0.02)
+    assert lim["LiCrSe2"] == pytest.approx(0.067, abs=0.015)
+    for ph in ("CrSe2", "LiCrSe2"):
+        r = lat[lat.phase == ph].merge(truth, on="scan")
+        f = r[f"fraction_{ph}"]
+        two = r[(f > 0.005) & (f <= 0.995)]
+        flagged = two.qc.fillna("").str.contains(f"imprecise:{ph}")
+        ok = two[two.present & ~flagged]
+        assert len(ok) >= 10
+        for q in ("a", "c"):
+            assert (ok[f"{q}_A"] - ok[f"{q}_{ph}_A"]).abs().max() < 0.002
+            bad = two[two.present & flagged]
+            err = (bad[f"{q}_A"] - bad[f"{q}_{ph}_A"]).abs()
+            assert (err.isna() | (err < 3 * bad[f"{q}_esd_A"])).all()
+        assert (two[~two.present][f"fraction_{ph}"] < lim[ph]).all()
+        assert not r[f < 0.001].present.any()
+        assert res["n_imprecise_scans"][ph] >= int(flagged.sum()) > 0
 
 
 def test_transition_expansion_reversibility(demo):

@@ -87,3 +87,22 @@ def test_lost_phase_streak_is_flagged_in_the_headline_numbers():
     )  # fmt: skip
     assert summary.lost_streaks(lat, 2) == {"P": 3}
     assert summary.lost_streaks(lat, 3) == {}
+
+
+def test_flag_imprecise_and_detection_limits():
+    lat = pd.DataFrame(
+        {
+            "scan": [1, 1, 2, 2, 3, 3],
+            "phase": ["A", "B"] * 3,
+            "present": [True, False, True, True, False, True],
+            "a_esd_A": [0.0002, np.nan, 0.0003, 0.0012, np.nan, 0.0002],
+            "c_esd_A": [0.0004, np.nan, 0.0009, 0.0005, np.nan, 0.0003],
+            "presence_sigma": [50.0, 1.0, 20.0, 8.0, 2.0, 80.0],
+            "qc": ["", "", "", "lost:A", "", ""],
+        }
+    )
+    out = summary.flag_imprecise(lat, 0.0007)
+    assert list(out.qc) == ["", "", "imprecise:A", "lost:A;imprecise:B", "", ""]
+    lim = summary.detection_limits(lat, 5.0)
+    # lone scans: A in scan 1 (50 sigma), B in scan 3 (80 sigma)
+    assert lim == {"A": pytest.approx(0.1), "B": pytest.approx(5.0 / 80.0)}

@@ -24,6 +24,10 @@ the scan alignment: ``time_s, voltage_V, x, direction, cycle``).
   it is alone (a solid solution is summarised by its slopes and expansions).
 - Every number carries qc flags (from the scans that enter it, lost-phase
   streaks, ``uncalibrated``) and every null number a reason (``null_reasons``).
+- Detection limit: per phase, the smallest fraction its presence test sees
+  (``detection_limit_fraction``, :func:`detection_limits`); a minor phase below
+  it is reported absent. Scans whose cell esd exceeds ``qc.max_cell_esd_A`` are
+  flagged ``imprecise:<phase>`` and counted (``n_imprecise_scans``).
 """
 
 from __future__ import annotations
@@ -47,12 +51,15 @@ def assemble_lattice(
     alignment: pd.DataFrame,
     register: bool = True,
     trace: pd.DataFrame | None = None,
+    max_cell_esd: float | None = None,
 ) -> pd.DataFrame:
     """Join the per-scan peak fits with the scan alignment (time, voltage, x, cycle).
 
     With ``register`` (continuous scans), a and c are referred to each scan's
     mid-time (:func:`register_times`; with the cycling ``trace`` the
-    interpolation runs in the charge coordinate x(t)).
+    interpolation runs in the charge coordinate x(t)). With ``max_cell_esd``
+    (angstrom, ``operando.qc.max_cell_esd_A``) a present phase whose a or c esd
+    exceeds it is flagged ``imprecise:<phase>`` (:func:`flag_imprecise`).
 
     Raises
     ------
@@ -72,8 +79,51 @@ def assemble_lattice(
     df = peaks.merge(alignment[cols], on="scan", how="left")
     if register:
         df = register_times(df, alignment, trace)
+    if max_cell_esd is not None:
+        df = flag_imprecise(df, float(max_cell_esd))
     rest = [c for c in df.columns if c not in LATTICE_FRONT]
     return df[LATTICE_FRONT + rest].sort_values(["scan", "phase"]).reset_index(drop=True)
+
+
+def flag_imprecise(lattice: pd.DataFrame, max_cell_esd: float) -> pd.DataFrame:
+    """Add ``imprecise:<phase>`` to the ``qc`` of present rows whose a or c esd > ``max_cell_esd``.
+
+    A minor phase (a few % of the electrode) has weak reflections: its cell is
+    measured, with an honest but large esd. The flag marks the scans whose cell
+    cannot meet a per-scan accuracy target of about 3 ``max_cell_esd``.
+    """
+    df = lattice.copy()
+    if "qc" not in df.columns:
+        df["qc"] = ""
+    qc = df["qc"].fillna("").astype(str)
+    esd = np.fmax(df["a_esd_A"].to_numpy(float), df["c_esd_A"].to_numpy(float))
+    bad = df["present"].astype(bool).to_numpy() & (esd > max_cell_esd)
+    df["qc"] = [
+        ";".join(f for f in (q, f"imprecise:{ph}") if f) if b else q
+        for q, ph, b in zip(qc, df["phase"].astype(str), bad, strict=True)
+    ]
+    return df
+
+
+def detection_limits(lattice: pd.DataFrame, min_sigma: float) -> dict[str, float]:
+    """Smallest fraction of each phase its presence test can see, from the data.
+
+    The presence test needs the (00l) area at ``min_sigma`` esds; in the scans
+    where a phase is alone its area/esd is ``presence_sigma`` (median taken), and
+    an area's esd hardly changes when the peak shrinks (background-limited), so
+    a fraction below ``min_sigma / presence_sigma`` (at the moment the (00l) is
+    recorded) is not detected. NaN for a phase never alone.
+    """
+    out: dict[str, float] = {}
+    if "presence_sigma" not in lattice.columns:
+        return out
+    pres = lattice[lattice["present"].astype(bool)]
+    alone = pres.groupby("scan")["phase"].transform("size") == 1
+    for ph in lattice["phase"].unique():
+        z = pres.loc[alone & (pres["phase"] == ph), "presence_sigma"].to_numpy(float)
+        z = z[np.isfinite(z) & (z > 0)]
+        out[str(ph)] = float(min_sigma / np.median(z)) if z.size else math.nan
+    return out
 
 
 def register_times(
@@ -523,6 +573,7 @@ def summarize(
     max_lost_scans: int = 2,
     calibration_method: str = "",
     x_offset: float = 0.0,
+    min_sigma: float = 5.0,
 ) -> dict:
     """Summary numbers of the series (see module docstring).
 
@@ -551,6 +602,9 @@ def summarize(
         ``none`` marks every cell ``uncalibrated``.
     x_offset : float
         x subtracted by ``cell.x_reset`` (irreversible x of the earlier cycles).
+    min_sigma : float
+        The presence test's area/esd threshold (``operando.fit.min_sigma``), for
+        ``detection_limit_fraction`` (:func:`detection_limits`).
 
     Returns
     -------
@@ -650,6 +704,11 @@ def summarize(
     out["mode"] = "two_phase" if two else "solid_solution"
     out["irreversible_x_before_reset"] = float(x_offset)
     out["lost_phases"] = lost
+    out["detection_limit_fraction"] = detection_limits(lattice, min_sigma)
+    out["n_imprecise_scans"] = {
+        str(ph): int(g["qc"].fillna("").astype(str).str.contains(f"imprecise:{ph}").sum())
+        for ph, g in lattice.groupby("phase")
+    } if "qc" in lattice.columns else {}  # fmt: skip
     out["calibration_method"] = calibration_method
     out["qc"] = {k: ";".join(v) for k, v in qc.items()}
     out["null_reasons"] = why
