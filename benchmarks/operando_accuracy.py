@@ -118,7 +118,8 @@ def run(study: Path, cfg_file: str, truth_file: str) -> None:
             )
         miss = r[(f > 0.005) & ~r.present]
         if len(miss):
-            lst = ", ".join(f"{q.scan} ({getattr(q, f'fraction_{ph}'):.3f})" for q in miss.itertuples())
+            fr = miss[f"fraction_{ph}"]
+            lst = ", ".join(f"{n} ({v:.3f})" for n, v in zip(miss.scan, fr, strict=True))
             print(f"  {ph} not detected (scan (true fraction at mid-scan)): {lst}")
         print(f"  {ph} flagged imprecise: {int(flagged.sum())} scans")
         false = r[(f <= 0.005) & r.present]

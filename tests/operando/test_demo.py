@@ -47,9 +47,7 @@ def demo(demo_data, root):
     rows = pd.concat(parts, ignore_index=True)
     t, _, _, x, cycle, x_off = align.cycling_x(cyc.table, **opts)
     trace = pd.DataFrame({"time_s": t, "x": x, "cycle": cycle})
-    lat = summary.assemble_lattice(
-        rows, al, trace=trace, max_cell_esd=cfg["qc"]["max_cell_esd_A"]
-    )
+    lat = summary.assemble_lattice(rows, al, trace=trace, max_cell_esd=cfg["qc"]["max_cell_esd_A"])
     res = summary.summarize(
         lat, trace, cycle=2, window_x=0.1, lithiated_phase="LiCrSe2", x_offset=x_off,
         min_sigma=cfg["fit"]["min_sigma"],

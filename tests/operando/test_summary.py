@@ -106,3 +106,18 @@ def test_flag_imprecise_and_detection_limits():
     lim = summary.detection_limits(lat, 5.0)
     # lone scans: A in scan 1 (50 sigma), B in scan 3 (80 sigma)
     assert lim == {"A": pytest.approx(0.1), "B": pytest.approx(5.0 / 80.0)}
+
+
+def test_long_series_map_is_averaged_in_time_order():
+    from intercal.figures.operando import _time_ordered_map
+
+    t = np.arange(1300.0)[::-1]
+    z = np.tile(t[:, None], (1, 3))
+    tm, zm = _time_ordered_map(z, t, max_rows=600)
+    # 1300 rows -> groups of 3 (433 full groups + 1 row)
+    assert len(tm) == 434 and zm.shape == (434, 3)
+    assert np.all(np.diff(tm) > 0)
+    assert tm[0] == pytest.approx(1.0) and zm[0, 0] == pytest.approx(1.0)
+    assert tm[-1] == pytest.approx(1299.0)
+    short, zs = _time_ordered_map(z[:10], t[:10], max_rows=600)
+    assert len(short) == 10 and np.array_equal(zs[:, 0], np.sort(t[:10]))

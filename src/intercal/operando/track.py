@@ -67,7 +67,6 @@ from .peaks import (
     pseudo_voigt,
 )
 
-
 #: a phase not present in the previous scan is fitted (model comparison) only where a
 #: peak at the residual maximum, fitted linearly, reaches this share of ``min_sigma``
 PRESCREEN = 0.5
