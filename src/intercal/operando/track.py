@@ -8,9 +8,13 @@ on one linear background; points inside configured hardware-peak ranges are
 removed before fitting.
 
 Presence: in the window of the (00l) reflection, each phase whose peak is not
-overwhelmingly strong is tested by model comparison: the fit with the phase's
-peak against the fit without it (F-test p-value below ``p_value``) and its
-area at least ``min_sigma`` esds. A phase that fails is reported absent (its
+overwhelmingly strong (``strong_sigma``) or, present in the previous scan, seen
+by the ridge pass in this one at twice ``min_sigma`` is tested by model
+comparison: the fit with the phase's peak against the fit without it (F-test
+p-value below ``p_value``) and its area at least ``min_sigma`` esds. A phase
+not present in the previous scan is fitted only where a linear pre-screen
+(a peak at the residual's maximum, shape fixed) reaches ``PRESCREEN`` x
+``min_sigma``. A phase that fails is reported absent (its
 lattice NaN, fraction 0) and removed from every window of that scan.
 
 Sequential seeding and the guard: a phase present in the previous scan starts
@@ -473,14 +477,18 @@ class Tracker:
             present[nm] = True
             todo.remove(nm)
             resid = ys - cur.extra["model"]
-        for nm in est:  # re-test established phases unless overwhelmingly strong
+        for nm in est:  # re-test established phases unless clearly present
             pk = cur.peak(by_name[nm].name)
             z = pk.area / pk.area_esd if pk.area_esd > 0 else math.nan
             sig[nm] = z
-            if np.isfinite(z) and z >= st.strong_sigma and not pk.at_bound:
-                present[nm] = True
-                pvals[nm] = 0.0
-                continue
+            # clearly present: overwhelmingly strong, or seen by the ridge pass in this scan
+            # and at twice the presence threshold (no model comparison needed: p NaN)
+            seen = bool(self._hints.get(nm, (0, 0, False))[2])
+            if np.isfinite(z) and not pk.at_bound:
+                if z >= st.strong_sigma or (seen and z >= 2.0 * st.min_sigma):
+                    present[nm] = True
+                    pvals[nm] = 0.0 if z >= st.strong_sigma else math.nan
+                    continue
             red_seeds = [q for q in cur_seeds if q.name != by_name[nm].name]
             red, _ = self._fit(x, y, s, lo_w, hi_w, red_seeds)
             p = f_test_pvalue(red.chi2, cur.chi2, 3, cur.n_points, cur.n_params)
