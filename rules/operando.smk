@@ -35,13 +35,12 @@ OP_CAL_NOTES = op_check_calibration_window(
     hardware_peaks_deg=OPERANDO.get("hardware_peaks_deg", []),
     wavelength=float(OPERANDO.get("radiation", {}).get("wavelengths_A", [1.540593])[0]),
 )
-# every n-th scan, at most max_scans of them (a long series: a larger stride)
-OP_CROSS_FILES = OP_ORDERED[
-    :: max(
-        int(OP_CROSS.get("every", 10)),
-        -(-len(OP_ORDERED) // int(OP_CROSS.get("max_scans", 200))),
-    )
-]
+# every n-th scan, at most max_scans of them: a long series doubles the stride as often as
+# needed (stable while scans are added, until the series doubles)
+OP_CROSS_STRIDE = int(OP_CROSS.get("every", 10))
+while len(OP_ORDERED) > OP_CROSS_STRIDE * int(OP_CROSS.get("max_scans", 200)):
+    OP_CROSS_STRIDE *= 2
+OP_CROSS_FILES = OP_ORDERED[::OP_CROSS_STRIDE]
 # tracked reflections inside a masked range at a configured cell: error at load
 op_check_reflections(OPERANDO)
 OP_SEEDING = OPERANDO.get("seeding", {})

@@ -121,3 +121,8 @@ def test_long_series_map_is_averaged_in_time_order():
     assert tm[-1] == pytest.approx(1299.0)
     short, zs = _time_ordered_map(z[:10], t[:10], max_rows=600)
     assert len(short) == 10 and np.array_equal(zs[:, 0], np.sort(t[:10]))
+
+
+def test_imprecise_scans_do_not_flag_a_number_built_from_many():
+    rows = pd.DataFrame({"qc": ["", "imprecise:A", "lost:A;imprecise:A", None]})
+    assert summary._flags(rows) == ["lost:A"]

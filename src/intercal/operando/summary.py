@@ -549,13 +549,17 @@ def lost_streaks(lattice: pd.DataFrame, max_lost: int) -> dict[str, int]:
 
 
 def _flags(rows: pd.DataFrame) -> list[str]:
-    """Distinct qc flags of the scans that enter a number."""
+    """Distinct qc flags of the scans that enter a number.
+
+    ``imprecise:<phase>`` (a scan's esd above ``qc.max_cell_esd_A``) is not carried:
+    a number built from several scans has its own esd, which weights them.
+    """
     if "qc" not in rows.columns:
         return []
     out: list[str] = []
     for q in rows["qc"].fillna("").astype(str):
         for f in q.split(";"):
-            if f and f not in out:
+            if f and f not in out and not f.startswith("imprecise:"):
                 out.append(f)
     return out
 
