@@ -29,30 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from intercal.musr.pipeline import aggregate, calibrate_alpha, fit_temperature, reduce_temperature
+from intercal.musr.pipeline import analyse_section
 from intercal.simulate.muon import write_series
 
 TEMPS = [120.0, 150.0, 180.0, 210.0, 240.0, 270.0, 300.0]
-
-
-def analyse(cfg):
-    """The workflow's calls on one simulated study; returns the aggregate dict."""
-    g = cfg["grouping"]
-    kw = dict(
-        forward=g["forward"],
-        backward=g["backward"],
-        background_window_us=cfg["background_window_us"],
-    )
-    cal = cfg["calibration"]
-    _, _, alpha, _ = calibrate_alpha(cal["file"], field_G=cal["field_G"], **kw)
-    records, reduced, names = [], [], []
-    for t in cfg["temperatures"]:
-        red = reduce_temperature(t["runs"], alpha=alpha, temperature_K=t["temperature_K"], **kw)
-        rec, _ = fit_temperature(red, t_min_us=0.1, t_max_us=16.0)
-        records.append(rec)
-        reduced.append(red)
-        names.append(t["name"])
-    return aggregate(records, reduced, names=names, grouping=g)
 
 
 def main(argv=None):
@@ -77,7 +57,7 @@ def main(argv=None):
                 cache=cache,
             )
             try:
-                out = analyse(sim["config"])
+                out = analyse_section(sim["config"])
             except Exception as err:  # noqa: BLE001 - a benchmark counts failures, it does not stop
                 failures.append(f"seed {seed}: {type(err).__name__}: {err}")
                 print(failures[-1], flush=True)

@@ -7,6 +7,7 @@ import os
 from intercal.workflow import (
     ConfigError,
     check_files,
+    check_known,
     check_names,
     pkg_code as _pkg_code,
     resolve_patterns,
@@ -90,6 +91,14 @@ def safe_names(names, key):
     """Check user-chosen names that become file names; WorkflowError if one is unsafe."""
     try:
         check_names(names, key, CONFIGFILE)
+    except ConfigError as err:
+        raise WorkflowError(str(err)) from None
+
+
+def known_names(names, known, key, what):
+    """Check names that refer to names defined elsewhere in config; WorkflowError if not."""
+    try:
+        check_known(names, known, key, what, CONFIGFILE)
     except ConfigError as err:
         raise WorkflowError(str(err)) from None
 

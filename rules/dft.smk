@@ -131,6 +131,30 @@ rule dft_figure:
         "../scripts/dft_figure.py"
 
 
+rule dft_reproduction:
+    input:
+        summary=f"{RESULTS}/dft/voltage_summary.json",
+        barriers=[DFT_NEB_TABLES["neb_barriers"]] if DFT_NEB else [],
+        code=pkg_code("dft"),
+    output:
+        table=f"{RESULTS}/tables/reproduction/dft.csv",
+    log:
+        f"{RESULTS}/logs/dft/reproduction.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/dft/reproduction.tsv"
+    conda:
+        "../envs/dft.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        host=DFT["host"],
+    script:
+        "../scripts/dft_reproduction.py"
+
+
+REPRO_PARTS.append(f"{RESULTS}/tables/reproduction/dft.csv")
 ALL_TARGETS.extend(
     [
         f"{RESULTS}/dft/hull.csv",

@@ -1,5 +1,8 @@
 # Electrochemistry: cells as data (cycling tables, CE, dQ/dV), cut-off series, long cycling,
 # rate test, CV (Randles-Sevcik, b-values, charge check), EIS fits. Every experiment optional.
+from intercal.errors import InputError
+from intercal.io.echem import check_csv_columns
+
 validate_config(config["echem"], "echem.schema.yaml", "echem")
 
 ECHEM = config["echem"]
@@ -33,6 +36,16 @@ for _name, _cell in ECHEM_CELLS.items():
             f"config.yaml: echem.cells.{_name} has .csv files but no csv_format "
             "(a column map under echem.csv_formats)"
         )
+    for _f in ECHEM_CELL_FILES[_name]:
+        if _f.lower().endswith(".csv"):
+            try:
+                check_csv_columns(
+                    _f, ECHEM["csv_formats"][_fmt], f"echem.csv_formats.{_fmt}"
+                )
+            except InputError as _err:
+                raise WorkflowError(
+                    f"{CONFIGFILE}: echem.cells.{_name}: {_err}"
+                ) from None
 
 
 ECHEM_CUTOFF = ECHEM.get("cutoff_series")
@@ -189,6 +202,20 @@ ECHEM_SUMMARY_CELLS = sorted(
 )
 
 
+#: aggregate tables, each only when its experiment is configured (no header-only files)
+ECHEM_SUMMARY_OUT = {
+    "cells": f"{ECHEM_T}/cells.csv",
+    **({"rate": f"{ECHEM_T}/rate_capability.csv"} if ECHEM_RATE else {}),
+    **(
+        {"peaks": f"{ECHEM_T}/cv_peaks.csv", "rs": f"{ECHEM_T}/cv_randles_sevcik.csv"}
+        if ECHEM_CVCFG
+        else {}
+    ),
+    **({"rct": f"{ECHEM_T}/eis_rct_vs_potential.csv"} if ECHEM_EISCFG else {}),
+    "repro": f"{RESULTS}/tables/reproduction/echem.csv",
+}
+
+
 rule echem_summary:
     input:
         cycles=echem_cycles(ECHEM_SUMMARY_CELLS),
@@ -202,12 +229,7 @@ rule echem_summary:
         eis=[f"{ECHEM_T}/eis/{n}_fit.csv" for n in ECHEM_EIS],
         code=pkg_code("echem", "io/echem.py"),
     output:
-        cells=f"{ECHEM_T}/cells.csv",
-        rate=f"{ECHEM_T}/rate_capability.csv",
-        peaks=f"{ECHEM_T}/cv_peaks.csv",
-        rs=f"{ECHEM_T}/cv_randles_sevcik.csv",
-        rct=f"{ECHEM_T}/eis_rct_vs_potential.csv",
-        repro=f"{RESULTS}/tables/reproduction/echem.csv",
+        **ECHEM_SUMMARY_OUT,
     log:
         f"{RESULTS}/logs/echem/summary.log",
     benchmark:
@@ -287,6 +309,7 @@ if ECHEM_CUTOFF or ECHEM_CVCFG or ECHEM_EISCFG:
             mem_mb=1500,
             runtime=10,
         params:
+            reference_ion=ECHEM["reference_ion"],
             cutoffs=ECHEM_CUTOFF["cells"] if ECHEM_CUTOFF else {},
             limit=ECHEM_CUTOFF.get("limit", "lower") if ECHEM_CUTOFF else "lower",
             cells=ECHEM_CELLS,
@@ -325,6 +348,7 @@ if ECHEM_LONG:
             mem_mb=1000,
             runtime=10,
         params:
+            reference_ion=ECHEM["reference_ion"],
             cutoffs=ECHEM_LONG["cells"],
             limit=ECHEM_LONG.get("limit", "lower"),
             cells=ECHEM_CELLS,
@@ -358,6 +382,8 @@ if ECHEM_CVCFG:
         resources:
             mem_mb=1000,
             runtime=10,
+        params:
+            reference_ion=ECHEM["reference_ion"],
         script:
             "../scripts/echem_figS13.py"
 
@@ -388,6 +414,9 @@ if ECHEM_RATE:
         resources:
             mem_mb=1000,
             runtime=10,
+        params:
+            reference_ion=ECHEM["reference_ion"],
+            cell=ECHEM_RATE["cell"],
         script:
             "../scripts/echem_figS14.py"
 
@@ -420,6 +449,7 @@ if ECHEM_EISCFG:
             mem_mb=1000,
             runtime=10,
         params:
+            reference_ion=ECHEM["reference_ion"],
             title=ECHEM_EISCFG.get("title", ""),
         script:
             "../scripts/echem_figS15.py"
@@ -450,6 +480,7 @@ if ECHEM_EISCFG:
             mem_mb=1000,
             runtime=10,
         params:
+            reference_ion=ECHEM["reference_ion"],
             names=list(ECHEM_EIS),
             title=ECHEM_EISCFG.get("title", ""),
         script:
@@ -483,6 +514,7 @@ if ECHEM_CELLS:
             mem_mb=1500,
             runtime=10,
         params:
+            reference_ion=ECHEM["reference_ion"],
             cells=list(ECHEM_CELLS),
         script:
             "../scripts/echem_fig_dqdv.py"

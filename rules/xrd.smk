@@ -7,6 +7,19 @@ XRD = config["xrd"]
 XRD_PATTERNS = list(XRD["patterns"])
 safe_names(XRD_PATTERNS, "xrd.patterns")
 XRD_CIFS = XRD.get("cif_phases", {})
+for _p, _spec in XRD["patterns"].items():
+    known_names(
+        _spec["phases"],
+        [*config.get("materials", {}), *XRD_CIFS],
+        f"xrd.patterns.{_p}.phases",
+        "materials or xrd.cif_phases",
+    )
+    known_names(
+        [_spec["report_phase"]],
+        _spec["phases"],
+        f"xrd.patterns.{_p}.report_phase",
+        f"xrd.patterns.{_p}.phases",
+    )
 raw_files(
     {
         **{f"xrd.patterns.{p}.file": s["file"] for p, s in XRD["patterns"].items()},

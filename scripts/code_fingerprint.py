@@ -8,9 +8,10 @@ not the package code it imports).
 import hashlib
 import logging
 
+from intercal.joblog import job_log
 from intercal.tables import write_text
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 lines = [f"{hashlib.sha256(open(f, 'rb').read()).hexdigest()}  {f}" for f in snakemake.input]
 write_text("\n".join(lines) + "\n", snakemake.output[0])
 logging.info("%d modules fingerprinted", len(lines))

@@ -5,8 +5,9 @@ import logging
 import pandas as pd
 
 from intercal.figures.dft import fig1
+from intercal.joblog import job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+job_log(snakemake.log[0], filemode="w")
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 #: NEB tables are inputs only when the config has dft.neb
 NEB = "neb_paths" in snakemake.input.keys()

@@ -5,9 +5,10 @@ import logging
 import pandas as pd
 
 from intercal.dft import io, neb
+from intercal.joblog import job_log
 from intercal.tables import write_csv
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+job_log(snakemake.log[0], filemode="w")
 rows, paths = [], []
 for path_file, spec in zip(snakemake.input.paths, snakemake.params.paths, strict=True):
     label = spec.get("label") or f"x = {spec['x']:g}"

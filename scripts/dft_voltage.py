@@ -3,9 +3,10 @@
 import logging
 
 from intercal.dft import io, thermo
+from intercal.joblog import job_log
 from intercal.tables import write_csv, write_json
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+job_log(snakemake.log[0], filemode="w")
 configs = io.read_configurations(snakemake.input.configurations)
 refs = io.read_references(snakemake.input.references)
 ion_energy = io.reference_energy(refs, snakemake.params.ion, snakemake.input.references)

@@ -5,9 +5,10 @@ import logging
 import pandas as pd
 
 from intercal.echem.pipeline import cv_curves, cv_peaks
+from intercal.joblog import job_log
 from intercal.tables import write_csv
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 p = snakemake.params
 
 

@@ -3,9 +3,10 @@
 import logging
 
 from intercal.echem.pipeline import eis_drt, eis_fit
+from intercal.joblog import job_log
 from intercal.tables import fit_record, write_csv
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 p = snakemake.params
 params, stats, curve, model = eis_fit(
     snakemake.input.raw,

@@ -4,9 +4,12 @@ import logging
 
 import pandas as pd
 
+from intercal.figures import style
 from intercal.figures.echem import figure_3, load_spectra, save, window_label
+from intercal.joblog import job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
+style.set_reference_ion(snakemake.params.reference_ion)
 inp, p = snakemake.input, snakemake.params
 cut = dict(p.cutoffs)
 first = {float(v): pd.read_csv(f) for v, f in zip(cut.values(), inp.first, strict=True)}

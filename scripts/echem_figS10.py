@@ -4,9 +4,12 @@ import logging
 
 import pandas as pd
 
+from intercal.figures import style
 from intercal.figures.echem import figure_s10, save
+from intercal.joblog import job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
+style.set_reference_ion(snakemake.params.reference_ion)
 p = snakemake.params
 cut = dict(p.cutoffs)
 long = {float(v): pd.read_csv(f) for v, f in zip(cut.values(), snakemake.input.long, strict=True)}

@@ -4,9 +4,12 @@ import logging
 
 import pandas as pd
 
+from intercal.figures import style
 from intercal.figures.echem import figure_s13, save
+from intercal.joblog import job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
+style.set_reference_ion(snakemake.params.reference_ion)
 fig = figure_s13(pd.read_csv(snakemake.input.peaks), pd.read_csv(snakemake.input.rs))
 save(fig, snakemake.output.pdf, snakemake.output.png)
 logging.info("wrote %s", snakemake.output.png)

@@ -4,9 +4,12 @@ import logging
 
 import pandas as pd
 
+from intercal.figures import style
 from intercal.figures.echem import figure_dqdv, save
+from intercal.joblog import job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
+style.set_reference_ion(snakemake.params.reference_ion)
 inp, names = snakemake.input, snakemake.params.cells
 fig = figure_dqdv(
     {n: pd.read_csv(f) for n, f in zip(names, inp.dqdv, strict=True)},

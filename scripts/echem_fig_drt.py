@@ -4,9 +4,12 @@ import logging
 
 import pandas as pd
 
+from intercal.figures import style
 from intercal.figures.echem import figure_drt, save, spectrum_label
+from intercal.joblog import job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
+style.set_reference_ion(snakemake.params.reference_ion)
 drts = [pd.read_csv(f) for f in snakemake.input.drt]
 labels = [
     spectrum_label(float(d["potential_V"].iloc[0]), n)

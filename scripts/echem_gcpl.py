@@ -3,9 +3,10 @@
 import logging
 
 from intercal.echem.cells import cell_tables
+from intercal.joblog import job_log
 from intercal.tables import write_csv
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 p = snakemake.params
 out = cell_tables(
     snakemake.wildcards.cell,

@@ -6,9 +6,10 @@ from pathlib import Path
 import pandas as pd
 
 from intercal.echem.pipeline import summary
+from intercal.joblog import job_log
 from intercal.tables import write_csv
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 p = snakemake.params
 inp = snakemake.input
 cv_mass = None
@@ -33,5 +34,6 @@ for r in out["repro"].itertuples(index=False):
     if r.qc:
         logging.warning("%s = %.6g: qc %s", r.quantity, r.value, r.qc)
 logging.info("\n%s", out["repro"].to_string())
-for key in ("cells", "rate", "peaks", "rs", "rct", "repro"):
+# only the tables of the configured experiments are outputs (the rule lists them)
+for key in snakemake.output.keys():
     write_csv(out[key], getattr(snakemake.output, key))

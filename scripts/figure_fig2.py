@@ -6,8 +6,9 @@ import pandas as pd
 
 from intercal.figures import style
 from intercal.figures.fig2 import fig2
+from intercal.joblog import job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 inp, p = snakemake.input, snakemake.params
 style.set_phase_order(p.phases)
 lebail = [

@@ -2,10 +2,11 @@
 
 import logging
 
+from intercal.joblog import job_log
 from intercal.musr.pipeline import calibrate_alpha
 from intercal.tables import write_csv, write_json
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 cal = dict(snakemake.params.calibration)
 grouping = snakemake.params.grouping or {}
 record, curve, alpha, alpha_err = calibrate_alpha(

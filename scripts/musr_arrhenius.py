@@ -6,11 +6,12 @@ import logging
 
 import pandas as pd
 
+from intercal.joblog import job_log
 from intercal.musr.export import mantid_table, write_msr
 from intercal.musr.pipeline import aggregate
 from intercal.tables import write_csv, write_text
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 fit = dict(snakemake.params.fit)
 arr = dict(snakemake.params.arrhenius)
 records = [pd.read_csv(p) for p in snakemake.input.records]

@@ -5,8 +5,9 @@ import logging
 import pandas as pd
 
 from intercal.figures.musr import figure_s7, figure_s8
+from intercal.joblog import job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 nu = pd.read_csv(snakemake.input.nu_table)
 record = pd.read_csv(snakemake.input.record)
 curves = pd.read_csv(snakemake.input.curves)

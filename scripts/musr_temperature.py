@@ -3,10 +3,11 @@
 import json
 import logging
 
+from intercal.joblog import job_log
 from intercal.musr.pipeline import fit_temperature, reduce_temperature
 from intercal.tables import write_csv
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 temp = dict(snakemake.params.temperature)
 grouping = snakemake.params.grouping or {}
 red = dict(snakemake.params.reduction)

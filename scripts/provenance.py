@@ -2,10 +2,11 @@
 
 import logging
 
+from intercal.joblog import job_log
 from intercal.provenance import render, versions
 from intercal.tables import write_text
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 vers = versions()
 write_text(
     render(snakemake.params.config, snakemake.params.configfile, vers), snakemake.output.html

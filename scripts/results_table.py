@@ -6,10 +6,17 @@ import os
 
 import pandas as pd
 
-from intercal.reproduction import compare, merge_results, render_html, render_markdown
+from intercal.joblog import job_log
+from intercal.reproduction import (
+    closest_quantity,
+    compare,
+    merge_results,
+    render_html,
+    render_markdown,
+)
 from intercal.tables import write_csv, write_text
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 p = snakemake.params
 parts = [pd.read_csv(f, keep_default_na=True) for f in snakemake.input.parts]
 results = merge_results(parts, sources=list(snakemake.input.parts))
@@ -33,3 +40,11 @@ n_flag = int((results.qc.str.len() > 0).sum())
 logging.info("results: %d numbers, %d with QC flags", len(results), n_flag)
 for row in results[results.qc.str.len() > 0].itertuples():
     logging.warning("QC %s: %s", row.quantity, row.qc)
+if comparison is not None:
+    for row in comparison[~comparison.value.notna()].itertuples():
+        near = closest_quantity(row.quantity, results.quantity)
+        logging.warning(
+            "reference %s: not produced by this run%s",
+            row.quantity,
+            f" (did you mean {near}?)" if near else "",
+        )

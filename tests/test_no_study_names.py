@@ -1,7 +1,7 @@
 """Nothing study-specific in code (issue 14, point 4).
 
 Greps src/ (outside src/intercal/simulate/, where the demo's forward models
-legitimately encode the demo study), rules/ and scripts/ for the demo study's
+legitimately encode the demo study), rules/, scripts/ and report/ (captions) for the demo study's
 materials, edges, cut-off keys and paper numbers, and fails listing every
 file:line. Comments and docstrings count too: a reader of the code should not
 need the demo study to understand it (examples in docstrings can use a neutral
@@ -15,8 +15,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
-#: folders searched, and the one folder left out (forward models of the demo data)
-SEARCHED = ("src", "rules", "scripts")
+#: folders searched (report/: the captions every study's report shows), and the one folder
+#: left out (forward models of the demo data)
+SEARCHED = ("src", "rules", "scripts", "report")
 EXCLUDED = (ROOT / "src" / "intercal" / "simulate",)
 SUFFIXES = {".py", ".smk", ".yaml", ".yml", ".json", ".rst", ".md", ".txt", ".mplstyle"}
 

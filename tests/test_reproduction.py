@@ -212,3 +212,40 @@ def test_malformed_reference_fails_naming_it():
                 }
             }
         )
+
+
+def test_unproduced_reference_suggests_the_run_s_row_name(tmp_path, capsys):
+    """A reference named after the pattern instead of the phase: the table and the check
+    say which row the run has instead."""
+    import yaml
+
+    from intercal.reproduction import main
+
+    res = merge_results(
+        [
+            pd.DataFrame(
+                [
+                    {"quantity": "lebail.P2-NNMO.a", "value": 2.8895, "stderr": 3e-4},
+                    {"quantity": "lebail.P2-NNMO.c", "value": 11.152, "stderr": 1e-3},
+                ]
+            ).assign(unit="angstrom")
+        ]
+    )
+    refs = [
+        {"quantity": "lebail.pristine.a", "unit": "angstrom", "value": 2.8893,
+         "tolerance": {"esd": 2}},
+        {"quantity": "lebail.P2NNMO.c", "unit": "angstrom", "value": 11.1512,
+         "tolerance": {"esd": 2}},
+    ]  # fmt: skip
+    comp = compare(res, refs)
+    text = render_markdown(res, comp, refs)
+    assert "not produced (did you mean lebail.P2-NNMO.c?)" in text
+    assert "not produced (no row of that name)" in text or "did you mean lebail.P2-NNMO.a" in text
+    comp.to_csv(tmp_path / "reproduction.csv", index=False)
+    res.to_csv(tmp_path / "results.csv", index=False)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({"references": {"values": refs}}))
+    cfg = str(tmp_path / "config.yaml")
+    rc = main(["check", str(tmp_path / "reproduction.csv"), "--config", cfg, "--require", "lebail"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    assert "lebail.P2NNMO.c" in out and "did you mean lebail.P2-NNMO.c?" in out

@@ -185,6 +185,16 @@ def compare(results: pd.DataFrame, references: Sequence[Mapping[str, Any]]) -> p
     return pd.DataFrame(out, columns=COLUMNS)
 
 
+def closest_quantity(quantity: str, produced: Iterable[str]) -> str | None:
+    """The produced row name closest to a reference's quantity (a misspelt or renamed row),
+    or None when nothing is close."""
+    import difflib
+
+    produced = [str(q) for q in produced]
+    match = difflib.get_close_matches(str(quantity), produced, n=1, cutoff=0.6)
+    return match[0] if match else None
+
+
 def judge(value: float, stderr: float, reference: Mapping[str, Any]) -> tuple[bool | None, str]:
     """Judge one value against its reference's tolerance.
 
@@ -337,7 +347,11 @@ def render_markdown(
             ref = refs.get(row.quantity)
             shown = (ref or {}).get("display") or fmt_value(row.paper_value, row.paper_stderr)
             z = f"{row.z:.2f}" if np.isfinite(row.z) else ""
-            status = _status(row, ref).replace("|", "\\|")
+            status = _status(row, ref)
+            if status == "not produced" and len(results):
+                near = closest_quantity(row.quantity, results.quantity)
+                status += f" (did you mean {near}?)" if near else " (no row of that name)"
+            status = status.replace("|", "\\|")
             flags = str(qc.get(row.quantity, "") or "").replace("|", "\\|")
             lines.append(
                 f"| {row.quantity} | {fmt_value(row.value, row.stderr)} | {shown} | {row.unit} "
@@ -460,13 +474,18 @@ def main(argv: list[str] | None = None) -> int:
             required += sorted({q.split(".")[0] for q in pd.read_csv(part).quantity})
     failures = check(table, references, required)
     refs = {r["quantity"]: r for r in references}
+    # the run's own row names (results.csv beside the table) for "did you mean" hints
+    results_csv = Path(args.table).with_name("results.csv")
+    produced = list(pd.read_csv(results_csv).quantity) if results_csv.is_file() else []
     for row in table.itertuples(index=False):
         if row.quantity in refs and np.isfinite(row.value):
             ok, why = judge(row.value, row.stderr, refs[row.quantity])
             tag = {True: "ok  ", False: "FAIL", None: "--  "}[ok]
             print(f"{tag} {row.quantity:40s} {why}")
         else:
-            print(f"--   {row.quantity:40s} not produced")
+            near = closest_quantity(row.quantity, produced) if produced else None
+            hint = f" (did you mean {near}?)" if near else ""
+            print(f"--   {row.quantity:40s} not produced{hint}")
     if failures:
         print(f"{len(failures)} reproduction check(s) failed:")
         for f in failures:

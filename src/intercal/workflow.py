@@ -142,6 +142,37 @@ def check_names(names: Iterable[str], key: str, cfgfile: str | None = None) -> N
             )
 
 
+def check_known(
+    names: Iterable[str], known: Iterable[str], key: str, what: str, cfgfile: str | None = None
+) -> None:
+    """Raise ConfigError unless every name is one of ``known`` (a name defined elsewhere).
+
+    Parameters
+    ----------
+    names : iterable of str
+        The names the key refers to (e.g. a pattern's phases).
+    known : iterable of str
+        The names defined (e.g. the ``materials`` section's keys).
+    key : str
+        Config key of ``names``, for the message.
+    what : str
+        Where the known names are defined, for the message (e.g. ``"materials"``).
+    cfgfile : str, optional
+        Named in messages.
+    """
+    import difflib
+
+    known = [str(k) for k in known]
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(str(name), known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(
+                f"{_where(cfgfile)}{key}: {name!r} is not defined in {what}{hint} "
+                f"(defined: {sorted(known)})"
+            )
+
+
 def check_files(files: Mapping[str, Any], cfgfile: str | None = None) -> None:
     """Check, at load time, that every configured raw file can be read.
 

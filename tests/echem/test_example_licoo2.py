@@ -77,3 +77,34 @@ def test_size_is_small(example):
     total = sum(f.stat().st_size for f in (study / "data" / "echem").iterdir())
     assert total < 3e6
     assert isinstance(pd.read_csv(study / "data" / "echem" / "LCO_rate_4.2V.csv"), pd.DataFrame)
+
+
+def test_current_in_wrong_units_is_flagged_not_silent(example, caplog):
+    """Capacity counters in mAh read as uAh (like A read as mA): 1000x off, flagged."""
+    study, cfg, _ = example
+    cfg = yaml.safe_load(yaml.safe_dump(cfg))
+    fmt = cfg["csv_formats"][cfg["cell_defaults"]["csv_format"]]
+    fmt["units"]["capacity"] = "uAh"  # the file is in mAh: capacities 1000x too small
+    cycles = {n: _tables(study, cfg, n)["cycles"] for n in cfg["cells"]}
+    with caplog.at_level("WARNING"):
+        out = pipeline.summary(
+            cycles=cycles,
+            infos=[],
+            formula=cfg["host_formula"],
+            n_electrons=cfg["n_electrons"],
+            cutoff=cfg["cutoff_series"],
+            rate=cfg["rate_test"],
+        )
+    rows = out["repro"].set_index("quantity")
+    assert rows.loc["echem.capacity_cutoff_4.2V", "value"] < 1.0
+    assert "capacity_implausible:LCO_4.2V" in rows.loc["echem.capacity_cutoff_4.2V", "qc"]
+    assert "capacity_implausible:LCO_rate" in rows.loc["echem.rate_retention_1C", "qc"]
+    assert "check its units" in caplog.text
+
+
+def test_plausible_cells_carry_only_the_no_esd_flag(example):
+    study, cfg, _ = example
+    cycles = {n: _tables(study, cfg, n)["cycles"] for n in cfg["cells"]}
+    bad = pipeline.capacity_plausibility(cycles, 274.0)
+    assert bad == {}
+    assert pipeline.capacity_plausibility(cycles, 274.0 * 1000)  # 1000x: all flagged

@@ -123,6 +123,9 @@ def test_figure_3_four_panels(tables, tmp_path):
     assert len(b.get_lines()) == 16  # 4 cycles x 2 half cycles + end markers
     assert len({ln.get_linestyle() for ln in b.get_lines()[::2]}) == 4  # cycles distinguishable
     assert b.get_legend().get_title().get_text() == "1.00-3.00 V"
+    # the band above the window holds the legend and zoom: no voltage tick there
+    vhi = max(float(ln.get_ydata().max()) for ln in b.get_lines())
+    assert max(b.get_yticks()) <= vhi + 0.1 * (vhi - b.get_ylim()[0])
     assert len(c.get_lines()) == 6 + 1  # 6 scan rates + the zero line
     assert len(d.get_lines()) == 14  # 7 spectra: points + fit
     dl = [t.get_text() for t in d.get_legend().get_texts()]
@@ -167,9 +170,16 @@ def test_figure_s13_one_panel(tables, tmp_path):
 
 
 def test_figure_s14_two_panels(tables, tmp_path):
-    fig = fe.figure_s14(tables["rate_cycles"], tables["rate"], tables["rate_curves"])
+    fig = fe.figure_s14(
+        tables["rate_cycles"], tables["rate"], tables["rate_curves"], cell="my_rate_cell"
+    )
     axes = _visible_axes(fig)
     assert len(axes) == 2
+    assert "my_rate_cell" in axes[0].get_title()  # which cell the rate test is
+    # panel (b) ends at the data, its legend sits beside the axes (not on the curves)
+    qmax = float(tables["rate_curves"]["capacity_mAh_g"].max())
+    assert axes[1].get_xlim()[1] == pytest.approx(1.04 * qmax)
+    assert axes[1].get_legend().get_bbox_to_anchor().x0 > axes[1].bbox.x1
     labels = " ".join(t.get_text() for t in axes[0].texts)
     assert "1 C\n63 %" in labels
     assert len(axes[1].get_lines()) == 10  # 5 distinct C-rates x 2 half cycles
@@ -197,9 +207,12 @@ def test_figure_dqdv(tables, tmp_path):
         {n: v["dqdv_peaks"] for n, v in c.items()},
         {n: v["info"].iloc[0].to_dict() for n, v in c.items()},
     )
-    axes = _visible_axes(fig)
-    assert len(axes) == 2
-    assert "SG 11 pts, order 3, 5 mV grid" in axes[0].get_title()
+    panels = [ax for ax in _visible_axes(fig) if ax.get_label() != "<colorbar>"]
+    bars = [ax for ax in _visible_axes(fig) if ax.get_label() == "<colorbar>"]
+    assert len(panels) == 2 and len(bars) == 2  # cycle number on a colour bar per panel
+    assert all(ax.get_legend() is None for ax in panels)  # no legend over curves or labels
+    assert bars[0].get_ylabel() == "cycle"
+    assert "SG 11 pts, order 3, 5 mV grid" in panels[0].get_title()
     pk = c["cutoff_1.00V"]["dqdv_peaks"]
     d1 = pk[(pk.cycle == 1) & (pk.direction == "discharge")].iloc[0]
     assert 2.55 < d1.voltage_V < 2.65 and 0 < d1.voltage_stderr_V < 0.01

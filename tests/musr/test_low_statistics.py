@@ -8,29 +8,10 @@ import numpy as np
 import pytest
 
 from intercal.errors import InputError
-from intercal.musr.pipeline import aggregate, calibrate_alpha, fit_temperature, reduce_temperature
+from intercal.musr.pipeline import analyse_section, calibrate_alpha
 from intercal.simulate.muon import write_series
 
 TEMPS = [120.0, 150.0, 180.0, 210.0, 240.0, 270.0, 300.0]
-
-
-def run_chain(cfg, **agg):
-    g = cfg["grouping"]
-    kw = dict(
-        forward=g["forward"],
-        backward=g["backward"],
-        background_window_us=cfg["background_window_us"],
-    )
-    cal = cfg["calibration"]
-    _, _, alpha, _ = calibrate_alpha(cal["file"], field_G=cal["field_G"], **kw)
-    records, reduced, names = [], [], []
-    for t in cfg["temperatures"]:
-        red = reduce_temperature(t["runs"], alpha=alpha, temperature_K=t["temperature_K"], **kw)
-        rec, _ = fit_temperature(red, t_min_us=0.1, t_max_us=16.0)
-        records.append(rec)
-        reduced.append(red)
-        names.append(t["name"])
-    return aggregate(records, reduced, names=names, grouping=g, **agg)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +23,7 @@ def low_stats(tmp_path_factory):
 
 @pytest.mark.slow
 def test_low_statistics_chain_completes(low_stats):
-    out = run_chain(low_stats["config"])
+    out = analyse_section(low_stats["config"])
     r = out["repro"].set_index("quantity")
     ea, ea_err = r.loc["musr.activation_energy", ["value", "stderr"]]
     assert np.isfinite(ea_err) and 0 < ea_err < 15
@@ -56,7 +37,7 @@ def test_low_statistics_chain_completes(low_stats):
 
 @pytest.mark.slow
 def test_low_statistics_onset_from_config_skips_detection(low_stats):
-    out = run_chain(low_stats["config"], onset_K=165.0)
+    out = analyse_section(low_stats["config"], onset_K=165.0)
     r = out["repro"].set_index("quantity")
     assert r.loc["musr.onset_temperature", "value"] == 165.0
     assert "onset_from_config" in r.loc["musr.onset_temperature", "qc"]

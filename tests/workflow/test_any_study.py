@@ -156,3 +156,36 @@ def test_missing_raw_file_fails_before_any_job(checkout, root, demo, tmp_path):
     assert proc.returncode != 0
     out = proc.stdout + proc.stderr
     assert "no_such_pattern.xye" in out and f"xrd.patterns.{first}.file" in out
+
+
+def test_misspelt_csv_column_fails_at_load_naming_the_key(checkout, root, tmp_path):
+    """A cycler CSV column map is checked against the file's header before any job runs."""
+    ex = root / "examples" / "LiCoO2"
+    cfg = yaml.safe_load((ex / "config.echem.yaml").read_text())
+    cfg["echem"]["csv_formats"]["lab_cycler"]["columns"]["voltage"] = "Voltage(V)"
+    study = tmp_path / "mystudy"
+    study.mkdir()
+    (study / "data").symlink_to(ex / "data", target_is_directory=True)
+    (study / "config.yaml").write_text(yaml.safe_dump({"study": {"name": "x"}, **cfg}))
+    proc = _run(checkout, study, "-n")
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "echem.csv_formats.lab_cycler.columns.voltage = 'Voltage(V)'" in out, out[-2000:]
+    assert "'Voltage (V)'" in out  # the file's own column names are listed
+    assert "Job stats" not in out
+
+
+def test_phase_not_in_materials_fails_at_load_with_a_suggestion(checkout, root, demo, tmp_path):
+    xrd = yaml.safe_load(yaml.safe_dump(demo["xrd"]))
+    first = next(iter(xrd["patterns"]))
+    phase = xrd["patterns"][first]["phases"][0]
+    xrd["patterns"][first]["phases"][0] = phase.lower()
+    study = _study(
+        tmp_path, root, {"study": {"name": "x"}, "materials": demo["materials"], "xrd": xrd}
+    )
+    proc = _run(checkout, study, "-n")
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert f"xrd.patterns.{first}.phases: {phase.lower()!r} is not defined in materials" in out
+    assert f"did you mean {phase!r}?" in out
+    assert "Job stats" not in out

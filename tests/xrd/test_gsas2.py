@@ -246,3 +246,20 @@ def test_staged_order_reaches_the_same_minimum(fitted):
     assert r.stats["chi2"] == pytest.approx(fitted.stats["chi2"], rel=1e-4)
     with pytest.raises(InputError, match="stages names 'Q'"):
         refine(df, [Phase("LaB6", "Pm-3m", {"a": 4.157})], replace(st, stages=(("Q",),)), "s")
+
+
+def test_several_patterns_of_one_phase_get_pattern_named_rows():
+    """A series of samples of one phase: one row pair per pattern, not a name clash."""
+
+    def summ(a):
+        cell = {"a": a, "a_esd": 1e-4, "c": 11.15, "c_esd": 3e-4}
+        return {"stats": {"qc": ""}, "cells": {"P2": cell, "NiO": cell}}
+
+    part = reproduction_part(
+        [summ(2.889), summ(2.887), summ(4.17)], [("s1", "P2"), ("s2", "P2"), ("s3", "NiO")]
+    )
+    assert list(part.quantity) == [
+        "lebail.s1.P2.a", "lebail.s1.P2.c", "lebail.s2.P2.a", "lebail.s2.P2.c",
+        "lebail.NiO.a", "lebail.NiO.c",
+    ]  # fmt: skip
+    assert part.set_index("quantity").value["lebail.s2.P2.a"] == 2.887

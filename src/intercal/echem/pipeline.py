@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping, Sequence
 
@@ -186,6 +187,48 @@ def rate_label(c: float) -> str:
     return np.format_float_positional(float(c), trim="-")
 
 
+#: a number from one cell's coulomb counting: no replicate cells, so no esd (NaN, said so)
+NO_ESD_ONE_CELL = "no_esd:one_cell"
+#: first-cycle capacity / theoretical capacity outside this range: units or mass are likely wrong
+PLAUSIBLE_CAPACITY_RATIO = (0.05, 10.0)
+
+
+def capacity_plausibility(
+    cycles: Mapping[str, pd.DataFrame],
+    theoretical_mAh_g: float,
+    ratio_range: tuple[float, float] = PLAUSIBLE_CAPACITY_RATIO,
+) -> dict[str, float]:
+    """Cells whose first-cycle capacity is implausible against the theoretical capacity.
+
+    A current in A read as mA, a time in min read as s or a mass off by 1000 moves the
+    specific capacity by a factor 60-3600; nothing else in the numbers shows it.
+
+    Parameters
+    ----------
+    cycles : mapping
+        Cell -> cycle table (``cycle``, ``discharge_mAh_g``, ``charge_mAh_g``).
+    theoretical_mAh_g : float
+        Theoretical specific capacity of the configured host formula.
+    ratio_range : (float, float)
+        Accepted range of (largest cycle-1 half-cycle capacity) / theoretical.
+
+    Returns
+    -------
+    dict
+        Cell -> ratio, for the cells outside the range.
+    """
+    bad = {}
+    for name, c in cycles.items():
+        r1 = c[c["cycle"] == 1]
+        if not len(r1) or not np.isfinite(theoretical_mAh_g) or theoretical_mAh_g <= 0:
+            continue
+        q = np.nanmax(r1[["discharge_mAh_g", "charge_mAh_g"]].to_numpy(float))
+        ratio = float(q / theoretical_mAh_g) if np.isfinite(q) else math.nan
+        if np.isfinite(ratio) and not ratio_range[0] <= ratio <= ratio_range[1]:
+            bad[name] = ratio
+    return bad
+
+
 def _row(quantity: str, value: float, stderr: float, unit: str, qc: str = "") -> dict:
     return {"quantity": quantity, "value": value, "stderr": stderr, "unit": unit, "qc": qc}
 
@@ -212,17 +255,25 @@ def cutoff_rows(cycles_by_cutoff: Mapping[float, tuple[str, pd.DataFrame]]) -> l
         name, cyc = cycles_by_cutoff[cut]
         r = capacity.cycle_row(cyc, 1, need=("discharge", "charge"), what=f"cell {name}")
         lab = volt_label(cut)
+        one = NO_ESD_ONE_CELL
         rows += [
-            _row(f"echem.capacity_cutoff_{lab}V", r.discharge_mAh_g, nan, "mAh/g"),
-            _row(f"echem.first_discharge_cutoff_{lab}V", r.discharge_mAh_g, nan, "mAh/g"),
-            _row(f"echem.first_charge_cutoff_{lab}V", r.charge_mAh_g, nan, "mAh/g"),
+            _row(f"echem.capacity_cutoff_{lab}V", r.discharge_mAh_g, nan, "mAh/g", one),
+            _row(f"echem.first_discharge_cutoff_{lab}V", r.discharge_mAh_g, nan, "mAh/g", one),
+            _row(f"echem.first_charge_cutoff_{lab}V", r.charge_mAh_g, nan, "mAh/g", one),
             _row(
                 f"echem.first_cycle_ce_cutoff_{lab}V",
                 r.coulombic_efficiency_percent,
                 nan,
                 "percent",
+                one,
             ),
-            _row(f"echem.irreversible_capacity_cutoff_{lab}V", r.irreversible_mAh_g, nan, "mAh/g"),
+            _row(
+                f"echem.irreversible_capacity_cutoff_{lab}V",
+                r.irreversible_mAh_g,
+                nan,
+                "mAh/g",
+                one,
+            ),
         ]
     return rows
 
@@ -246,6 +297,7 @@ def long_cycling_rows(
                 r.retention_percent,
                 math.nan,
                 "percent",
+                NO_ESD_ONE_CELL,
             )
         )
     return rows
@@ -362,7 +414,7 @@ def reproduction(
     rows = []
     if formula:
         q = capacity.theoretical_capacity(formula, n_electrons)
-        rows.append(_row("echem.theoretical_capacity", q, math.nan, "mAh/g"))
+        rows.append(_row("echem.theoretical_capacity", q, math.nan, "mAh/g", "no_esd:calculated"))
     if cutoff:
         rows += cutoff_rows(cutoff)
     if long:
@@ -520,4 +572,30 @@ def summary(
         peaks=pk if cv_cfg is not None and peaks is not None else None,
         rs=rs if cv_cfg is not None and peaks is not None else None,
     )
+    if formula:
+        q_th = capacity.theoretical_capacity(formula, n_electrons)
+        bad = capacity_plausibility(cycles, q_th)
+        suffixes = {
+            name: f"_cutoff_{volt_label(float(v))}V"
+            for exp in (cutoff, long)
+            if exp
+            for name, v in exp["cells"].items()
+        }
+        if "qc" not in cells:
+            cells["qc"] = ""
+        for name, ratio in bad.items():
+            flag = f"capacity_implausible:{name}"
+            logging.warning(
+                "cell %s: first-cycle capacity is %.3g x the theoretical %.1f mAh/g of %s: check "
+                "its units (current, time, capacity) and active mass",
+                name,
+                ratio,
+                q_th,
+                formula,
+            )
+            hit = repro["quantity"].str.endswith(suffixes.get(name, "\0"))
+            if rate and rate["cell"] == name:
+                hit |= repro["quantity"].str.startswith("echem.rate_")
+            repro.loc[hit, "qc"] = [";".join(f for f in (q, flag) if f) for q in repro.qc[hit]]
+            cells.loc[cells["cell"] == name, "qc"] = flag
     return {"cells": cells, "rate": rate_table, "peaks": pk, "rs": rs, "rct": rct, "repro": repro}

@@ -150,7 +150,7 @@ def _hull_panel(fig, ax, hull: pd.DataFrame, xlabel: str, label_x: float = -0.2)
     return upper
 
 
-def _voltage_panel(ax, profile: pd.DataFrame, xlabel: str) -> None:
+def _voltage_panel(ax, profile: pd.DataFrame, xlabel: str, ylabel: str) -> None:
     """Step voltage profile vs x, average voltage, capacity on the top axis."""
     prof = profile.sort_values("x_start")
     xs = np.column_stack([prof["x_start"], prof["x_end"]]).ravel()
@@ -160,7 +160,7 @@ def _voltage_panel(ax, profile: pd.DataFrame, xlabel: str) -> None:
     v_avg = float((prof["voltage_V"] * width).sum() / width.sum())
     ax.axhline(v_avg, color="0.4", ls="--", lw=0.7, label=f"average {v_avg:.3f} V")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(style.LABELS["voltage"])
+    ax.set_ylabel(ylabel)
     ax.set_xlim(0, float(prof["x_end"].max()))
     vmin, vmax = float(prof["voltage_V"].min()), float(prof["voltage_V"].max())
     ax.set_ylim(vmin - 0.4, vmax + 0.4)
@@ -230,7 +230,7 @@ def fig1(
     ncols = 3 if neb else 2
     # same height either way: three panels of 7/3 in, or two of 3.5 in
     fig, axes = style.figure(ncols=ncols, nrows=1, width="double", aspect=0.95 * ncols / 3)
-    _voltage_panel(axes[1], profile, xlabel)
+    _voltage_panel(axes[1], profile, xlabel, rf"Voltage (V vs {ion}$^+$/{ion})")
     if neb:
         _neb_panel(axes[2], neb_paths, neb_barriers)
     fig.tight_layout(w_pad=1.5)  # before the split: tight_layout ignores sub-gridspecs

@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
-from matplotlib.ticker import MultipleLocator
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import ListedColormap, Normalize
+from matplotlib.ticker import MaxNLocator, MultipleLocator
 
 from . import style
 
@@ -23,7 +25,6 @@ LABEL_CURRENT_PEAK = r"$|I_\mathrm{p}|$ (mA)"
 LABEL_SQRT_RATE = r"$v^{1/2}$ ((mV s$^{-1}$)$^{1/2}$)"
 LABEL_CYCLE = "Cycle number"
 LABEL_RCT = r"$R_\mathrm{ct}$ ($\Omega$)"
-LABEL_POTENTIAL = r"Potential (V vs Li$^+$/Li)"
 
 
 def _need(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
@@ -165,6 +166,9 @@ def draw_gcd_cycles(ax, curves: pd.DataFrame, cycles: Sequence[int], label: str 
     sel = curves[curves["cycle"].isin(list(cycles))]
     vlo, vhi = float(sel.voltage_V.min()), float(sel.voltage_V.max())
     ax.set_ylim(vlo - 0.05 * (vhi - vlo), vhi + 0.55 * (vhi - vlo))  # top band: legend, zoom
+    # no voltage ticks in the band above the window: the axis must not suggest a higher cut-off
+    span = vhi - vlo
+    ax.set_yticks([t for t in ax.get_yticks() if vlo - 0.06 * span <= t <= vhi + 0.1 * span])
     ax.legend(loc="upper left", title=label or None, ncol=2, fontsize=6, title_fontsize=6)
     # zoom on the end of discharge, where cycles that coincide elsewhere separate
     ends = [
@@ -234,7 +238,7 @@ def draw_cv(ax, cv_curves: Sequence[pd.DataFrame], rs: pd.DataFrame, cycle: int 
         lines.append("apparent: geometric area")
     ax.text(0.03, 0.97, "\n".join(lines), transform=ax.transAxes, va="top", fontsize=6.5)
     ax.axhline(0, color="0.6", lw=0.5, zorder=0)
-    ax.set_xlabel(LABEL_POTENTIAL)
+    ax.set_xlabel(style.LABELS["potential"])
     ax.set_ylabel(style.LABELS["current"])
     ax.legend(loc="lower left", ncol=2, handlelength=1.2, columnspacing=0.8)
 
@@ -561,7 +565,12 @@ def figure_s13(peaks: pd.DataFrame, rs: pd.DataFrame):
     return fig
 
 
-def figure_s14(rate_cycles: pd.DataFrame, rate_table: pd.DataFrame, rate_curves: pd.DataFrame):
+def figure_s14(
+    rate_cycles: pd.DataFrame,
+    rate_table: pd.DataFrame,
+    rate_curves: pd.DataFrame,
+    cell: str = "",
+):
     """Fig. S14: (a) discharge capacity per cycle through the C-rate steps, (b) GCD per rate.
 
     Parameters
@@ -575,6 +584,8 @@ def figure_s14(rate_cycles: pd.DataFrame, rate_table: pd.DataFrame, rate_curves:
         GCPL curves of the rate test. Panel (b) draws, per distinct rate, the
         middle cycle of its first step: its discharge from the start of the
         discharge and its charge from the start of that charge, each from 0.
+    cell : str
+        Name of the rate-test cell, written above panel (a).
     """
     _need(rate_cycles, ["cycle", "discharge_mAh_g"], "rate cycle table")
     _need(
@@ -604,6 +615,9 @@ def figure_s14(rate_cycles: pd.DataFrame, rate_table: pd.DataFrame, rate_curves:
     ax.set_ylabel(r"Discharge capacity (mAh g$^{-1}$)")
     ax.set_ylim(0, float(rate_cycles.discharge_mAh_g.max()) * 1.3)
     ax.set_xlim(0, int(rate_table.last_cycle.max()) + 1)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if cell:
+        ax.set_title(f"rate test: {cell}", fontsize=7)
     ax = axes[1]
     seen = set()
     first = str(rate_cycles["first_half"].iloc[0]) if "first_half" in rate_cycles else "discharge"
@@ -626,8 +640,13 @@ def figure_s14(rate_cycles: pd.DataFrame, rate_table: pd.DataFrame, rate_curves:
     ax.set_xlabel(style.LABELS["capacity"])
     ax.set_ylabel(style.LABELS["voltage"])
     qmax = float(rate_curves["capacity_mAh_g"].max())
-    ax.set_xlim(0, 1.45 * qmax)  # room on the right for the legend
-    ax.legend(loc="best", title=f"middle cycle of each step\n{window_label(rate_curves)}")
+    ax.set_xlim(0, 1.04 * qmax)
+    # beside the axes: inside, it covers curves wherever they run for another cell
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.02, 1.0),
+        title=f"middle cycle of each step\n{window_label(rate_curves)}",
+    )
     for ax, letter in zip(axes, "ab", strict=True):
         style.panel_label(ax, letter)
     fig.tight_layout(w_pad=2.0)
@@ -687,7 +706,7 @@ def figure_s15(
     )
     ax.invert_xaxis()
     ax.xaxis.set_major_locator(MultipleLocator(0.5))
-    ax.set_xlabel(LABEL_POTENTIAL)
+    ax.set_xlabel(style.LABELS["potential"])
     ax.set_ylabel(LABEL_RCT)
     ax.set_ylim(bottom=0)
     if title:
@@ -731,17 +750,19 @@ def figure_dqdv(
             if len(cycles) <= 6
             else sorted({cycles[0], *cycles[:: max(1, len(cycles) // 5)], cycles[-1]})
         )
-        for k, cyc in enumerate(show):
-            col = cmap(0.85 * k / max(1, len(show) - 1))
+        # colour = cycle number on a colour bar: a legend of many cycles covers curves or labels
+        lo_c, hi_c = (show[0], show[-1]) if show else (1, 2)
+        norm = Normalize(lo_c, hi_c if hi_c > lo_c else lo_c + 1)
+        for cyc in show:
+            col = cmap(0.85 * norm(cyc))
             for direction, sign in (("discharge", -1), ("charge", 1)):
                 h = d[(d.cycle == cyc) & (d.direction == direction)]
-                ax.plot(
-                    h.voltage_V,
-                    sign * h.dqdv_mAh_g_V,
-                    color=col,
-                    lw=0.7,
-                    label=f"cycle {cyc}" if direction == "discharge" else None,
-                )
+                ax.plot(h.voltage_V, sign * h.dqdv_mAh_g_V, color=col, lw=0.7)
+        sm = ScalarMappable(norm=norm, cmap=ListedColormap(cmap(np.linspace(0, 0.85, 256))))
+        cb = fig.colorbar(sm, ax=ax, fraction=0.06, pad=0.02)
+        cb.set_label("cycle", fontsize=6)
+        cb.set_ticks(show if len(show) <= 7 else show[:: max(1, len(show) // 6)])
+        cb.ax.tick_params(labelsize=5)
         pk = peaks[name]
         p1 = pk[pk.cycle == (show[0] if show else 1)]
         for r in p1.itertuples(index=False):
@@ -752,6 +773,16 @@ def figure_dqdv(
                 fontsize=5,
                 ha="center",
                 va="top" if sign < 0 else "bottom",
+            )
+        if len(p1):
+            ax.text(
+                0.98,
+                0.03,
+                f"labels: cycle {show[0] if show else 1} peaks",
+                transform=ax.transAxes,
+                ha="right",
+                va="bottom",
+                fontsize=5,
             )
         ax.axhline(0, color="0.6", lw=0.5, zorder=0)
         # zoom on the voltage range where dQ/dV is not flat (> 2 % of its largest value)
@@ -770,7 +801,6 @@ def figure_dqdv(
         )
         ax.set_xlabel(style.LABELS["voltage"])
         ax.set_ylabel(r"dQ/dV (mAh g$^{-1}$ V$^{-1}$)")
-        ax.legend(fontsize=5, loc="best")
     for ax in axes[len(names) :]:
         ax.set_visible(False)
     fig.tight_layout()

@@ -65,11 +65,27 @@ def phase_color(name: str) -> str:
     return PHASE_PALETTE[zlib.crc32(name.encode()) % len(PHASE_PALETTE)]
 
 
-def formula_tex(formula: str) -> str:
-    """A chemical formula with subscripted counts for matplotlib: LiCoO2 -> LiCoO$_2$,
-    Li0.5CoO2 -> Li$_{0.5}$CoO$_2$. Names that are not formulas pass through."""
+def is_formula(name: str) -> bool:
+    """True when ``name`` reads as a chemical formula: element symbols with optional counts
+    (LiCoO2, Li0.5CoO2, Na2/3... is not: only digits and decimal points count)."""
     import re
 
+    from pymatgen.core.periodic_table import Element
+
+    text = str(name)
+    if not re.fullmatch(r"(?:[A-Z][a-z]?(?:\d+(?:\.\d+)?)?)+", text):
+        return False
+    return all(Element.is_valid_symbol(sym) for sym in re.findall(r"[A-Z][a-z]?", text))
+
+
+def formula_tex(formula: str) -> str:
+    """A chemical formula with subscripted counts for matplotlib: LiCoO2 -> LiCoO$_2$,
+    Li0.5CoO2 -> Li$_{0.5}$CoO$_2$. Names that are not formulas (P2-NMO, charged4p3V, a
+    sample label) pass through unchanged."""
+    import re
+
+    if not is_formula(formula):
+        return str(formula)
     return re.sub(r"(?<=[A-Za-z)])(\d+(?:\.\d+)?)", r"$_{\1}$", str(formula))
 
 
@@ -101,8 +117,9 @@ LABELS = {
     "time_us": r"Time ($\mu$s)",
     "asymmetry": "Asymmetry",
     "temperature": "Temperature (K)",
-    "hop_rate": r"$\nu_{\mathrm{Li}}$ (MHz)",
-    "voltage": r"Voltage (V vs Li$^+$/Li)",
+    "hop_rate": r"Hop rate $\nu$ (MHz)",
+    "voltage": "Voltage (V)",
+    "potential": "Potential (V)",
     "capacity": r"Specific capacity (mAh g$^{-1}$)",
     "current": "Current (mA)",
     "zre": r"Z$'$ ($\Omega$)",
@@ -110,6 +127,17 @@ LABELS = {
     "time_h": "Time (h)",
     "x_li": "x (ions per formula unit)",
 }
+
+
+def set_reference_ion(ion: str | None) -> None:
+    """Voltage and potential axis labels against the ``ion``+/``ion`` reference electrode
+    (from the study's config, e.g. echem.reference_ion, dft.working_ion); None: no reference."""
+    if ion:
+        LABELS["voltage"] = rf"Voltage (V vs {ion}$^+$/{ion})"
+        LABELS["potential"] = rf"Potential (V vs {ion}$^+$/{ion})"
+    else:
+        LABELS["voltage"], LABELS["potential"] = "Voltage (V)", "Potential (V)"
+
 
 RC = {
     "font.size": 8,

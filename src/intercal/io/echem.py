@@ -985,6 +985,40 @@ def _signed_from_counters(charge: np.ndarray, discharge: np.ndarray) -> np.ndarr
     return np.cumsum(increments(charge) - increments(discharge))
 
 
+def check_csv_columns(
+    path: str | os.PathLike, csv: Mapping[str, Any], key: str = "echem.csv_formats"
+) -> None:
+    """Check, from the header line only, that a cycler CSV has every mapped column.
+
+    Cheap enough to run when the workflow loads, so a misspelt column name is
+    reported before any job runs, naming the config key to change.
+
+    Parameters
+    ----------
+    path : path-like
+        The CSV file.
+    csv : mapping
+        The format (``columns``, optional ``sep``, ``skiprows``).
+    key : str
+        Config key of the format, for the message (e.g. ``echem.csv_formats.lab``).
+
+    Raises
+    ------
+    InputError
+        A mapped column is not in the header, or the header cannot be read.
+    """
+    path = Path(path)
+    try:
+        head = pd.read_csv(path, sep=csv.get("sep", ","), skiprows=csv.get("skiprows", 0), nrows=0)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as err:
+        raise InputError(f"{path}: not a readable CSV ({err})") from err
+    have = [str(c) for c in head.columns]
+    bad = {q: c for q, c in csv.get("columns", {}).items() if c not in have}
+    if bad:
+        where = ", ".join(f"{key}.columns.{q} = {c!r}" for q, c in bad.items())
+        raise InputError(f"{path}: {where} not a column of the file; its columns are {have}")
+
+
 def read_cycler(path: str | os.PathLike, csv: Mapping[str, Any] | None = None) -> EchemData:
     """Read one cycling file of any supported cycler; a ``.csv`` uses the config's format.
 

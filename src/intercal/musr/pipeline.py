@@ -476,3 +476,47 @@ def aggregate(
         "curves": g.curves,
         "onset": {"onset_K": onset, "onset_stderr_K": onset_err, "first_dynamic_K": first_dyn},
     }
+
+
+def analyse_section(
+    section: Mapping, *, t_min_us: float = 0.1, t_max_us: float = 16.0, **agg
+) -> dict:
+    """The workflow's muSR chain in one process, on a ``musr`` config section.
+
+    Calibration (alpha from the TF run), reduction and per-temperature fits,
+    then :func:`aggregate` (global fit, onset, Arrhenius). The workflow runs
+    the same calls as separate jobs; this serves notebooks, tests and the
+    noise-realisation benchmarks.
+
+    Parameters
+    ----------
+    section : mapping
+        ``grouping`` (``forward``, ``backward``), ``background_window_us``,
+        ``calibration`` (``file``, ``field_G``) and ``temperatures`` (each
+        ``name``, ``temperature_K``, ``runs``), as in the config.
+    t_min_us, t_max_us : float
+        Per-temperature fit window (us).
+    **agg
+        Passed to :func:`aggregate` (e.g. ``onset_K``, ``delta_mode``).
+
+    Returns
+    -------
+    dict
+        :func:`aggregate`'s result.
+    """
+    g = section["grouping"]
+    kw = dict(
+        forward=g["forward"],
+        backward=g["backward"],
+        background_window_us=section["background_window_us"],
+    )
+    cal = section["calibration"]
+    _, _, alpha, _ = calibrate_alpha(cal["file"], field_G=cal["field_G"], **kw)
+    records, reduced, names = [], [], []
+    for t in section["temperatures"]:
+        red = reduce_temperature(t["runs"], alpha=alpha, temperature_K=t["temperature_K"], **kw)
+        rec, _ = fit_temperature(red, t_min_us=t_min_us, t_max_us=t_max_us)
+        records.append(rec)
+        reduced.append(red)
+        names.append(t["name"])
+    return aggregate(records, reduced, names=names, grouping=g, **agg)

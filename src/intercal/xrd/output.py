@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 
@@ -105,11 +107,16 @@ def reproduction_part(summaries: list[dict], report: list[tuple[str, str]]) -> p
     Returns
     -------
     DataFrame
-        ``qc``: the pattern's QC flags that concern the reported phase or no phase
-        (instrument, zero, displacement), semicolon separated; empty when clean.
+        Rows ``lebail.<phase>.a`` and ``.c`` when one pattern reports that phase;
+        ``lebail.<pattern>.<phase>.a`` / ``.c`` for each pattern when several report the
+        same phase (a series of samples of one phase). ``qc``: the pattern's QC flags
+        that concern the reported phase or no phase (instrument, zero, displacement),
+        semicolon separated; empty when clean.
     """
     rows = []
-    for summ, (_pattern, phase) in zip(summaries, report, strict=True):
+    n_reports = Counter(phase for _pattern, phase in report)
+    for summ, (pattern, phase) in zip(summaries, report, strict=True):
+        name = phase if n_reports[phase] == 1 else f"{pattern}.{phase}"
         flags = [f for f in str(summ["stats"].get("qc", "")).split(";") if f]
         others = tuple(f"{c}." for c in summ["cells"] if c != phase)
         mine = [f for f in flags if not f.split(":", 1)[-1].startswith(others)]
@@ -117,7 +124,7 @@ def reproduction_part(summaries: list[dict], report: list[tuple[str, str]]) -> p
         for k in ("a", "c"):
             rows.append(
                 {
-                    "quantity": f"lebail.{phase}.{k}",
+                    "quantity": f"lebail.{name}.{k}",
                     "value": cell[k],
                     "stderr": cell[f"{k}_esd"],
                     "unit": "angstrom",
