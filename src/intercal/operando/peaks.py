@@ -129,6 +129,8 @@ def _levenberg_marquardt(resid, jac, p0, lower, upper, scale, max_nfev, dchi2=1e
                 step = -np.linalg.solve(M, gf)
             except np.linalg.LinAlgError:
                 lam *= 10.0
+                if lam > 1e12:
+                    break
                 continue
             pn = p.copy()
             pn[free] += step
@@ -143,7 +145,8 @@ def _levenberg_marquardt(resid, jac, p0, lower, upper, scale, max_nfev, dchi2=1e
             if lam > 1e12:
                 break
         if not accepted:
-            success, message = True, "no further decrease of chi-square"
+            if nfev < max_nfev:
+                success, message = True, "no further decrease of chi-square"
             break
         dchi = chi2 - chi2n
         moved = np.max(np.abs(pn - p) / scale)
