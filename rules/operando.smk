@@ -41,6 +41,12 @@ OP_CROSS_STRIDE = int(OP_CROSS.get("every", 10))
 while len(OP_ORDERED) > OP_CROSS_STRIDE * int(OP_CROSS.get("max_scans", 200)):
     OP_CROSS_STRIDE *= 2
 OP_CROSS_FILES = OP_ORDERED[::OP_CROSS_STRIDE]
+# the cross-check compares with the cells as measured (the batch tables), so a new scan
+# reruns it only when its batch holds a cross-checked scan
+OP_CROSS_SET = set(OP_CROSS_FILES)
+OP_CROSS_BATCHES = [
+    f"{b:04d}" for b in sorted(OP_BATCHES) if OP_CROSS_SET & set(OP_BATCHES[b])
+]
 # tracked reflections inside a masked range at a configured cell: error at load
 op_check_reflections(OPERANDO)
 OP_SEEDING = OPERANDO.get("seeding", {})
@@ -214,7 +220,10 @@ if "crosscheck" in OPERANDO:
 
     rule operando_crosscheck:
         input:
-            lattice=f"{RESULTS}/operando/lattice.csv",
+            batches=expand(
+                f"{RESULTS}/operando/batches/batch_{{batch}}.csv",
+                batch=OP_CROSS_BATCHES,
+            ),
             scans=OP_CROSS_FILES,
             code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
         output:
