@@ -131,6 +131,23 @@ def test_wrong_space_group_fails_loudly(cfg, root):
 
 
 def test_far_cell_fails_loudly(cfg, root):
-    phases = [Phase("LiCrSe2", "P-3m1", {"a": 3.60, "c": 6.20})]
-    with pytest.raises(FitError, match=r"pattern LiCrSe2: "):
+    # 2.8 % / 3.1 % below the truth: no path to the right minimum, a poor one is refused
+    phases = [Phase("LiCrSe2", "P-3m1", {"a": 3.55, "c": 6.10})]
+    with pytest.raises(FitError, match=r"pattern LiCrSe2: .*poor minimum: GoF"):
         _fit(cfg, root, "LiCrSe2", phases=phases)
+
+
+def test_far_cell_reaches_the_truth_or_fails(cfg, root, truth):
+    # 1.4 % / 1.5 % off: the refinement may walk to the true minimum (it does, through the
+    # line search along the valley), but never returns a wrong cell silently
+    phases = [Phase("LiCrSe2", "P-3m1", {"a": 3.60, "c": 6.20})]
+    try:
+        r = _fit(cfg, root, "LiCrSe2", phases=phases)
+    except FitError as e:
+        assert "pattern LiCrSe2: " in str(e)
+        return
+    ph = truth["samples"]["LiCrSe2"]["phases"]["LiCrSe2"]
+    cell = r.cells["LiCrSe2"]
+    for k in ("a", "c"):
+        assert abs(cell[k] - ph[f"{k}_A"]) < 2.0 * cell[f"{k}_esd"], (k, cell)
+    assert r.stats["gof"] < 1.1

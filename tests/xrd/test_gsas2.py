@@ -108,6 +108,29 @@ def test_instprm_round_trip(tmp_path, fitted):
     assert d["wavelength2_A"] == pytest.approx(fitted.settings.wavelength2_A)
 
 
+def test_exported_instprm_is_a_usable_instrument_file(tmp_path, fitted):
+    # the written .instprm, read back as the pattern's instrument_file, gives the refined
+    # instrument (held fixed) and the same cell when the pattern is refined again
+    (tmp_path / "syn.instprm").write_text(instprm_text(fitted))
+    xrd = {
+        "instrument_file": "syn.instprm", "background_terms": 3,
+        "fit": {"fixed": ["displacement"]},
+        "patterns": {"syn": {"file": "syn.xye", "phases": ["LaB6"], "report_phase": "LaB6",
+                             "exclude_deg": [[50.0, 52.0]]}},
+    }  # fmt: skip
+    st = settings_from_config(xrd, "syn", base=tmp_path)
+    par = fitted.params.set_index("parameter")
+    for k in ("U", "V", "W", "X", "Y", "SHL"):
+        assert getattr(st, k) == pytest.approx(par.value[k], rel=1e-5), k
+    assert st.zero_deg == pytest.approx(par.value["zero"], abs=1e-6)
+    assert st.instrument_fixed is True
+    df = fitted.profile.rename(columns={"obs": "intensity"})[["two_theta_deg", "intensity", "esd"]]
+    r = refine(df, [Phase("LaB6", "Pm-3m", {"a": 4.157})], st, "syn")
+    c0, c1 = fitted.cells["LaB6"], r.cells["LaB6"]
+    assert abs(c1["a"] - c0["a"]) < 0.2 * c0["a_esd"]
+    assert not r.params.set_index("parameter").refined[["U", "V", "W", "X", "Y", "SHL"]].any()
+
+
 def test_gsas2_script_syntax_and_content(fitted):
     text = gsas2_script(fitted, "syn.xye", "syn.instprm", {"LaB6": "LaB6.cif"})
     tree = ast.parse(text)  # valid Python

@@ -52,13 +52,18 @@ def test_far_cell_is_an_error():
         refine(df, [Phase("LaB6", "Pm-3m", {"a": 4.30})], START, "syn")
 
 
-def test_asymmetry_beyond_max_shl_is_an_error():
+def test_asymmetry_at_max_shl_is_flagged_runaway(caplog):
     from dataclasses import replace
 
     df, _ = synthetic()
-    # the synthetic truth has SH/L = 0.03: a fit that ends above max_shl is refused
+    # the synthetic truth has SH/L = 0.03: SH/L is bounded by max_shl, and a fit that ends
+    # there carries runaway:SHL (and at_bound:SHL) in its QC flags and a logged warning
     r = refine(df, [Phase("LaB6", "Pm-3m", {"a": 4.157})], START, "syn")
     shl = r.params.set_index("parameter").loc["SHL"]
     assert abs(shl.value - 0.03) < 3 * shl.stderr
-    with pytest.raises(FitError, match=r"pattern syn: the axial-divergence asymmetry SH/L ran"):
-        refine(df, [Phase("LaB6", "Pm-3m", {"a": 4.157})], replace(START, max_shl=0.01), "syn")
+    assert "runaway" not in r.stats["qc"]
+    r = refine(df, [Phase("LaB6", "Pm-3m", {"a": 4.157})], replace(START, max_shl=0.01), "syn")
+    flags = r.stats["qc"].split(";")
+    assert "runaway:SHL" in flags and "at_bound:SHL" in flags
+    assert r.params.set_index("parameter").value["SHL"] == pytest.approx(0.01)
+    assert "SH/L ran away" in caplog.text

@@ -457,6 +457,78 @@ def generate_example_licoo2(out_dir: Path, seed: int) -> dict:
     return truth
 
 
+#: a triclinic P-1 test phase with a large cell (~1,000 independent reflections in 10-90 deg
+#: with Cu Ka): cell (angstrom, deg) and an asymmetric unit (element, fractional x y z)
+TRICLINIC = {
+    "a": 7.312, "b": 8.634, "c": 10.418, "alpha": 94.21, "beta": 101.37, "gamma": 87.64,
+    "sites": [
+        ("Fe", 0.1432, 0.2217, 0.3081), ("Fe", 0.6124, 0.7431, 0.1195),
+        ("P", 0.3317, 0.0592, 0.6628), ("P", 0.8215, 0.4083, 0.8467),
+        ("O", 0.2641, 0.1135, 0.5204), ("O", 0.4919, 0.9473, 0.6812),
+        ("O", 0.1805, 0.9711, 0.7360), ("O", 0.3972, 0.2173, 0.7485),
+        ("O", 0.7014, 0.5322, 0.7663), ("O", 0.9930, 0.3357, 0.7818),
+        ("O", 0.8792, 0.4791, 0.9912), ("O", 0.7133, 0.2651, 0.8842),
+        ("Li", 0.0488, 0.6120, 0.4179), ("Li", 0.5527, 0.3904, 0.4486),
+    ],
+    "b_iso": {"Fe": 0.5, "P": 0.5, "O": 0.8, "Li": 1.2},
+}  # fmt: skip
+
+
+def simulate_triclinic(
+    seed: int = 7, two_theta_end: float = 90.0, peak_counts: float = 20000.0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """A many-reflection low-symmetry pattern (benchmarks and tests; not written to data/).
+
+    :data:`TRICLINIC` on the demo instrument (profile, axial divergence, zero -0.01 deg,
+    displacement 20 um), demo-like background, Poisson counts.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the Poisson draw.
+    two_theta_end : float
+        Last 2theta (deg) of the demo grid's spacing, from 10 deg.
+    peak_counts : float
+        Counts of the strongest point.
+
+    Returns
+    -------
+    two_theta, counts, expected : ndarray
+        Grid (deg), Poisson counts and their expectation.
+    truth : dict
+        Cell (angstrom, deg), zero (deg), displacement (mm), number of reflections.
+    """
+    from pymatgen.core import Lattice, Structure
+
+    t = TRICLINIC
+    lat = Lattice.from_parameters(t["a"], t["b"], t["c"], t["alpha"], t["beta"], t["gamma"])
+    st = Structure.from_spacegroup(
+        "P-1", lat, [s[0] for s in t["sites"]], [list(s[1:]) for s in t["sites"]]
+    )
+    zero, disp = -0.010, 0.020
+    inst = powder.Instrument(zero_shift_deg=zero, displacement_mm=disp, **INSTRUMENT)
+    ph = powder.Phase(
+        name="triclinic", structure=st, scale=1.0, profile=powder.Profile(**INSTRUMENT_PROFILE),
+        b_iso=dict(t["b_iso"]),
+    )  # fmt: skip
+    tt = TWO_THETA_START + TWO_THETA_STEP * np.arange(
+        int(round((two_theta_end - TWO_THETA_START) / TWO_THETA_STEP)) + 1
+    )
+    lines = powder.line_list([ph], inst, (float(tt[0]), float(tt[-1])))
+    peaks = powder.render_lines(tt, lines, inst)
+    bkg = powder.Background((300.0, -100.0, 50.0, -15.0, 5.0), 150.0, 22.0, 10.0)
+    expected = peaks * (peak_counts / peaks.max()) + bkg(tt, float(tt[0]), float(tt[-1]))
+    counts = np.random.default_rng([seed, RNG_KEY, 2]).poisson(expected).astype(float)
+    n_refl = sum(1 for ln in lines if ln["component"] == "Ka1")
+    truth = {
+        **{k: t[k] for k in ("a", "b", "c", "alpha", "beta", "gamma")},
+        "zero_deg": zero,
+        "displacement_mm": disp,
+        "n_reflections": n_refl,
+    }
+    return tt, counts, expected, truth
+
+
 #: example studies this module writes (``python -m intercal.simulate.xrd_exsitu --example``)
 EXAMPLES = {"LiCoO2": generate_example_licoo2}
 

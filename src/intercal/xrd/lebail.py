@@ -42,7 +42,7 @@ Convergence: a Levenberg-Marquardt step is accepted when it lowers chi^2; the fi
 converged when the largest accepted shift is below ``shift_tolerance`` (default 0.01)
 of the parameter's esd. When no step lowers chi^2 at any damping (the linear model and
 chi^2 disagree at the level of rounding), the fit has converged if the Gauss-Newton step
-predicts a chi^2 decrease below ``stall_tolerance`` (1e-3) of chi^2/dof, and has failed
+predicts a chi^2 decrease below ``stall_tolerance`` (1e-2) of chi^2/dof, and has failed
 otherwise; ``stats["converged_by"]`` records which rule stopped it.
 
 Uncertainties: the joint covariance of all parameters (non-linear, background and
@@ -110,6 +110,13 @@ SAMPLE_KEYS = {
     "mustrain": "mustrain_ppm",
     "mustrain_axial": "mustrain_axial_ppm",
 }
+#: starting Levenberg-Marquardt damping (relative to the normal matrix's diagonal)
+LM_LAMBDA0 = 1e-5
+#: numbers of FCJ quadrature nodes a peak can get (peaks are grouped by them)
+FCJ_NODE_LEVELS = (3, 4, 5, 7, 10, 14, 20, 28, 40)
+#: shift (in esd) below which an intermediate stage (positions first, or a user's stage) stops:
+#: it only prepares the start of the next one, where everything it refines moves again
+STAGE_SHIFT_TOL = 1.0
 #: instrument profile terms (held fixed by default when the sample broadening is modelled or
 #: the instrument comes from a file)
 INSTRUMENT_PROFILE = ("U", "V", "W", "X", "Y", "SHL")
@@ -163,7 +170,7 @@ class Settings:
         When no Levenberg-Marquardt step lowers chi^2 (the Gauss-Newton model and chi^2
         disagree at the level of rounding or of the profile windows' discretisation), the
         fit counts as converged if the Gauss-Newton step predicts a chi^2 decrease below
-        this fraction of chi^2/dof, i.e. a step of at most ~sqrt(1e-3) = 0.03 esd in the
+        this fraction of chi^2/dof, i.e. a step of at most ~sqrt(1e-2) = 0.1 esd in the
         joint metric of all parameters (recorded as ``converged_by = "stalled"``);
         otherwise the refinement fails.
     reflection_margin_deg : float
@@ -194,11 +201,14 @@ class Settings:
     tolerance: float = 1e-9
     shift_tolerance: float = 0.01
     zero_search_deg: float = 0.2
-    stall_tolerance: float = 1e-3
+    stall_tolerance: float = 1e-2
     reflection_margin_deg: float = 2.0
     max_gof: float = 5.0
     max_cell_change: float = 0.03
     max_shl: float = 0.15
+    """Upper bound of SH/L; a refined SH/L there (or above twice the tangent of the Soller
+    half-acceptance, where the Soller slits alone set the asymmetry) is flagged
+    ``runaway:SHL``."""
     scale_esd_by_gof: bool = True
     fcj_nodes: int = 0
     phase_profile: dict = field(default_factory=dict)
@@ -230,6 +240,10 @@ class Settings:
     """Upper bound of a crystallite size (um); a size there is flagged ``at_bound``."""
     max_mustrain_ppm: float = 1.0e5
     """Upper bound of a microstrain (ppm)."""
+    start_spread: float = 0.0
+    """> 1: refine from three starts of the width terms (as given, ``start_spread`` times
+    wider and narrower; see :func:`refine`) and keep the lowest chi^2, flagging
+    ``multimodal`` when their cells disagree beyond one esd."""
 
 
 @dataclass
@@ -415,7 +429,9 @@ class PatternModel:
         for j, n in enumerate(names[: self.ib0]):
             base = n.split(".")[-1]
             if base == "SHL":
-                self.lower[j] = 0.0
+                # an asymmetry beyond max_shl is not physical (lab: 0.01-0.08): bounded, and
+                # a fit that ends there is flagged runaway:SHL
+                self.lower[j], self.upper[j] = 0.0, float(s.max_shl)
             elif base in ("size", "size_axial"):
                 self.lower[j], self.upper[j] = 1e-4, float(s.max_size_um)
             elif base in ("mustrain", "mustrain_axial"):
@@ -456,6 +472,16 @@ class PatternModel:
         self.hkl = np.concatenate(hkls).astype(float)
         self.mult = np.concatenate(mults)
         self.phase_of = np.concatenate(phase_of)
+        #: reflections in order of increasing 2theta at the start (all phases together)
+        self.refl_perm = np.argsort(
+            -np.concatenate(
+                [
+                    1.0 / np.sqrt(inv_d2(self.hkl[sl], full_cell(sg, {**ph.cell})))
+                    for sl, sg, ph in zip(self.refl_slices, self.sgs, phases, strict=True)
+                ]
+            ),
+            kind="stable",
+        )
         nr = len(self.hkl)
         if nr == 0:
             raise InputError(f"pattern {name}: no reflections in the 2theta range")
@@ -477,7 +503,7 @@ class PatternModel:
                     entries.append((self.idx[f"{ph.name}.{k}"], m))
             entries.insert(0, (self.idx[k], ~own))
             self.profile_map[k] = entries
-        self._n_fcj_used = 0
+        self._n_fcj_used = None
 
     # ------------------------------------------------------------------ parameter names
     def expand(self, items, what: str) -> list[str]:
@@ -677,19 +703,26 @@ class PatternModel:
             out[m] = p[j]
         return out
 
-    def _n_fcj(self, c, gam, shl):
-        """Gauss-Legendre nodes for the FCJ integral (never decreases during a fit)."""
+    def _n_fcj(self, c, gam, shl) -> np.ndarray:
+        """Gauss-Legendre nodes of the FCJ integral per peak: ``3 delta_max / FWHM + 2``
+        rounded up to one of :data:`FCJ_NODE_LEVELS` (a few groups); a peak's count never
+        decreases during a fit (chi^2 stays a continuous function of the parameters)."""
+        npk = c.size
         if self.settings.fcj_nodes:
-            return int(self.settings.fcj_nodes)
+            return np.full(npk, int(self.settings.fcj_nodes))
         if shl <= 0 and not self.refined[self.idx["SHL"]]:
-            return 1
+            return np.ones(npk, dtype=np.int64)
         shl = max(shl, 0.005)
         t = np.radians(np.minimum(c, 180 - c))
         dmax = np.degrees(t - np.arccos(np.minimum(np.cos(t) * np.sqrt(1 + shl * shl), 1.0)))
-        inr = (c > self.x[0]) & (c < self.x[-1])
-        ratio = np.nanmax((dmax / gam)[inr]) if np.any(inr) else 0.0
-        n = int(np.clip(np.ceil(3.0 * ratio) + 4, 5, 40))
-        self._n_fcj_used = max(n, self._n_fcj_used)
+        ratio = np.nan_to_num(dmax / gam, nan=0.0, posinf=0.0)
+        need = np.clip(np.ceil(3.0 * ratio) + 2, 3, 40)
+        levels = np.asarray(FCJ_NODE_LEVELS)
+        n = levels[np.minimum(np.searchsorted(levels, need), levels.size - 1)]
+        if self._n_fcj_used is None or self._n_fcj_used.size != npk:
+            self._n_fcj_used = n
+        else:
+            self._n_fcj_used = np.maximum(n, self._n_fcj_used)
         return self._n_fcj_used
 
     def evaluate(
@@ -730,76 +763,184 @@ class PatternModel:
         gg = np.where(sig2 > 0, gg, 1e-4)
         gl = np.maximum(gl, 0.0)
         gam, eta, dgg, dgl, deg, del_ = prof.tch(gg, gl)
-        n = self._n_fcj(cc, gam, shl)
-        delta, wq = prof.fcj_nodes(cc, shl, n, s.soller_rad)
+        # FCJ quadrature per group of peaks with the same number of nodes (low-angle peaks,
+        # whose asymmetry spans several FWHM, need many; most need few)
+        nodes = self._n_fcj(cc, gam, shl)
+        npk = cc.size
+        groups = []
+        row = np.zeros(npk, dtype=np.int64)
+        dlo, dhi, dbar = np.zeros(npk), np.zeros(npk), np.zeros(npk)
+        for nn in np.unique(nodes):
+            pks = np.flatnonzero(nodes == nn)
+            dl, wl = prof.fcj_nodes(cc[pks], shl, int(nn), s.soller_rad)
+            row[pks] = np.arange(pks.size)
+            dlo[pks] = np.maximum(dl.max(axis=1), 0)
+            dhi[pks] = np.minimum(dl.min(axis=1), 0)
+            dbar[pks] = np.sum(dl * wl, axis=1)
+            groups.append([int(nn), pks, dl, wl])
         # core window (+-core_fwhm FWHM beyond the FCJ spread): the FCJ quadrature;
         # tails out to +-cutoff_fwhm FWHM: one pseudo-Voigt at the mean FCJ shift (the
         # two differ there by the FCJ variance times the curvature, << 1e-4 of the peak)
         cutoff = s.cutoff_fwhm if cutoff_fwhm is None else cutoff_fwhm
         core = min(s.core_fwhm, cutoff)
-        dlo = np.maximum(delta.max(axis=1), 0)
-        dhi = np.minimum(delta.min(axis=1), 0)
         lo = np.where(ok, c - core * gam - dlo, np.inf)
         hi = np.where(ok, c + core * gam - dhi, -np.inf)
-        ii, pk = prof.windows(self.x, lo, hi)
         olo = np.where(ok, c - cutoff * gam - dlo, np.inf)
         ohi = np.where(ok, c + cutoff * gam - dhi, -np.inf)
-        io, po = prof.windows(self.x, olo, ohi)
-        xo = self.x[io]
-        tail = (xo < lo[po]) | (xo > hi[po])
-        io, po = io[tail], po[tail]
-        dbar = np.sum(delta * wq, axis=1)
-        dx = self.x[ii][:, None] - (c[pk][:, None] - delta[pk])
-        dxo = xo[tail] - (c[po] - dbar[po])
+        # one window per peak (ordered by peak, then point, so that the design matrix is
+        # built column by column without sorting), split into the core and the tails
+        iw, pw = prof.windows(self.x, olo, ohi)
+        xw = self.x[iw]
+        incore = (xw >= lo[pw]) & (xw <= hi[pw])
+        ic, it = np.flatnonzero(incore), np.flatnonzero(~incore)
+        ii, pk = iw[ic], pw[ic]
+        po = pw[it]
+
+        def join(core_v, tail_v):
+            v_all = np.empty(iw.size)
+            v_all[ic] = core_v
+            v_all[it] = tail_v
+            return v_all
+
+        # core entries of each node group: (entry selection, their rows in the group's
+        # node arrays, offsets from the nodes' apparent centres, the nodes' weights)
+        node_of_entry = nodes[pk]
+        core_groups = []
+        for nn, _pks, dl, wl in groups:
+            sel = np.flatnonzero(node_of_entry == nn) if len(groups) > 1 else np.arange(pk.size)
+            r = row[pk[sel]]
+            dx = (self.x[ii[sel]] - c[pk[sel]])[:, None] + dl[r]
+            core_groups.append((sel, r, dx, wl[r]))
+
+        def core_sum(fun):
+            """sum over nodes of fun(group) (entries x nodes), for every core entry."""
+            v_all = np.empty(pk.size)
+            for g, cg in zip(groups, core_groups, strict=True):
+                v_all[cg[0]] = fun(g, cg)
+            return v_all
+
+        # the core fades into the tail formula over its outer quarter (smoothstep in the
+        # distance u beyond the FCJ spread, in FWHM), so that chi^2 stays smooth when a data
+        # point crosses the core edge (the two differ there by ~ Var(delta) / u^2 of the tail)
+        xc = self.x[ii]
+        gk = gam[pk]
+        u_lo = (c[pk] - dlo[pk] - xc) / gk
+        u_hi = (xc - c[pk] + dhi[pk]) / gk
+        low_side = u_lo >= u_hi
+        u_c = np.where(low_side, u_lo, u_hi)
+        bz = 0.25 * core
+        sb = np.clip((core - u_c) / bz, 0.0, 1.0)
+        bl = np.flatnonzero(sb < 1.0)
+        sb = sb[bl]
+        s_bl = sb * sb * (3.0 - 2.0 * sb)
+        pkb = pk[bl]
+        dxb = xc[bl] - (c[pkb] - dbar[pkb])
+
+        def blend(core_v, tail_v, extra=None):
+            """The core values with the fading zone mixed with the tail formula's."""
+            core_v[bl] = s_bl * core_v[bl] + (1.0 - s_bl) * tail_v
+            if extra is not None:
+                core_v[bl] += extra
+            return core_v
+
+        dxo = xw[it] - (c[po] - dbar[po])
         # smooth taper over the outer 20 % of the window, so that chi^2 stays continuous
         # when a window edge crosses a data point. Its derivatives with respect to the
         # centre and the FWHM are kept: the tails of a reflection centred outside the range
         # (e.g. 001 below 25 deg) lie entirely in the taper zone, where they dominate.
-        xr = xo[tail] - c[po]
+        xr = xw[it] - c[po]
         uo = np.abs(xr) / (cutoff * gam[po])
         tt = np.clip((1.0 - uo) / 0.2, 0.0, 1.0)
         taper = tt * tt * (3.0 - 2.0 * tt)
-        dtaper_du = -30.0 * tt * (1.0 - tt)  # d taper / d uo (zero outside the zone)
-        dtaper_dc = dtaper_du * (-np.sign(xr) / (cutoff * gam[po]))
-        dtaper_dg = dtaper_du * (-uo / gam[po])
         out = {
-            "ii": np.concatenate([ii, io]),
-            "pk": np.concatenate([pk, po]),
+            "ii": iw,
+            "pk": pw,
             "centers": c,
             "theta": th,
             "gam": gam,
             "eta": eta,
-            "n_fcj": n,
+            "n_fcj": int(nodes.max()),
         }
-        w = wq[pk]
-        gpk, epk = gam[pk][:, None], eta[pk][:, None]
         out_pk = out["pk"]
-        if derivs:
-            v, d_x, d_g, d_e = prof.pseudo_voigt(dx, gpk, epk, True)
-            vo0, d_xo, d_go, d_eo = prof.pseudo_voigt(dxo, gam[po], eta[po], True)
+
+        def pv_core(g, cg):
+            sel, _r, dx, w = cg
+            e = pk[sel]
+            return np.einsum("ij,ij->i", prof.pseudo_voigt(dx, gam[e][:, None], eta[e][:, None]), w)
+
+        # beyond core_fwhm (>= 8 FWHM) the Gaussian part is below 1e-70 of its peak: the
+        # tails are the Lorentzian part alone
+        out["val"] = join(
+            blend(core_sum(pv_core), prof.lorentz_tail(dxb, gam[pkb], eta[pkb])),
+            prof.lorentz_tail(dxo, gam[po], eta[po]) * taper,
+        )
+
+        def add_derivs():
+            """Derivative entries (computed on demand: trial points need only values)."""
+            dtaper_du = -30.0 * tt * (1.0 - tt)  # d taper / d uo (zero outside the zone)
+            dtaper_dc = dtaper_du * (-np.sign(xr) / (cutoff * gam[po]))
+            dtaper_dg = dtaper_du * (-uo / gam[po])
+            pvd = []
+            for sel, _r, dx, _w in core_groups:
+                e = pk[sel]
+                pvd.append(prof.pseudo_voigt(dx, gam[e][:, None], eta[e][:, None], True))
+            k_of = {id(g): k for k, g in enumerate(groups)}
+
+            def node_sum(m):
+                return core_sum(lambda g, cg: np.einsum("ij,ij->i", pvd[k_of[id(g)]][m], cg[3]))
+
+            vo0, d_xo, d_go, d_eo = prof.lorentz_tail(dxo, gam[po], eta[po], True)
             vo, d_xo, d_go, d_eo = (t * taper for t in (vo0, d_xo, d_go, d_eo))
-            out["val"] = np.concatenate([np.einsum("ij,ij->i", v, w), vo])
-            out["d_c"] = -np.concatenate([np.einsum("ij,ij->i", d_x, w), d_xo - vo0 * dtaper_dc])
-            out["d_gam"] = np.concatenate([np.einsum("ij,ij->i", d_g, w), d_go + vo0 * dtaper_dg])
-            out["d_eta"] = np.concatenate([np.einsum("ij,ij->i", d_e, w), d_eo])
-            if delta.shape[1] > 1:
+            # fading zone: d/d(centre) and d/d(FWHM) of the mixing weight too
+            vb, d_xb, d_gb, d_eb = prof.lorentz_tail(dxb, gam[pkb], eta[pkb], True)
+            vcore = core_sum(lambda g, cg: np.einsum("ij,ij->i", pvd[k_of[id(g)]][0], cg[3]))
+            ds_du = -6.0 * sb * (1.0 - sb) / bz
+            gb = gam[pkb]
+            du_dc = np.where(low_side[bl], 1.0, -1.0) / gb
+            du_dg = -u_c[bl] / gb
+            dv = vcore[bl] - vb
+            out["d_c"] = -join(
+                blend(node_sum(1), d_xb, -dv * ds_du * du_dc), d_xo - vo0 * dtaper_dc
+            )
+            out["d_gam"] = join(
+                blend(node_sum(2), d_gb, dv * ds_du * du_dg), d_go + vo0 * dtaper_dg
+            )
+            out["d_eta"] = join(blend(node_sum(3), d_eb), d_eo)
+
+            def fcj_deriv(shift_shl, shift_c):
+                """d val / d(SH/L) or d val / d(centre) through the FCJ nodes and weights
+                (finite differences of the node positions and weights)."""
+                ddbar = np.zeros(npk)
+                dnodes = []
+                for nn, pks, dl, wl in groups:
+                    if shift_shl:
+                        h = shift_shl
+                        d2, w2 = prof.fcj_nodes(cc[pks], shl + h, nn, s.soller_rad)
+                        if shl > h:
+                            d1, w1 = prof.fcj_nodes(cc[pks], shl - h, nn, s.soller_rad)
+                            h2 = 2.0 * h
+                        else:
+                            d1, w1, h2 = dl, wl, h
+                    else:
+                        h2 = shift_c
+                        d2, w2 = prof.fcj_nodes(cc[pks] + h2, shl, nn, s.soller_rad)
+                        d1, w1 = dl, wl
+                    dnodes.append(((d2 - d1) / h2, (w2 - w1) / h2))
+                    ddbar[pks] = (np.sum(d2 * w2, axis=1) - np.sum(d1 * w1, axis=1)) / h2
+
+                def one(g, cg):
+                    k = k_of[id(g)]
+                    dd, dw = dnodes[k]
+                    v, d_x = pvd[k][0], pvd[k][1]
+                    r, w = cg[1], cg[3]
+                    return np.einsum("ij,ij->i", dw[r], v) + np.einsum("ij,ij->i", w * d_x, dd[r])
+
+                return join(blend(core_sum(one), d_xb * ddbar[pkb]), d_xo * ddbar[po])
+
+            multi = int(nodes.max()) > 1
+            if multi and self.refined[self.idx["SHL"]]:
                 # central difference where SH/L - h stays positive, forward otherwise
-                h = 1e-5 + 1e-3 * abs(shl)
-                delta2, wq2 = prof.fcj_nodes(cc, shl + h, delta.shape[1], s.soller_rad)
-                if shl > h:
-                    delta1, wq1 = prof.fcj_nodes(cc, shl - h, delta.shape[1], s.soller_rad)
-                    h2 = 2.0 * h
-                else:
-                    delta1, wq1, h2 = delta, wq, h
-                dd = (delta2 - delta1) / h2
-                dw = (wq2 - wq1) / h2
-                ddbar = (np.sum(delta2 * wq2, axis=1) - np.sum(delta1 * wq1, axis=1)) / h2
-                out["d_shl"] = np.concatenate(
-                    [
-                        np.einsum("ij,ij->i", dw[pk], v) + np.einsum("ij,ij->i", w * d_x, dd[pk]),
-                        d_xo * ddbar[po],
-                    ]
-                )
+                out["d_shl"] = fcj_deriv(1e-5 + 1e-3 * abs(shl), 0.0)
             else:
                 out["d_shl"] = np.zeros(out["ii"].size)
             # derivatives of the per-peak FWHM and eta with respect to U, V, W, X, Y and to
@@ -835,32 +976,34 @@ class PatternModel:
             out["d_cw"] = (
                 out["d_c"] + out["d_gam"] * dgam_dc[out_pk] + (out["d_eta"] * deta_dc[out_pk])
             )
-            if delta.shape[1] > 1:
+            if multi:
                 # the FCJ shifts and weights depend on the Bragg angle too
-                hc = 1e-4
-                delta3, wq3 = prof.fcj_nodes(cc + hc, shl, delta.shape[1], s.soller_rad)
-                ddc = (delta3 - delta) / hc
-                dwc = (wq3 - wq) / hc
-                ddbarc = (np.sum(delta3 * wq3, axis=1) - dbar) / hc
-                out["d_cw"] += np.concatenate(
-                    [
-                        np.einsum("ij,ij->i", dwc[pk], v) + np.einsum("ij,ij->i", w * d_x, ddc[pk]),
-                        d_xo * ddbarc[po],
-                    ]
-                )
+                out["d_cw"] += fcj_deriv(0.0, 1e-4)
+
+        if derivs:
+            add_derivs()
         else:
-            v = prof.pseudo_voigt(dx, gpk, epk)
-            vo = prof.pseudo_voigt(dxo, gam[po], eta[po]) * taper
-            out["val"] = np.concatenate([np.einsum("ij,ij->i", v, w), vo])
-        ii, pk = out["ii"], out["pk"]
+            out["_add_derivs"] = add_derivs
         nb = self.bkg_basis.shape[1]
         out["background"] = self.bkg_basis @ p[self.ib0 : self.ib0 + nb]
-        rp = self.refl_of_peak[pk]
-        out["rp"] = rp
-        # design matrix of the intensities: column r = phi_r1 + R phi_r2 (deg^-1)
-        out["A"] = scipy.sparse.csc_matrix(
-            (self.wfac[pk] * out["val"], (ii, rp)), shape=(self.x.size, self.nr)
-        )
+        out["rp"] = self.refl_of_peak[pw]
+        # design matrix of the intensities: column r = phi_r1 + R phi_r2 (deg^-1), the sum
+        # of the per-peak columns (built directly: the entries are ordered by peak and point)
+        npk = self.refl_of_peak.size
+        indptr = np.zeros(npk + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pw, minlength=npk), out=indptr[1:])
+        out["indptr"] = indptr
+        data = self.wfac[pw] * out["val"]
+        a = None
+        for k in range(npk // self.nr):  # Ka1, Ka2 blocks of columns (contiguous in CSC)
+            ptr = indptr[k * self.nr : (k + 1) * self.nr + 1]
+            blk = scipy.sparse.csc_matrix(
+                (data[ptr[0] : ptr[-1]], iw[ptr[0] : ptr[-1]], ptr - ptr[0]),
+                shape=(self.x.size, self.nr),
+            )
+            blk.has_sorted_indices = True
+            a = blk if a is None else a + blk
+        out["A"] = a.tocsc()
         return out
 
     def calc(self, ev: dict, intens: np.ndarray) -> np.ndarray:
@@ -874,20 +1017,26 @@ class PatternModel:
         The background and intensities are linear parameters (see :class:`LinearSolver`).
         """
         n = self.x.size
+        if "_add_derivs" in ev:
+            ev.pop("_add_derivs")()
+        n = self.x.size
         ii, pk = ev["ii"], ev["pk"]
-        amp = (intens[self.refl_of_peak] * self.wfac)[pk]
-        cols = {}
+        npk = self.refl_of_peak.size
+        ref = self.nl_refined()
+        col = {j: k for k, j in enumerate(ref)}
+        # every column is sum_e f_e g_(peak of e), with f_e one of the entries' derivatives
+        # with respect to the centre, FWHM or eta, and g per peak: J = F_c G_c + F_g G_g +
+        # F_e G_e with sparse F (points x peaks, the layout of the design matrix)
+        amp = intens[self.refl_of_peak] * self.wfac
+        gc, gg, ge = (np.zeros((npk, ref.size)) for _ in range(3))
         c0, th = ev["centers"], ev["theta"]
-        # a centre shift also changes the FWHM and eta evaluated at the centre
-        base = amp * ev["d_cw"]
         for j in range(self.n_cell):
-            if not self.refined[j]:
+            if j not in col:
                 continue
             h = 1e-7 * max(abs(p[j]), 1.0)
             pp = p.copy()
             pp[j] += h
-            dc = (self.centers(pp)[0] - c0) / h
-            wts = base * np.nan_to_num(dc)[pk]
+            gc[:, col[j]] = amp * np.nan_to_num((self.centers(pp)[0] - c0) / h)
             if "tch" in ev and self.uniaxial:
                 # uniaxial terms: the angle to the axis depends on the cell too
                 cc = np.where(np.isfinite(c0), c0, 90.0)
@@ -895,32 +1044,34 @@ class PatternModel:
                 s1 = self.sample_widths(p, cc, self.cos_axis(pp))
                 ds = (s1["sig2"] - s0["sig2"]) / h
                 dl = (s1["gl"] - s0["gl"]) / h / 100.0
-                if np.any(ds) or np.any(dl):
-                    g1, gl_, e1, el_ = ev["tch"]
-                    dgam = np.nan_to_num(g1 * ds + gl_ * dl)
-                    deta = np.nan_to_num(e1 * ds + el_ * dl)
-                    wts = wts + amp * (ev["d_gam"] * dgam[pk] + ev["d_eta"] * deta[pk])
-            cols[j] = np.bincount(ii, weights=wts, minlength=n)
-        cols[self.idx["zero"]] = np.bincount(ii, weights=base, minlength=n)
-        r = self.settings.goniometer_radius_mm
-        dcd = -np.degrees(2e-3 * np.cos(th) / r)
-        cols[self.idx["displacement"]] = np.bincount(
-            ii, weights=base * np.nan_to_num(dcd)[pk], minlength=n
-        )
-        bg, be = amp * ev["d_gam"], amp * ev["d_eta"]
+                g1, gl_, e1, el_ = ev["tch"]
+                gg[:, col[j]] = amp * np.nan_to_num(g1 * ds + gl_ * dl)
+                ge[:, col[j]] = amp * np.nan_to_num(e1 * ds + el_ * dl)
+        if self.idx["zero"] in col:
+            gc[:, col[self.idx["zero"]]] = amp
+        if self.idx["displacement"] in col:
+            r = self.settings.goniometer_radius_mm
+            gc[:, col[self.idx["displacement"]]] = amp * np.nan_to_num(
+                -np.degrees(2e-3 * np.cos(th) / r)
+            )
         for m, nm in enumerate(PROFILE_PARAMS[:5]):
             for j, mask in self.profile_map[nm]:
-                if not self.refined[j]:
-                    continue
-                per_peak = mask[pk]
-                wts = (bg * ev["dgam_dp"][m][pk] + be * ev["deta_dp"][m][pk]) * per_peak
-                cols[j] = np.bincount(ii, weights=wts, minlength=n)
-        cols[self.idx["SHL"]] = np.bincount(ii, weights=amp * ev["d_shl"], minlength=n)
+                if j in col:
+                    gg[:, col[j]] = amp * ev["dgam_dp"][m] * mask
+                    ge[:, col[j]] = amp * ev["deta_dp"][m] * mask
         for j, (dgam, deta) in ev.get("sample_d", {}).items():
-            if self.refined[j]:
-                cols[j] = np.bincount(ii, weights=bg * dgam[pk] + be * deta[pk], minlength=n)
-        ref = self.nl_refined()
-        return np.stack([cols[j] for j in ref], axis=1)
+            if j in col:
+                gg[:, col[j]] = amp * dgam
+                ge[:, col[j]] = amp * deta
+        jac = np.zeros((n, ref.size))
+        for key, g in (("d_cw", gc), ("d_gam", gg), ("d_eta", ge)):
+            if np.any(g):
+                f = scipy.sparse.csc_matrix((ev[key], ii, ev["indptr"]), shape=(n, npk))
+                jac += f @ g
+        ishl = self.idx["SHL"]
+        if ishl in col:
+            jac[:, col[ishl]] += np.bincount(ii, weights=amp[pk] * ev["d_shl"], minlength=n)
+        return jac
 
     def nl_refined(self) -> np.ndarray:
         """Indices (into ``names``) of the refined non-linear parameters."""
@@ -937,34 +1088,92 @@ class LinearSolver:
     """
 
     RIDGE = 1e-10
+    #: the banded factorisation is used from this many reflections on (when the intensities'
+    #: normal matrix, ordered by 2theta, is banded: reflections overlap only with neighbours)
+    BANDED_MIN = 120
 
     def __init__(self, model: PatternModel, ev: dict, w: np.ndarray, bw: np.ndarray):
         a = ev["A"]
         self.model, self.a, self.w, self.bw = model, a, w, bw
-        wa = a.multiply(w[:, None]).tocsc()
+        wa = a.copy()
+        wa.data = wa.data * w[wa.indices]
         self.wa = wa
         bb = model.bkg_basis
+        nb, nr = bb.shape[1], a.shape[1]
+        self.nb = nb
         k_bb = bb.T @ bw
-        k_ab = (wa.T @ bb).T if a.nnz else np.zeros((bb.shape[1], a.shape[1]))
-        k_aa = (a.T @ wa).toarray()
-        nb = bb.shape[1]
-        k = np.empty((nb + a.shape[1],) * 2)
-        k[:nb, :nb] = k_bb
-        k[:nb, nb:] = k_ab
-        k[nb:, :nb] = k_ab.T
-        k[nb:, nb:] = k_aa
-        self.k = k
-        d = np.sqrt(np.diag(k))
+        k_ab = (wa.T @ bb).T if a.nnz else np.zeros((nb, nr))
+        perm = model.refl_perm
+        inv = np.empty(nr, dtype=np.int64)
+        inv[perm] = np.arange(nr)
+        # the intensities' block: sparse (COO, reflection order) or dense in 2theta order
+        k_aa, band = _gram(a, w, perm)
+        self._parts = (k_bb, k_ab, k_aa)
+        self._k = None
+        dense_p = isinstance(k_aa, np.ndarray)
+        diag_aa = np.diag(k_aa)[inv] if dense_p else k_aa.diagonal()
+        d = np.sqrt(np.concatenate([np.diag(k_bb), diag_aa]))
         self.live = d > 0
         d[~self.live] = 1.0
         self.d = d
-        kn = k / np.outer(d, d)
-        kn[np.diag_indices_from(kn)] += self.RIDGE
+        if not dense_p:
+            r_, c_ = inv[k_aa.row], inv[k_aa.col]
+            band = int(np.max(np.abs(r_ - c_), initial=0))
+        self.banded = nr >= self.BANDED_MIN and 3 * (band + 1) < nr
+        if not self.banded:
+            kn = self.k / np.outer(d, d)
+            kn[np.diag_indices_from(kn)] += self.RIDGE
+            try:
+                self.cho = scipy.linalg.cho_factor(kn, lower=False, check_finite=False)
+            except np.linalg.LinAlgError:
+                kn[np.diag_indices_from(kn)] += 1e-6
+                self.cho = scipy.linalg.cho_factor(kn, lower=False, check_finite=False)
+            return
+        # banded intensities block (upper storage, reflections ordered by 2theta) and the
+        # background through its Schur complement
+        da, db = d[nb:], d[:nb]
+        ab = np.zeros((band + 1, nr))
+        if dense_p:
+            dp = da[perm]
+            for o in range(band + 1):
+                ab[band - o, o:] = np.diagonal(k_aa, o) / (dp[: nr - o] * dp[o:])
+        else:
+            up = r_ <= c_
+            ab[band + r_[up] - c_[up], c_[up]] = k_aa.data[up] / (
+                da[k_aa.row[up]] * da[k_aa.col[up]]
+            )
+        ab[band] += self.RIDGE
         try:
-            self.cho = scipy.linalg.cho_factor(kn, lower=False, check_finite=False)
+            cb = scipy.linalg.cholesky_banded(ab, lower=False, check_finite=False)
         except np.linalg.LinAlgError:
-            kn[np.diag_indices_from(kn)] += 1e-6
-            self.cho = scipy.linalg.cho_factor(kn, lower=False, check_finite=False)
+            ab[band] += 1e-6
+            cb = scipy.linalg.cholesky_banded(ab, lower=False, check_finite=False)
+        kab = (k_ab / np.outer(db, da))[:, perm].T
+        xab = scipy.linalg.cho_solve_banded((cb, False), kab, check_finite=False)
+        schur = k_bb / np.outer(db, db) - kab.T @ xab
+        schur[np.diag_indices_from(schur)] += self.RIDGE
+        self.cho_b = scipy.linalg.cho_factor(schur, lower=False, check_finite=False)
+        self.cb, self.kab, self.xab, self.perm = cb, kab, xab, perm
+        self._inv = inv
+
+    @property
+    def k(self) -> np.ndarray:
+        """The normal matrix L^T W L (dense; background first, then intensities)."""
+        if self._k is None:
+            k_bb, k_ab, k_aa = self._parts
+            nb = self.nb
+            k = np.empty((nb + k_ab.shape[1],) * 2)
+            k[:nb, :nb] = k_bb
+            k[:nb, nb:] = k_ab
+            k[nb:, :nb] = k_ab.T
+            if isinstance(k_aa, np.ndarray):
+                inv = np.empty(k_aa.shape[0], dtype=np.int64)
+                inv[self.model.refl_perm] = np.arange(k_aa.shape[0])
+                k[nb:, nb:] = k_aa[np.ix_(inv, inv)]
+            else:
+                k[nb:, nb:] = k_aa.toarray()
+            self._k = k
+        return self._k
 
     def lt_w(self, m: np.ndarray) -> np.ndarray:
         """L^T W m for a vector or a matrix m (rows = points)."""
@@ -975,12 +1184,67 @@ class LinearSolver:
     def solve(self, rhs: np.ndarray) -> np.ndarray:
         """(L^T W L)^-1 rhs (regularised as stated)."""
         d = self.d if rhs.ndim == 1 else self.d[:, None]
-        return scipy.linalg.cho_solve(self.cho, rhs / d, check_finite=False) / d
+        r = rhs / d
+        if not self.banded:
+            return scipy.linalg.cho_solve(self.cho, r, check_finite=False) / d
+        nb = self.nb
+        ya = scipy.linalg.cho_solve_banded((self.cb, False), r[nb:][self.perm], check_finite=False)
+        xb = scipy.linalg.cho_solve(self.cho_b, r[:nb] - self.kab.T @ ya, check_finite=False)
+        out = np.empty_like(r)
+        out[:nb] = xb
+        out[nb:][self.perm] = ya - self.xab @ xb
+        return out / d
 
     def apply(self, coef: np.ndarray) -> np.ndarray:
         """L coef."""
         nb = self.model.bkg_basis.shape[1]
         return self.model.bkg_basis @ coef[:nb] + self.a @ coef[nb:]
+
+
+def _gram(a: scipy.sparse.csc_matrix, w: np.ndarray, perm: np.ndarray, rows: int = 96):
+    """``A^T W A`` for a design matrix whose columns are windows of points.
+
+    With many reflections the points are taken in blocks of ``rows``; each block meets a
+    contiguous range of reflections (in 2theta order ``perm``), whose dense Gram block is
+    one BLAS product, accumulated into a dense matrix in 2theta order. Below
+    :attr:`LinearSolver.BANDED_MIN` reflections (or for blocks wider than a third of them),
+    the sparse product.
+
+    Returns
+    -------
+    k : scipy.sparse.coo_matrix or ndarray
+        COO in reflection order, or dense in 2theta order (``perm``).
+    band : int
+        For the dense form, a bound of the half bandwidth (reflections meeting one block);
+        -1 for the sparse form.
+    """
+    nr = a.shape[1]
+    n = a.shape[0]
+    if nr >= LinearSolver.BANDED_MIN and a.nnz:
+        inv = np.empty(nr, dtype=np.int64)
+        inv[perm] = np.arange(nr)
+        col = inv[np.repeat(np.arange(nr), np.diff(a.indptr))]
+        row = a.indices
+        blk = row // rows
+        nblk = (n + rows - 1) // rows
+        cmin = np.full(nblk, nr)
+        cmax = np.full(nblk, -1)
+        np.minimum.at(cmin, blk, col)
+        np.maximum.at(cmax, blk, col)
+        used = cmax >= 0
+        width = int(np.max(cmax[used] - cmin[used])) + 1
+        if 3 * width < nr:
+            dense = np.zeros((nblk, rows, width))
+            dense[blk, row - blk * rows, col - cmin[blk]] = a.data * np.sqrt(w[row])
+            g = np.matmul(dense.transpose(0, 2, 1), dense)
+            k = np.zeros((nr + width, nr + width))
+            for b in np.flatnonzero(used):
+                c0 = cmin[b]
+                k[c0 : c0 + width, c0 : c0 + width] += g[b]
+            return k[:nr, :nr], width - 1
+    wa = a.copy()
+    wa.data = wa.data * w[wa.indices]
+    return (a.T @ wa).tocoo(), -1
 
 
 def _initial_background(x, y, w, basis, n_iter=8):
@@ -1044,6 +1308,12 @@ class _Fit:
             "chi2": float(np.sum(self.w * r * r)),
         }
 
+    def chi2_of_design(self, a: scipy.sparse.csc_matrix) -> float:
+        """chi^2 with the background and intensities solved for a given design matrix."""
+        ls = LinearSolver(self.model, {"A": a}, self.w, self.bw)
+        r = self.y - ls.apply(ls.solve(ls.lt_w(self.y)))
+        return float(np.sum(self.w * r * r))
+
     def reduced(self, st: dict) -> tuple[np.ndarray, np.ndarray]:
         """Normal matrix and gradient of the projected problem (Kaufman's Jacobian)."""
         m = self.model
@@ -1077,7 +1347,7 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
     """
     m = fit.model
     ref = m.nl_refined()
-    lam = 1e-3
+    lam = LM_LAMBDA0
     info = "no cycle run"
     npts = m.x.size
     for cycle in range(1, max_cycles + 1):
@@ -1088,7 +1358,8 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
         esd = _esd_of_normal(a, chi2_red)
         # the undamped (Gauss-Newton) step: a damped step can be tiny because the damping
         # is large, which must not count as convergence
-        gn_max = float(np.max(_stalled(a, g, esd, chi2_red, s.stall_tolerance)[2], initial=0.0))
+        stalled = _stalled(a, g, esd, chi2_red, s.stall_tolerance)
+        gn_max = float(np.max(stalled[2], initial=0.0))
         accepted = None
         while lam < 1e12:
             try:
@@ -1100,13 +1371,19 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
             pt[ref] += step
             pt[ref] = np.clip(pt[ref], m.lower[ref], m.upper[ref])
             try:
-                trial = fit.point(pt, derivs=True)
+                trial = fit.point(pt, derivs=False)
             except FitError:
                 lam *= 10.0
                 continue
             if trial["chi2"] < st["chi2"]:
                 accepted = trial
+                if lam <= 1e-2:
+                    accepted = _extrapolate(fit, st, trial, ref, step, g)
                 lam = max(lam / 10.0, 1e-9)
+                break
+            if stalled[0]:
+                # the step is refused and the Gauss-Newton model predicts a negligible
+                # decrease: the minimum is reached (raising the damping cannot help)
                 break
             lam *= 10.0
         if accepted is None:
@@ -1115,7 +1392,7 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
             # minimum is reached to within the model's resolution (the remaining step is
             # ~sqrt(stall_tolerance) esd in the joint metric); otherwise the model and chi^2
             # disagree on a step that matters: a genuine failure
-            ok, pred, ratio, k = _stalled(a, g, esd, chi2_red, s.stall_tolerance)
+            ok, pred, ratio, k = stalled
             name_k = m.names[ref[k]] if ratio.size else "-"
             info = (
                 f"no step lowers chi^2; predicted chi^2 decrease {pred:.3g} "
@@ -1141,6 +1418,40 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
             # flat valley of correlated widths, where chi^2 changes by < 1e-5 relative)
             return st, cycle, "shift" if shift[k] < shift_tol else "chi2", info
     return st, max_cycles, "", info
+
+
+def _extrapolate(fit: _Fit, st: dict, trial: dict, ref: np.ndarray, step: np.ndarray, g):
+    """Line search along an accepted, nearly undamped step.
+
+    Along ``p + t s`` chi^2 is ``c(t) = c0 - 2 t g.s + kappa t^2`` to second order; the slope
+    ``-2 g.s`` is exact (the projected gradient) and ``c(1)`` is measured, which gives the
+    true curvature ``kappa`` along the step. Where the Gauss-Newton curvature ``s^T A s``
+    overestimates it (a flat direction whose curvature has a large negative residual
+    term, e.g. the cell of a weak, broad minority phase), Gauss-Newton converges only
+    linearly, ``1 - 1/t*`` per cycle; the step to the parabola's minimum ``t* = g.s/kappa``
+    (at most 4) removes that crawl in one move. Kept only when chi^2 is lower there.
+
+    Returns
+    -------
+    dict
+        ``trial`` or the state at ``t*`` (see :meth:`_Fit.point`).
+    """
+    m = fit.model
+    gs = float(g @ step)
+    kappa = trial["chi2"] - st["chi2"] + 2.0 * gs
+    if not gs > 0:
+        return trial
+    t_opt = gs / kappa if kappa > 0 else 4.0
+    if t_opt < 1.5:
+        return trial
+    pt = st["p"].copy()
+    pt[ref] += min(t_opt, 4.0) * step
+    pt[ref] = np.clip(pt[ref], m.lower[ref], m.upper[ref])
+    try:
+        ext = fit.point(pt, derivs=False)
+    except FitError:
+        return trial
+    return ext if ext["chi2"] < trial["chi2"] else trial
 
 
 def _stalled(
@@ -1187,16 +1498,52 @@ def _zero_scan(fit: _Fit, p: np.ndarray, s: Settings) -> np.ndarray:
     jz = m.idx["zero"]
     if not m.refined[jz] or s.zero_search_deg <= 0:
         return p
-    ev = m.evaluate(p)
+    ev = m.evaluate(p, cutoff_fwhm=s.core_fwhm)
     c = ev["centers"]
     inr = np.isfinite(c) & (c > m.x[0]) & (c < m.x[-1])
     if not np.any(inr):
         return p
     # coarse grid in steps of the narrowest FWHM (the chi^2 basin of the right zero is
-    # about one FWHM wide on each side), then half steps either side of the best point
-    step = max(float(np.min(ev["gam"][inr])), float(np.median(np.diff(m.x))))
+    # about one FWHM wide on each side), then halved steps either side of the best point
+    dx = np.diff(m.x)
+    step = max(float(np.min(ev["gam"][inr])), float(np.median(dx)))
     nstep = int(np.ceil(s.zero_search_deg / step))
     best = [np.inf, p]
+    uniform = bool(np.all(np.abs(dx - dx[0]) <= 0.01 * dx[0]))  # (within rounding)
+    if uniform:
+        # on an equally spaced grid a zero shift of k steps moves every profile by k points:
+        # one evaluation of the core profiles, shifted, serves the whole scan (the widths
+        # and asymmetry are not re-evaluated at the shifted centres, which a scan can ignore)
+        a0 = ev["A"]
+        kstep = max(int(round(step / dx[0])), 1)
+
+        chi = {}
+
+        def try_k(k):
+            chi[k] = fit.chi2_of_design(_shift_rows(a0, k))
+
+        for k in kstep * np.arange(-nstep, nstep + 1):
+            try_k(int(k))
+        k0 = min(chi, key=chi.get)
+        kh = kstep // 2
+        while kh >= 1:  # halve the step down to one point
+            for k in (k0 - kh, k0 + kh):
+                if k not in chi:
+                    try_k(int(k))
+            k0 = min(chi, key=chi.get)
+            kh //= 2
+        # vertex of the parabola through the best point and its neighbours (one point apart)
+        for k in (k0 - 1, k0 + 1):
+            if k not in chi:
+                try_k(int(k))
+        z = float(k0)
+        cm, c0, cp = chi[k0 - 1], chi[k0], chi[k0 + 1]
+        curv = cm - 2.0 * c0 + cp
+        if curv > 0:
+            z += float(np.clip(0.5 * (cm - cp) / curv, -1.0, 1.0))
+        pz = p.copy()
+        pz[jz] = p[jz] + z * dx[0]
+        return pz
 
     def try_zero(z):
         pz = p.copy()
@@ -1213,13 +1560,88 @@ def _zero_scan(fit: _Fit, p: np.ndarray, s: Settings) -> np.ndarray:
     return best[1]
 
 
+def _shift_rows(a: scipy.sparse.csc_matrix, k: int) -> scipy.sparse.csc_matrix:
+    """The design matrix with every column moved down by ``k`` rows (points), entries
+    moved out of the pattern dropped."""
+    n, ncol = a.shape
+    ind = a.indices + k
+    keep = (ind >= 0) & (ind < n)
+    col = np.repeat(np.arange(ncol), np.diff(a.indptr))
+    indptr = np.zeros(ncol + 1, dtype=np.int64)
+    np.cumsum(np.bincount(col[keep], minlength=ncol), out=indptr[1:])
+    out = scipy.sparse.csc_matrix((a.data[keep], ind[keep], indptr), shape=a.shape)
+    out.has_sorted_indices = True
+    return out
+
+
 def refine(
     pattern: pd.DataFrame,
     phases: list[Phase],
     settings: Settings | None = None,
     name: str = "pattern",
 ) -> LeBailResult:
-    """Le Bail refinement of one powder pattern.
+    """Le Bail refinement of one powder pattern, from one start or several.
+
+    With ``settings.start_spread = f > 1`` the refinement is run from three starts of the
+    refined width terms: as given, and all of them ``f`` times wider and ``f`` times
+    narrower (each start then matched to the data as usual, ``start_from_data``). The
+    lowest chi^2 is kept. Its ``stats`` record the spread of
+    the minima: ``n_starts``, ``n_starts_failed``, ``start_chi2_spread`` (max - min
+    chi^2 over chi^2 of the kept one) and ``start_cell_spread_esd`` (largest difference of
+    a cell parameter from the kept one, in the kept one's esd); the QC flag ``multimodal``
+    (and a logged warning) when a start's cell differs by more than one esd.
+
+    Parameters and exceptions as :func:`_refine_once` (a FitError only when every start
+    fails).
+    """
+    s = settings or Settings()
+    f = float(s.start_spread or 0.0)
+    if f <= 1.0:
+        return _refine_once(pattern, phases, s, name)
+    results, errors = [], []
+    for bal in (1.0, f, 1.0 / f):
+        try:
+            results.append(_refine_once(pattern, phases, s, name, balance=bal))
+        except FitError as e:
+            errors.append(e)
+    if not results:
+        raise errors[0]
+    best = min(results, key=lambda r: r.stats["chi2"])
+    chi = [r.stats["chi2"] for r in results]
+    spread_esd = 0.0
+    for r in results:
+        for ph, cell in best.cells.items():
+            for k in ("a", "b", "c", "alpha", "beta", "gamma"):
+                e = cell[f"{k}_esd"]
+                if e > 0 and np.isfinite(e):
+                    spread_esd = max(spread_esd, abs(r.cells[ph][k] - cell[k]) / e)
+    best.stats.update(
+        n_starts=len(results) + len(errors),
+        n_starts_failed=len(errors),
+        start_chi2_spread=(max(chi) - min(chi)) / best.stats["chi2"],
+        start_cell_spread_esd=spread_esd,
+    )
+    if spread_esd > 1.0 or errors:
+        flags = [q for q in best.stats["qc"].split(";") if q]
+        flags.append("multimodal")
+        best.stats["qc"] = ";".join(flags)
+        logger.warning(
+            "pattern %s: QC flag multimodal: %d starts (%d failed) end %.3g esd apart in the "
+            "cell, chi^2 spread %.3g; the lowest chi^2 is kept",
+            name, len(results) + len(errors), len(errors), spread_esd,
+            best.stats["start_chi2_spread"],
+        )  # fmt: skip
+    return best
+
+
+def _refine_once(
+    pattern: pd.DataFrame,
+    phases: list[Phase],
+    settings: Settings | None = None,
+    name: str = "pattern",
+    balance: float = 1.0,
+) -> LeBailResult:
+    """Le Bail refinement of one powder pattern from one start.
 
     Parameters
     ----------
@@ -1279,6 +1701,22 @@ def refine(
     nb = model.bkg_basis.shape[1]
     p[model.ib0 : model.ib0 + nb] = _initial_background(x, y, w, model.bkg_basis)
     model.check_profile(p, err=InputError)
+    if balance != 1.0:
+        # another start (see refine): every refined width term scaled by ``balance`` (U, V,
+        # W by its square, sizes by its inverse) before the match to the data below, which
+        # is approximate (10 %) and keeps the split between the terms
+        for j, nm in enumerate(model.names[: model.ib0]):
+            base = nm.split(".")[-1]
+            if not model.refined[j]:
+                continue
+            if base in ("U", "V", "W"):
+                p[j] *= balance * balance
+            elif base in ("X", "Y", "mustrain", "mustrain_axial"):
+                p[j] *= balance
+            elif base in ("size", "size_axial"):
+                p[j] /= balance
+        p = np.clip(p, model.lower, model.upper)
+        model.check_profile(p, err=InputError)
     width_scale = 1.0
     if s.start_from_data:
         p, width_scale = start_widths(fit, p)
@@ -1292,7 +1730,7 @@ def refine(
         # the widths were far off: measure them again with the peaks in place
         p, f2 = start_widths(fit, p)
         width_scale *= f2
-    st = fit.point(p, derivs=True)
+    st = fit.point(p, derivs=False)
     # default order: positions with the profile fixed (avoids widths growing to cover
     # misplaced peaks), then everything that is refined; or the user's stages
     refined_all = model.refined.copy()
@@ -1304,13 +1742,14 @@ def refine(
         if not np.array_equal(masks[-1], refined_all):
             masks.append(refined_all)
         bg = np.arange(refined_all.size) >= model.ib0
-        plan = [(m | bg, 20, 0.1) for m in masks[:-1]] + [(refined_all, s.max_cycles, None)]
+        plan = [(m | bg, 20, STAGE_SHIFT_TOL) for m in masks[:-1]]
+        plan.append((refined_all, s.max_cycles, None))
     else:
         stage1 = refined_all.copy()
         for j, nm in enumerate(model.names):
             if nm.split(".")[-1] in PROFILE_PARAMS + SAMPLE_PARAMS:
                 stage1[j] = False
-        plan = [(stage1, 20, 0.1), (refined_all, s.max_cycles, None)]
+        plan = [(stage1, 20, STAGE_SHIFT_TOL), (refined_all, s.max_cycles, None)]
     cycles = 0
     for k, (mask, max_cycles, tol) in enumerate(plan):
         last = k == len(plan) - 1
@@ -1367,22 +1806,30 @@ def refine(
             f"max_gof {s.max_gof} (Rwp {100 * stats['rwp']:.2f} %); wrong space group, a "
             "missing phase or a starting cell too far from the truth"
         )
-    ishl = model.idx["SHL"]
-    if model.refined[ishl] and p[ishl] > s.max_shl:
-        raise FitError(
-            f"pattern {name}: the axial-divergence asymmetry SH/L ran away to {p[ishl]:.3g} "
-            f"(> max_shl {s.max_shl}; lab instruments have 0.01-0.08); it trades off against "
-            "zero, displacement and the Soller term: fix SHL at the instrument value "
-            "(fit.fixed) or give a starting value from a standard"
-        )
     scale = stats["chi2_red"] if s.scale_esd_by_gof else 1.0
     cov = cov * scale
     del in_range
     stats["start_width_scale"] = width_scale
+    stats["start_balance"] = balance
     stats["n_excluded"] = n_excluded
     res = _result(model, p, cov, intens, ev, y, e, calc, stats, name, s, phases)
     esd = res.params.stderr.to_numpy()
     flags = _qc_flags(model, p, esd)
+    ishl = model.idx["SHL"]
+    if model.refined[ishl] and (
+        p[ishl] >= s.max_shl * (1.0 - 1e-6)
+        or (s.soller_rad and p[ishl] > 2.0 * math.tan(s.soller_rad))
+    ):
+        # SH/L at its bound, or beyond where the Soller slits alone set the asymmetry (SH/L
+        # then no longer changes the profile): it trades off against zero, displacement
+        # and the cell, which is then not to be trusted
+        flags.append("runaway:SHL")
+        logger.warning(
+            "pattern %s: SH/L ran away to %.3g (max_shl %s, Soller half-acceptance %s rad; "
+            "lab instruments have 0.01-0.08): fix SHL at the instrument value (fit.fixed) or "
+            "take it from an instrument file; the cell is flagged",
+            name, p[ishl], s.max_shl, s.soller_rad,
+        )  # fmt: skip
     cell_names = model.names[: model.n_cell]
     bad_cell = [f for f in flags if f.startswith("esd_nan:") and f[8:] in cell_names]
     if bad_cell:

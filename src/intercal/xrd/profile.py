@@ -17,6 +17,8 @@ All profiles are normalised to unit area in 2theta (deg^-1).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 LN2 = np.log(2.0)
@@ -120,6 +122,41 @@ def pseudo_voigt(dx: np.ndarray, gam: np.ndarray, eta: np.ndarray, derivs: bool 
     return val, d_dx, d_dgam, dlg
 
 
+def lorentz_tail(dx: np.ndarray, gam: np.ndarray, eta: np.ndarray, derivs: bool = False):
+    """The Lorentzian part ``eta L(dx)`` of the unit-area pseudo-Voigt, for its far tails.
+
+    Beyond 8 FWHM from the centre the Gaussian part is below ``exp(-256 ln 2)`` of its
+    peak, so there :func:`pseudo_voigt` equals this to rounding.
+
+    Returns
+    -------
+    val : ndarray
+        Profile (deg^-1); with ``derivs`` a tuple (val, d_dx, d_dgam, d_deta) as
+        :func:`pseudo_voigt`.
+    """
+    ig = 1.0 / gam
+    z = dx * ig
+    u = 4.0 * z * z
+    r = 1.0 / (1.0 + u)
+    lor = (2.0 / np.pi) * ig * r
+    val = eta * lor
+    if not derivs:
+        return val
+    lr = lor * r
+    d_dx = -8.0 * z * ig * eta * lr
+    d_dgam = eta * (2.0 * u * lr - lor) * ig
+    return val, d_dx, d_dgam, lor
+
+
+@functools.lru_cache(maxsize=64)
+def _leggauss(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes and weights on [-1, 1] (cached; read-only arrays)."""
+    xg, wg = np.polynomial.legendre.leggauss(n)
+    xg.flags.writeable = False
+    wg.flags.writeable = False
+    return xg, wg
+
+
 def fcj_nodes(
     tth_deg: np.ndarray, shl: float, n: int, soller_rad: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -171,7 +208,7 @@ def fcj_nodes(
     hmax = shl if not soller_rad else min(shl, float(np.tan(soller_rad)))
     cmin = np.minimum(ct * np.sqrt(1.0 + hmax * hmax), 1.0)
     dmax = t - np.arccos(cmin)  # rad, >= 0
-    xg, wg = np.polynomial.legendre.leggauss(n)
+    xg, wg = _leggauss(n)
     u = 0.5 * (xg + 1.0)
     wu = 0.5 * wg
     delta = dmax[:, None] * u[None, :] ** 2
