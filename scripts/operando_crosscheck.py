@@ -10,8 +10,10 @@ from intercal.tables import write_csv
 
 logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
 p = snakemake.params
-lattice = pd.read_csv(snakemake.input.lattice)
+# the tracked cells as measured (per batch, before the mid-scan registration)
 files = {scan_number(f): f for f in snakemake.input.scans}
+lattice = pd.concat([pd.read_csv(f) for f in snakemake.input.batches], ignore_index=True)
+lattice = lattice[lattice["scan"].isin(list(files))]
 table = crosscheck(
     files,
     lattice,
