@@ -6,10 +6,11 @@ import os
 import numpy as np
 import pandas as pd
 
+from intercal.joblog import job_log
 from intercal.operando.summary import assemble_lattice
 from intercal.tables import write_csv
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+job_log(snakemake.log[0], filemode="w")
 peaks = pd.concat([pd.read_csv(f) for f in snakemake.input.batches], ignore_index=True)
 alignment = pd.read_csv(snakemake.input.alignment)
 lattice = assemble_lattice(

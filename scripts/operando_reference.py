@@ -4,10 +4,11 @@ import logging
 
 import pandas as pd
 
+from intercal.joblog import job_log
 from intercal.operando import structure
 from intercal.tables import write_csv, write_json
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+job_log(snakemake.log[0], filemode="w")
 rad = dict(snakemake.params.radiation)
 lam = float(rad.get("wavelengths_A", [1.540593])[0])
 refl = snakemake.params.reflections

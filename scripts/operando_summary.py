@@ -4,11 +4,12 @@ import logging
 
 import pandas as pd
 
+from intercal.joblog import job_log
 from intercal.operando import summary
 from intercal.operando.calibration import summarize_calibration
 from intercal.tables import write_csv, write_json
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+job_log(snakemake.log[0], filemode="w")
 lattice = pd.read_csv(snakemake.input.lattice)
 st = dict(snakemake.params.states)
 tr = dict(snakemake.params.transition)
