@@ -41,12 +41,14 @@ OP_CROSS_STRIDE = int(OP_CROSS.get("every", 10))
 while len(OP_ORDERED) > OP_CROSS_STRIDE * int(OP_CROSS.get("max_scans", 200)):
     OP_CROSS_STRIDE *= 2
 OP_CROSS_FILES = OP_ORDERED[::OP_CROSS_STRIDE]
-# the cross-check compares with the cells as measured (the batch tables), so a new scan
-# reruns it only when its batch holds a cross-checked scan
+# the cross-check compares with the cells as measured (the batch tables) and runs per
+# batch on that batch's cross-checked scans: a new scan reruns only its batch's job
 OP_CROSS_SET = set(OP_CROSS_FILES)
-OP_CROSS_BATCHES = [
-    f"{b:04d}" for b in sorted(OP_BATCHES) if OP_CROSS_SET & set(OP_BATCHES[b])
-]
+OP_CROSS_BY_BATCH = {
+    f"{b:04d}": [f for f in OP_BATCHES[b] if f in OP_CROSS_SET]
+    for b in sorted(OP_BATCHES)
+}
+OP_CROSS_BATCHES = [b for b, files in OP_CROSS_BY_BATCH.items() if files]
 # tracked reflections inside a masked range at a configured cell: error at load
 op_check_reflections(OPERANDO)
 OP_SEEDING = OPERANDO.get("seeding", {})
@@ -218,25 +220,24 @@ rule operando_summary:
 # the Le Bail cross-check runs only when the config asks for it
 if "crosscheck" in OPERANDO:
 
-    rule operando_crosscheck:
+    rule operando_crosscheck_batch:
         input:
-            batches=expand(
-                f"{RESULTS}/operando/batches/batch_{{batch}}.csv",
-                batch=OP_CROSS_BATCHES,
-            ),
-            scans=OP_CROSS_FILES,
+            batch=f"{RESULTS}/operando/batches/batch_{{batch}}.csv",
+            scans=lambda wc: OP_CROSS_BY_BATCH[wc.batch],
             code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
         output:
-            table=f"{RESULTS}/operando/crosscheck_lebail.csv",
+            table=f"{RESULTS}/operando/crosscheck/crosscheck_{{batch}}.csv",
         log:
-            f"{RESULTS}/logs/operando/crosscheck.log",
+            f"{RESULTS}/logs/operando/crosscheck_{{batch}}.log",
         benchmark:
-            f"{RESULTS}/benchmarks/operando/crosscheck.tsv"
+            f"{RESULTS}/benchmarks/operando/crosscheck_{{batch}}.tsv"
+        wildcard_constraints:
+            batch=r"\d{4}",
         conda:
             "../envs/operando.yaml"
         threads: 1
         resources:
-            mem_mb=2000,
+            mem_mb=1000,
             runtime=30,
         params:
             materials=OP_MATERIALS,
@@ -255,6 +256,28 @@ if "crosscheck" in OPERANDO:
             },
         script:
             "../scripts/operando_crosscheck.py"
+
+    rule operando_crosscheck:
+        input:
+            tables=expand(
+                f"{RESULTS}/operando/crosscheck/crosscheck_{{batch}}.csv",
+                batch=OP_CROSS_BATCHES,
+            ),
+            code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
+        output:
+            table=f"{RESULTS}/operando/crosscheck_lebail.csv",
+        log:
+            f"{RESULTS}/logs/operando/crosscheck.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/operando/crosscheck.tsv"
+        conda:
+            "../envs/operando.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        script:
+            "../scripts/operando_crosscheck_merge.py"
 
 
 rule operando_figure:

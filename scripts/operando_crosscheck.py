@@ -1,4 +1,4 @@
-"""Snakemake entry point: Le Bail cross-check of the tracked cells on every n-th scan."""
+"""Snakemake entry point: Le Bail cross-check of the tracked cells on one batch's chosen scans."""
 
 import logging
 
@@ -13,7 +13,7 @@ job_log(snakemake.log[0], filemode="w")
 p = snakemake.params
 # the tracked cells as measured (per batch, before the mid-scan registration)
 files = {scan_number(f): f for f in snakemake.input.scans}
-lattice = pd.concat([pd.read_csv(f) for f in snakemake.input.batches], ignore_index=True)
+lattice = pd.read_csv(snakemake.input.batch)
 lattice = lattice[lattice["scan"].isin(list(files))]
 table = crosscheck(
     files,

@@ -47,12 +47,14 @@ def test_new_operando_scan_reruns_only_its_batch_and_the_aggregates(wf, root):
     restore_scan(wf, scan, row)
     jobs = planned_jobs(wf)
     assert jobs["operando_batch"] == 1  # only the batch that holds the new scan
+    assert jobs.get("operando_crosscheck_batch", 0) <= 1  # only that batch's cross-check
     ran = set(jobs)
     assert ran <= {
         "operando_align",
         "operando_batch",
         "operando_lattice",
         "operando_summary",
+        "operando_crosscheck_batch",
         "operando_crosscheck",
         "operando_figure",
         *SUMMARY,

@@ -35,6 +35,16 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+#: columns of the cross-check table (an empty table keeps them, so batch tables merge)
+COLUMNS = ["scan", "phase", "gof", "converged_by", "note"] + [
+    k.format(q=q)
+    for q in ("a", "c")
+    for k in (
+        "{q}_track_A", "{q}_track_meas_A", "{q}_track_esd_A", "{q}_lebail_A",
+        "{q}_lebail_esd_A", "z_{q}",
+    )
+]  # fmt: skip
+
 
 def crosscheck(
     files: Mapping[int, str],
@@ -153,4 +163,4 @@ def crosscheck(
                     }
                 )
             out.append(row)
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=COLUMNS) if out else pd.DataFrame(columns=COLUMNS)
