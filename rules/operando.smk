@@ -286,7 +286,6 @@ rule operando_figure:
         intensity_map=f"{RESULTS}/operando/intensity_map.npz",
         trace=f"{RESULTS}/operando/cycling_trace.csv",
         patterns=f"{RESULTS}/operando/simulated_patterns.csv",
-        summary=f"{RESULTS}/operando/summary.json",
         code=[*FIGURE_STYLE, *pkg_code("figures/operando.py")],
     output:
         pdf=f"{RESULTS}/figures/fig4.pdf",

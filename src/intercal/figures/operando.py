@@ -200,6 +200,8 @@ def figs18(lattice: pd.DataFrame, imap: Mapping, trace: pd.DataFrame, pdf: str, 
     inten = np.sqrt(np.clip(np.asarray(imap["intensity"], float), 0, None))
     t_map, z_map = _time_ordered_map(inten, t_scan)
     cs = ax.contourf(imap["two_theta_deg"], t_map, z_map, levels=30, cmap="viridis")
+    # the filled contours of a long series are ~10^5 path vertices: an image in the PDF
+    cs.set_rasterized(True)
     cb = fig.colorbar(cs, ax=ax, pad=0.01, fraction=0.04, location="left")
     cb.set_label(r"$\sqrt{\mathrm{counts}}$", fontsize=7)
     ax.set_xlabel(style.LABELS["two_theta"])

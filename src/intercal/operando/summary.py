@@ -186,8 +186,12 @@ def register_times(
         def coord(t):
             return np.asarray(t, float)
 
-    def interp(tq, vq, eq, ok, k, tm):
-        """Value/esd of series (tq, vq, eq) at tm, from point k and its neighbour."""
+    def interp(tq, vq, eq, ok, k, tm, qq, qm):
+        """Value/esd of series (tq, vq, eq) at tm, from point k and its neighbour.
+
+        ``qq`` and ``qm`` are the interpolation coordinates of ``tq`` and ``tm``
+        (computed once per phase: a 10,000-scan series would call ``coord`` 10^5 times).
+        """
         if not ok[k]:
             return np.nan, np.nan, False
         side = 1 if tm > tq[k] else -1
@@ -196,7 +200,7 @@ def register_times(
             j = k - side
             if not (0 <= j < tq.size and ok[j]):
                 return vq[k], eq[k], False
-        qk, qj, qm = coord(tq[k]), coord(tq[j]), coord(tm)
+        qk, qj = qq[k], qq[j]
         if abs(qj - qk) < 1e-9 * max(1.0, abs(qk)):
             # no change of the coordinate between the two (a rest): nothing to move
             return vq[k], eq[k], True
@@ -217,7 +221,8 @@ def register_times(
     def col(name, default):
         return df[name].to_numpy(float) if name in df.columns else np.full(len(df), default)
 
-    zero, disp = col("cal_zero_shift_deg", 0.0), col("cal_displacement_mm", 0.0)
+    zero = np.nan_to_num(col("cal_zero_shift_deg", 0.0), nan=0.0)
+    disp = np.nan_to_num(col("cal_displacement_mm", 0.0), nan=0.0)
     radius, shift_esd = col("cal_radius_mm", 240.0), col("cal_shift_esd_deg", np.nan)
     lam_all = df["wavelength_A"].to_numpy(float)
     hkl_all = df["a_hkl"].astype(str).to_numpy()
@@ -240,18 +245,20 @@ def register_times(
         fr = g["fraction"].to_numpy(float)
         fe = g["fraction_esd"].to_numpy(float)
         okf = np.isfinite(fr) & np.isfinite(tf)
+        fe0 = np.nan_to_num(fe, nan=0.0)
+        qc, qa, qf, qm = (np.asarray(coord(t), float) for t in (tc, ta, tf, tm))
         for k, i in enumerate(idx):
-            c_tt, c_e, reg_c = interp(tc, vc, ec, okc, k, tm[k])
-            a_tt, a_e, reg_a = interp(ta, va, ea, oka, k, tm[k])
+            c_tt, c_e, reg_c = interp(tc, vc, ec, okc, k, tm[k], qc, qm[k])
+            a_tt, a_e, reg_a = interp(ta, va, ea, oka, k, tm[k], qa, qm[k])
             if okf[k] and np.isfinite(fe[k]):
-                f, f_e, _ = interp(tf, fr, np.nan_to_num(fe, nan=0.0), okf, k, tm[k])
+                f, f_e, _ = interp(tf, fr, fe0, okf, k, tm[k], qf, qm[k])
                 out["fraction"][i] = float(np.clip(f, 0.0, 1.0))
                 out["fraction_esd"][i] = float(f_e) if f_e > 0 else np.nan
             if not (np.isfinite(c_tt) and reg_c):
                 continue
             corr = dict(
-                zero_shift_deg=float(np.nan_to_num(zero[i], nan=0.0)),
-                displacement_mm=float(np.nan_to_num(disp[i], nan=0.0)),
+                zero_shift_deg=float(zero[i]),
+                displacement_mm=float(disp[i]),
                 radius_mm=float(radius[i]) if np.isfinite(radius[i]) and radius[i] else 240.0,
             )
             hkl_a = tuple(int(v) for v in hkl_all[i].split())
