@@ -30,5 +30,4 @@ operando.fig4(
     x_unit=p.x_unit,
     hardware=hardware,
 )
-operando.figs18(lattice, imap, trace, snakemake.output.s18_pdf, snakemake.output.s18_png)
 logging.info("Fig. 4 drawn from %d scans", lattice["scan"].nunique())

@@ -57,6 +57,7 @@ def test_new_operando_scan_reruns_only_its_batch_and_the_aggregates(wf, root):
         "operando_crosscheck_batch",
         "operando_crosscheck",
         "operando_figure",
+        "operando_figure_s18",
         *SUMMARY,
     }, ran
     assert not {r for r in ran if r.startswith(("musr", "xas", "echem", "dft", "xrd"))}
