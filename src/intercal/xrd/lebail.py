@@ -1576,7 +1576,8 @@ def _cell_search(fit: _Fit, p: np.ndarray, s: Settings) -> tuple[np.ndarray, flo
     local fit. Each refined length (``a``, ``b``, ``c``) of every phase is scanned, first all
     lengths of a phase by a common factor, then each alone, over ``+-cell_search_pct`` % in
     steps that move no peak by more than half its FWHM; the best grid point is refined by
-    halved steps. Two rounds, the zero shift searched again in between (:func:`_zero_scan`).
+    halved steps. Two rounds from the given zero shift, which is searched again in between
+    (:func:`_zero_scan`).
     The profile tails are cut at ``core_fwhm``.
 
     Returns
@@ -1591,6 +1592,10 @@ def _cell_search(fit: _Fit, p: np.ndarray, s: Settings) -> tuple[np.ndarray, flo
     """
     m = fit.model
     r = s.cell_search_pct / 100.0
+    # the zero scan may have moved the zero to match the low-angle peaks of a wrong cell
+    # (a c 1 % off shifts a 002 line at 16 deg by 0.16 deg): search from the given zero
+    p = p.copy()
+    p[m.idx["zero"]] = m.p0[m.idx["zero"]]
     ev = m.evaluate(p, cutoff_fwhm=s.core_fwhm)
     c = ev["centers"]
     inr = np.isfinite(c) & (c > m.x[0]) & (c < m.x[-1])
@@ -1600,9 +1605,8 @@ def _cell_search(fit: _Fit, p: np.ndarray, s: Settings) -> tuple[np.ndarray, flo
     dx = float(np.median(np.diff(m.x)))
     fw = np.maximum(ev["gam"][inr], dx)
     step = 0.5 * float(np.min(np.radians(fw) / (2.0 * tan_th)))
-    n = int(np.ceil(r / step))
-    if n > 60:  # (very narrow peaks: a coarser grid, still refined by halving below)
-        n, step = 60, r / 60
+    if r / step > 60:  # (very narrow peaks: a coarser grid, still refined by halving below)
+        step = r / 60
     p0 = p.copy()
     groups = []
     for sg, sl in zip(m.sgs, m.cell_slices, strict=True):
@@ -1637,8 +1641,9 @@ def _cell_search(fit: _Fit, p: np.ndarray, s: Settings) -> tuple[np.ndarray, flo
             # the range is relative to the start, the grid is centred on the current best
             lo = np.min((1.0 - r) * p0[js] / base[js])
             hi = np.max((1.0 + r) * p0[js] / base[js])
-            grid = 1.0 + step * np.arange(-n, n + 1)
-            grid = grid[(grid >= lo - 1e-12) & (grid <= hi + 1e-12)]
+            grid = 1.0 + step * np.arange(
+                math.ceil((lo - 1.0) / step - 1e-9), math.floor((hi - 1.0) / step + 1e-9) + 1
+            )
             chi = {float(f): chi2_at(at(f)) for f in grid}
             f0 = min(chi, key=chi.get)
             h = step / 2.0
