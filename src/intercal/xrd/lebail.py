@@ -1964,6 +1964,17 @@ def _refine_once(
     res = _result(model, p, cov, intens, ev, y, e, calc, stats, name, s, phases)
     esd = res.params.stderr.to_numpy()
     flags = _qc_flags(model, p, esd)
+    corr = _zero_displacement_corr(model, cov)
+    res.stats["corr_zero_displacement"] = corr
+    if abs(corr) > ZERO_DISPLACEMENT_CORR_MAX:
+        # both refined (neither in fit.fixed): nearly degenerate, their values and esds
+        # (and those of the cell) are inflated
+        flags.append("correlated:zero,displacement")
+        logger.warning(
+            "pattern %s: zero and displacement are both refined and correlated (corr %.3f): "
+            "fix one of them, e.g. fit: {fixed: [zero]} (or [displacement])",
+            name, corr,
+        )  # fmt: skip
     ishl = model.idx["SHL"]
     if model.refined[ishl] and (
         p[ishl] >= s.max_shl * (1.0 - 1e-6)
@@ -2072,6 +2083,31 @@ def start_widths(fit: _Fit, p: np.ndarray, n_peaks: int = 6, max_iter: int = 3):
             break
         p, total = q, total * f
     return p, total
+
+
+#: |corr(zero, displacement)| above which both refined is flagged ``correlated``
+ZERO_DISPLACEMENT_CORR_MAX = 0.95
+
+
+def _zero_displacement_corr(model: PatternModel, cov: np.ndarray) -> float:
+    """Correlation of the refined zero shift and displacement (NaN unless both refined).
+
+    Parameters
+    ----------
+    model : PatternModel
+        Its ``refined`` mask is the final stage's (everything refined).
+    cov : ndarray
+        Covariance whose leading block is that of ``model.nl_refined()``.
+    """
+    ref = list(model.nl_refined())
+    iz, idp = model.idx["zero"], model.idx["displacement"]
+    if iz not in ref or idp not in ref:
+        return math.nan
+    i, j = ref.index(iz), ref.index(idp)
+    den = math.sqrt(abs(cov[i, i] * cov[j, j]))
+    if not den > 0 or not np.isfinite(den):
+        return math.nan
+    return float(cov[i, j] / den)
 
 
 def _qc_flags(model: PatternModel, p: np.ndarray, esd: np.ndarray) -> list[str]:
