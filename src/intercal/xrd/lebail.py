@@ -1764,6 +1764,15 @@ def _refine_searched(pattern, phases, s: Settings, name: str, balance: float = 1
         raise FitError(f"{err}; a cell search did not help: {e2}") from e2
     if first is not None and first.stats["chi2"] <= res.stats["chi2"]:
         return first
+    if res.stats["gof"] > s.cell_search_gof:
+        # a start the local fit could not refine, and a mediocre fit from the searched cell:
+        # perhaps a wrong minimum; the numbers carry a flag
+        res.stats["qc"] = ";".join(f for f in (res.stats["qc"], "poor_fit:cell_search") if f)
+        logger.warning(
+            "pattern %s: QC flag poor_fit:cell_search: GoF %.3g > cell_search_gof %s after the "
+            "cell search; check the phases, space group and starting cell",
+            name, res.stats["gof"], s.cell_search_gof,
+        )  # fmt: skip
     logger.warning(
         "pattern %s: the given cell was %.2f %% off (largest length change in the cell search); "
         "refined from the searched cell (from the given cell: %s). Update the starting cell",
@@ -1878,6 +1887,10 @@ def _refine_once(
                 f"+-{s.cell_search_pct} % in {edge}: the starting cell is too far off (or the "
                 "space group or phase is wrong); give a better starting cell"
             )
+        if s.start_from_data:
+            # the widths were measured on peaks picked with the wrong cell: again, in place
+            p, f2 = start_widths(fit, p)
+            width_scale *= f2
     st = fit.point(p, derivs=False)
     # default order: positions with the profile fixed (avoids widths growing to cover
     # misplaced peaks), then everything that is refined; or the user's stages
