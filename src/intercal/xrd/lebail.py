@@ -245,13 +245,13 @@ class Settings:
     wider and narrower; see :func:`refine`) and keep the lowest chi^2, flagging
     ``multimodal`` when their cells disagree beyond one esd."""
     cell_search_pct: float = 1.5
-    """When the local refinement from the given cell fails (no convergence, poor GoF, cell
-    runaway) or ends with GoF above ``cell_search_gof``: scan the cell lengths over
-    +-``cell_search_pct`` % against chi^2 (widths fixed) and refine again from the best
-    cell (see :func:`_cell_search`); 0: never."""
+    """When the local refinement from the given cell fails (no convergence, GoF above
+    ``max_gof``, cell runaway): scan the cell lengths over +-``cell_search_pct`` % against
+    chi^2 (widths fixed) and refine again from the best cell (see :func:`_cell_search`);
+    0: never."""
     cell_search_gof: float = 2.0
-    """GoF of a converged fit above which the cell search is tried as well (the lower chi^2
-    is kept)."""
+    """A fit refined from the searched cell with a GoF above this is flagged
+    ``poor_fit:cell_search`` (possibly a wrong minimum)."""
 
 
 @dataclass
@@ -1740,30 +1740,24 @@ def refine(
 
 
 def _refine_searched(pattern, phases, s: Settings, name: str, balance: float = 1.0):
-    """:func:`_refine_once` from the given cell, then, when that fails or ends with GoF above
-    ``cell_search_gof``, again after a coarse cell search (:func:`_cell_search`).
+    """:func:`_refine_once` from the given cell, then, when that fails (FitError), again
+    after a coarse cell search (:func:`_cell_search`).
 
-    The lower chi^2 is kept. A FitError when both fail (its message names both reasons).
+    A FitError when both fail (its message names both reasons); a fit from the searched
+    cell with GoF above ``cell_search_gof`` is flagged ``poor_fit:cell_search``.
     """
-    first, err = None, None
     try:
-        first = _refine_once(pattern, phases, s, name, balance=balance)
+        return _refine_once(pattern, phases, s, name, balance=balance)
     except FitError as e:
+        if s.cell_search_pct <= 0:
+            raise
         err = e
-    if s.cell_search_pct <= 0 or (first is not None and first.stats["gof"] <= s.cell_search_gof):
-        if err is not None:
-            raise err
-        return first
-    why = str(err) if err is not None else f"GoF {first.stats['gof']:.3g}"
+    why = str(err)
     logger.info("pattern %s: local fit from the given cell: %s; searching the cell", name, why)
     try:
         res = _refine_once(pattern, phases, s, name, balance=balance, cell_search=True)
     except FitError as e2:
-        if first is not None:
-            return first
         raise FitError(f"{err}; a cell search did not help: {e2}") from e2
-    if first is not None and first.stats["chi2"] <= res.stats["chi2"]:
-        return first
     if res.stats["gof"] > s.cell_search_gof:
         # a start the local fit could not refine, and a mediocre fit from the searched cell:
         # perhaps a wrong minimum; the numbers carry a flag
