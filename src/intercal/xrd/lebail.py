@@ -1978,7 +1978,7 @@ def _refine_once(
         # (and those of the cell) are inflated
         flags.append("correlated:zero,displacement")
         logger.warning(
-            "pattern %s: zero and displacement are both refined and correlated (corr %.3f): "
+            "pattern %s: zero and displacement are both refined and correlated (corr %.4f): "
             "fix one of them, e.g. fit: {fixed: [zero]} (or [displacement])",
             name, corr,
         )  # fmt: skip
