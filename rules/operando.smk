@@ -35,7 +35,18 @@ OP_CAL_NOTES = op_check_calibration_window(
     hardware_peaks_deg=OPERANDO.get("hardware_peaks_deg", []),
     wavelength=float(OPERANDO.get("radiation", {}).get("wavelengths_A", [1.540593])[0]),
 )
-OP_CROSS_FILES = OP_ORDERED[:: int(OP_CROSS.get("every", 10))]
+# every n-th scan, at most max_scans of them: a long series doubles the stride as often as
+# needed (stable while scans are added, until the series doubles)
+OP_CROSS_STRIDE = int(OP_CROSS.get("every", 10))
+while len(OP_ORDERED) > OP_CROSS_STRIDE * int(OP_CROSS.get("max_scans", 200)):
+    OP_CROSS_STRIDE *= 2
+OP_CROSS_FILES = OP_ORDERED[::OP_CROSS_STRIDE]
+# the cross-check compares with the cells as measured (the batch tables), so a new scan
+# reruns it only when its batch holds a cross-checked scan
+OP_CROSS_SET = set(OP_CROSS_FILES)
+OP_CROSS_BATCHES = [
+    f"{b:04d}" for b in sorted(OP_BATCHES) if OP_CROSS_SET & set(OP_BATCHES[b])
+]
 # tracked reflections inside a masked range at a configured cell: error at load
 op_check_reflections(OPERANDO)
 OP_SEEDING = OPERANDO.get("seeding", {})
@@ -166,6 +177,8 @@ rule operando_lattice:
     resources:
         mem_mb=4000,
         runtime=10,
+    params:
+        qc=OPERANDO.get("qc", {}),
     script:
         "../scripts/operando_lattice.py"
 
@@ -195,6 +208,7 @@ rule operando_summary:
         transition=OPERANDO.get("transition", {}),
         phases=OPERANDO["phases"],
         qc=OPERANDO.get("qc", {}),
+        fit=OPERANDO.get("fit", {}),
         cell=OPERANDO["cell"],
         x_unit=OP_X_UNIT,
     script:
@@ -206,7 +220,10 @@ if "crosscheck" in OPERANDO:
 
     rule operando_crosscheck:
         input:
-            lattice=f"{RESULTS}/operando/lattice.csv",
+            batches=expand(
+                f"{RESULTS}/operando/batches/batch_{{batch}}.csv",
+                batch=OP_CROSS_BATCHES,
+            ),
             scans=OP_CROSS_FILES,
             code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
         output:

@@ -4,6 +4,7 @@ import re
 
 from intercal.errors import InputError
 from intercal.xas.workflow import (
+    check_first_files,
     check_section,
     edge_shifts,
     figures as xas_figures,
@@ -23,6 +24,10 @@ except InputError as _err:
 XAS_SPECTRA = list(XAS["spectra"])
 safe_names(XAS_SPECTRA, "xas.spectra")
 raw_files({f"xas.spectra.{s}.files": f for s, f in XAS_FILES.items()})
+try:
+    check_first_files(XAS, XAS_FILES)
+except InputError as _err:
+    raise WorkflowError(f"{CONFIGFILE}: {_err}") from None
 XAS_LCF = list(XAS.get("lcf") or {})
 XAS_SAMPLES = xas_samples(XAS)
 XAS_FIGURES = {f["file"]: f for f in xas_figures(XAS).values()}

@@ -7,10 +7,11 @@ import pandas as pd
 
 from intercal.errors import InputError
 from intercal.io.echem import read_cycler
+from intercal.joblog import job_log
 from intercal.operando import align
 from intercal.tables import write_csv
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+job_log(snakemake.log[0], filemode="w")
 cell = dict(snakemake.params.cell)
 cyc = read_cycler(snakemake.input.cycling, csv=dict(snakemake.params.cycling_csv) or None)
 table, meta = cyc.table, cyc.meta

@@ -6,10 +6,11 @@ import os
 
 import numpy as np
 
+from intercal.joblog import job_log
 from intercal.operando import ridge, track
 from intercal.tables import write_csv
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+job_log(snakemake.log[0], filemode="w")
 with open(snakemake.input.factors) as fh:
     factors = json.load(fh)["intensity_factors"]
 cfg = {

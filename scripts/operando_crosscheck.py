@@ -4,14 +4,17 @@ import logging
 
 import pandas as pd
 
+from intercal.joblog import job_log
 from intercal.operando.crosscheck import crosscheck
 from intercal.operando.scans import scan_number
 from intercal.tables import write_csv
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+job_log(snakemake.log[0], filemode="w")
 p = snakemake.params
-lattice = pd.read_csv(snakemake.input.lattice)
+# the tracked cells as measured (per batch, before the mid-scan registration)
 files = {scan_number(f): f for f in snakemake.input.scans}
+lattice = pd.concat([pd.read_csv(f) for f in snakemake.input.batches], ignore_index=True)
+lattice = lattice[lattice["scan"].isin(list(files))]
 table = crosscheck(
     files,
     lattice,

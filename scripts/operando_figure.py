@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 
 from intercal.figures import operando, style
+from intercal.joblog import job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+job_log(snakemake.log[0], filemode="w")
 lattice = pd.read_csv(snakemake.input.lattice)
 with np.load(snakemake.input.intensity_map) as z:
     imap = {k: z[k] for k in z.files}

@@ -6,13 +6,19 @@ import os
 import numpy as np
 import pandas as pd
 
+from intercal.joblog import job_log
 from intercal.operando.summary import assemble_lattice
 from intercal.tables import write_csv
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+job_log(snakemake.log[0], filemode="w")
 peaks = pd.concat([pd.read_csv(f) for f in snakemake.input.batches], ignore_index=True)
 alignment = pd.read_csv(snakemake.input.alignment)
-lattice = assemble_lattice(peaks, alignment, trace=pd.read_csv(snakemake.input.trace))
+lattice = assemble_lattice(
+    peaks,
+    alignment,
+    trace=pd.read_csv(snakemake.input.trace),
+    max_cell_esd=dict(snakemake.params.qc).get("max_cell_esd_A"),
+)
 write_csv(lattice, snakemake.output.lattice)
 cal = pd.concat([pd.read_csv(f) for f in snakemake.input.calibrations], ignore_index=True)
 write_csv(cal, snakemake.output.calibration)

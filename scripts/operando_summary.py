@@ -4,11 +4,12 @@ import logging
 
 import pandas as pd
 
+from intercal.joblog import job_log
 from intercal.operando import summary
 from intercal.operando.calibration import summarize_calibration
 from intercal.tables import write_csv, write_json
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO, filemode="w")
+job_log(snakemake.log[0], filemode="w")
 lattice = pd.read_csv(snakemake.input.lattice)
 st = dict(snakemake.params.states)
 tr = dict(snakemake.params.transition)
@@ -29,6 +30,7 @@ res = summary.summarize(
     max_lost_scans=int(qcp.get("max_lost_scans", 2)),
     calibration_method=str(cal.get("method", "none")),
     x_offset=x_off,
+    min_sigma=float(dict(snakemake.params.fit).get("min_sigma", 5.0)),
 )
 res["x_unit"] = snakemake.params.x_unit
 res["calibration"] = cal
@@ -63,6 +65,12 @@ for r in repro.itertuples():
 for k, why in res["null_reasons"].items():
     logging.warning("%s is null: %s", k, why)
 logging.info("mode %s; irreversible x before the reset %.4f", res["mode"], x_off)
+for ph, lim in res["detection_limit_fraction"].items():
+    logging.info(
+        "%s: detection limit ~%.3f of the phase (presence test at fit.min_sigma); %d scans "
+        "flagged imprecise (cell esd > qc.max_cell_esd_A)",
+        ph, lim, res["n_imprecise_scans"].get(ph, 0),
+    )  # fmt: skip
 for k in ("a_delithiated", "c_delithiated", "a_lithiated", "c_lithiated", "transition_x"):
     logging.info("%s = %.5f +- %.5f", k, res[k], res[k + "_esd"])
 logging.info(

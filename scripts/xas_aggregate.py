@@ -5,10 +5,11 @@ import logging
 
 import pandas as pd
 
+from intercal.joblog import job_log
 from intercal.tables import write_csv
 from intercal.xas.pipeline import edge_table, reproduction
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 summaries = [json.loads(open(p).read()) for p in snakemake.input.summaries]
 lcf = [json.loads(open(p).read()) for p in snakemake.input.lcf]
 write_csv(edge_table(summaries), snakemake.output.edges)

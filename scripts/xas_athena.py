@@ -5,9 +5,10 @@ import logging
 
 import pandas as pd
 
+from intercal.joblog import job_log
 from intercal.xas.athena import write_athena
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 groups = []
 for sp, sm in zip(snakemake.input.spectra, snakemake.input.summaries, strict=True):
     s = json.loads(open(sm).read())

@@ -5,8 +5,9 @@ import logging
 import pandas as pd
 
 from intercal.figures.xas import xanes_figure
+from intercal.joblog import job_log
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 fig = dict(snakemake.params.figure)
 xanes_figure(

@@ -5,10 +5,11 @@ import logging
 
 import pandas as pd
 
+from intercal.joblog import job_log
 from intercal.tables import write_csv, write_json
 from intercal.xas.pipeline import lcf_qc, run_lcf
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 inp = snakemake.input
 target = (pd.read_csv(inp.target), json.loads(open(inp.target_summary).read()))
 components = {

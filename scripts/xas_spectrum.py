@@ -2,10 +2,11 @@
 
 import logging
 
+from intercal.joblog import job_log
 from intercal.tables import write_csv, write_json
 from intercal.xas.pipeline import process_spectrum
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 settings = dict(snakemake.params.settings)
 files = list(snakemake.input.files)
 logging.info("spectrum %s (%s): %d scans %s", settings["name"], settings["mode"], len(files), files)

@@ -30,7 +30,9 @@ def demo(demo_data, root):
     )  # fmt: skip
     al = align.align_scans(times, cyc.table, **opts)
     st = track.TrackSettings.from_config(cfg, full["materials"])
-    st.intensity_factors = {"CrSe2": 1937.9, "LiCrSe2": 1447.8}
+    # structure.intensity_factor of the config structures at the phases' cells, for the
+    # reflections.fraction (002) (what the operando_reference rule writes)
+    st.intensity_factors = {"CrSe2": 1197.4, "LiCrSe2": 1063.1}
     files = sorted(glob.glob(str(d / "scans" / "scan_*.xye")))
     size = int(cfg["batch_size"])  # one calibration per batch, as the workflow does
     parts, cals = [], []
@@ -45,10 +47,11 @@ def demo(demo_data, root):
     rows = pd.concat(parts, ignore_index=True)
     t, _, _, x, cycle, x_off = align.cycling_x(cyc.table, **opts)
     trace = pd.DataFrame({"time_s": t, "x": x, "cycle": cycle})
-    lat = summary.assemble_lattice(rows, al, trace=trace)
+    lat = summary.assemble_lattice(rows, al, trace=trace, max_cell_esd=cfg["qc"]["max_cell_esd_A"])
     res = summary.summarize(
-        lat, trace, cycle=2, window_x=0.1, lithiated_phase="LiCrSe2", x_offset=x_off
-    )
+        lat, trace, cycle=2, window_x=0.1, lithiated_phase="LiCrSe2", x_offset=x_off,
+        min_sigma=cfg["fit"]["min_sigma"],
+    )  # fmt: skip
     return lat, pd.read_csv(d / "ground_truth_operando.csv"), res, al, pd.concat(cals)
 
 
@@ -78,14 +81,59 @@ def test_single_phase_cells_within_0p002(demo):
         print(f"{ph}: |a-a_true| max {da.max():.5f} rms {np.sqrt((da**2).mean()):.5f}; "
               f"|c-c_true| max {dc.max():.5f} rms {np.sqrt((dc**2).mean()):.5f}")  # fmt: skip
         assert da.max() < 0.002 and dc.max() < 0.002
-        assert (s.qc.fillna("") == "").all()
+        # a few single-phase cells have an esd just above qc.max_cell_esd_A (0.0007 A): the
+        # last batch's calibration is the sum of 2 scans only, one (002) fit has a larger
+        # reduced chi-square; flagged imprecise, no other flag
+        qc = s.qc.fillna("")
+        assert qc.isin(["", f"imprecise:{ph}"]).all()
+        assert (qc != "").sum() <= 3
+        assert (s[qc != ""][["a_esd_A", "c_esd_A"]].max(axis=1) < 0.001).all()
         gone = r[r[f"fraction_{ph}"] < 0.001]
         assert not gone.present.any()  # absent phases are reported absent
 
 
+def test_phase_fractions_in_two_phase_scans(demo):
+    """Fractions from the (002) areas and the structures' intensity factors vs the truth at
+    mid-scan: within 3 esd (the (001) factors were off by 2x: F(001) hangs on Se z)."""
+    lat, truth, _, _, _ = demo
+    r = lat[lat.phase == "LiCrSe2"].merge(truth, on="scan")
+    m = r[(r.fraction_LiCrSe2 > 0.1) & (r.fraction_LiCrSe2 < 0.9)]
+    assert len(m) >= 10
+    d = m.fraction - m.fraction_LiCrSe2
+    assert d.abs().max() < 0.06 and abs(d.mean()) < 0.025
+    assert (d.abs() < 3 * m.fraction_esd).all()
+
+
+def test_two_phase_cells_above_the_detection_limit(demo):
+    """Scans with both phases: every cell not flagged imprecise (esd <= 0.0007 A) is within
+    0.002 A of the truth; the flagged ones (minor phases) within 3 esd; every phase
+    missed holds less than its detection limit (min_sigma / its lone (001) area/esd) at
+    mid-scan, and none is reported where it is absent."""
+    lat, truth, res, _, _ = demo
+    lim = res["detection_limit_fraction"]
+    assert lim["CrSe2"] == pytest.approx(0.10, abs=0.02)
+    assert lim["LiCrSe2"] == pytest.approx(0.067, abs=0.015)
+    for ph in ("CrSe2", "LiCrSe2"):
+        r = lat[lat.phase == ph].merge(truth, on="scan")
+        f = r[f"fraction_{ph}"]
+        two = r[(f > 0.005) & (f <= 0.995)]
+        flagged = two.qc.fillna("").str.contains(f"imprecise:{ph}")
+        ok = two[two.present & ~flagged]
+        assert len(ok) >= 10
+        for q in ("a", "c"):
+            assert (ok[f"{q}_A"] - ok[f"{q}_{ph}_A"]).abs().max() < 0.002
+            bad = two[two.present & flagged]
+            err = (bad[f"{q}_A"] - bad[f"{q}_{ph}_A"]).abs()
+            assert (err.isna() | (err < 3 * bad[f"{q}_esd_A"])).all()
+        assert (two[~two.present][f"fraction_{ph}"] < lim[ph]).all()
+        assert not r[f < 0.001].present.any()
+        assert res["n_imprecise_scans"][ph] >= int(flagged.sum()) > 0
+
+
 def test_transition_expansion_reversibility(demo):
     _, _, res, _, _ = demo
-    assert res["transition_x"] == pytest.approx(0.5, abs=0.05)
+    # truth 0.5: within 0.01 (was 0.481 with (001) fractions)
+    assert res["transition_x"] == pytest.approx(0.5, abs=0.01)
     assert res["V_expansion_pct"] == pytest.approx(22.0, abs=1.0)
     for q, v in (("a_delithiated", 3.452), ("c_delithiated", 5.869), ("a_lithiated", 3.691),
                  ("c_lithiated", 6.294)):  # fmt: skip

@@ -88,3 +88,32 @@ def test_bad_pattern_raises():
         peaks.check_pattern(x[::-1], x, np.ones(50), "scan_0001.xye")
     with pytest.raises(InputError, match="esd column"):
         peaks.check_pattern(x, x, np.zeros(50), "scan_0001.xye")
+
+
+def test_levenberg_marquardt_reaches_the_scipy_optimum(doublet_data):
+    """The bounded LM of fit_window ends where scipy's trust-region least squares does."""
+    from scipy.optimize import least_squares
+
+    x, y, rng, _ = doublet_data
+    yo = rng.poisson(y).astype(float)
+    s = np.sqrt(np.maximum(yo, 1))
+    seeds = [
+        peaks.PeakSeed("L", 14.15, 13.9, 14.4, 0.1),
+        peaks.PeakSeed("C", 14.9, 14.7, 15.2, 0.1),
+    ]
+    r = peaks.fit_window(x, yo, s, seeds, scale_esd=False)
+    xm = 0.5 * (x[0] + x[-1])
+
+    def resid(p):
+        m = p[5] + p[6] * (x - xm)
+        m = m + peaks.doublet(x, p[0], p[2], p[3], p[4]) + peaks.doublet(x, p[1], p[7], p[8], p[4])
+        return (m - yo) / s
+
+    p0 = [14.15, 14.9, 250.0, 0.1, 0.5, 200.0, 5.0, 150.0, 0.1]
+    lo = [13.9, 14.7, 0, 0.02, 0, -np.inf, -np.inf, 0, 0.02]
+    hi = [14.4, 15.2, np.inf, 1.0, 1, np.inf, np.inf, np.inf, 1.0]
+    ref = least_squares(resid, p0, bounds=(lo, hi), xtol=1e-12, ftol=1e-12, gtol=1e-12)
+    assert r.chi2 == pytest.approx(2 * ref.cost, rel=1e-6, abs=1e-3)
+    assert r.peak("L").center == pytest.approx(ref.x[0], abs=0.02 * r.peak("L").center_esd)
+    assert r.peak("C").center == pytest.approx(ref.x[1], abs=0.02 * r.peak("C").center_esd)
+    assert r.eta == pytest.approx(ref.x[4], abs=0.02 * r.eta_esd)

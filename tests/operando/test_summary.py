@@ -87,3 +87,42 @@ def test_lost_phase_streak_is_flagged_in_the_headline_numbers():
     )  # fmt: skip
     assert summary.lost_streaks(lat, 2) == {"P": 3}
     assert summary.lost_streaks(lat, 3) == {}
+
+
+def test_flag_imprecise_and_detection_limits():
+    lat = pd.DataFrame(
+        {
+            "scan": [1, 1, 2, 2, 3, 3],
+            "phase": ["A", "B"] * 3,
+            "present": [True, False, True, True, False, True],
+            "a_esd_A": [0.0002, np.nan, 0.0003, 0.0012, np.nan, 0.0002],
+            "c_esd_A": [0.0004, np.nan, 0.0009, 0.0005, np.nan, 0.0003],
+            "presence_sigma": [50.0, 1.0, 20.0, 8.0, 2.0, 80.0],
+            "qc": ["", "", "", "lost:A", "", ""],
+        }
+    )
+    out = summary.flag_imprecise(lat, 0.0007)
+    assert list(out.qc) == ["", "", "imprecise:A", "lost:A;imprecise:B", "", ""]
+    lim = summary.detection_limits(lat, 5.0)
+    # lone scans: A in scan 1 (50 sigma), B in scan 3 (80 sigma)
+    assert lim == {"A": pytest.approx(0.1), "B": pytest.approx(5.0 / 80.0)}
+
+
+def test_long_series_map_is_averaged_in_time_order():
+    from intercal.figures.operando import _time_ordered_map
+
+    t = np.arange(1300.0)[::-1]
+    z = np.tile(t[:, None], (1, 3))
+    tm, zm = _time_ordered_map(z, t, max_rows=600)
+    # 1300 rows -> groups of 3 (433 full groups + 1 row)
+    assert len(tm) == 434 and zm.shape == (434, 3)
+    assert np.all(np.diff(tm) > 0)
+    assert tm[0] == pytest.approx(1.0) and zm[0, 0] == pytest.approx(1.0)
+    assert tm[-1] == pytest.approx(1299.0)
+    short, zs = _time_ordered_map(z[:10], t[:10], max_rows=600)
+    assert len(short) == 10 and np.array_equal(zs[:, 0], np.sort(t[:10]))
+
+
+def test_imprecise_scans_do_not_flag_a_number_built_from_many():
+    rows = pd.DataFrame({"qc": ["", "imprecise:A", "lost:A;imprecise:A", None]})
+    assert summary._flags(rows) == ["lost:A"]

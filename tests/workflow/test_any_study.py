@@ -189,3 +189,29 @@ def test_phase_not_in_materials_fails_at_load_with_a_suggestion(checkout, root, 
     assert f"xrd.patterns.{first}.phases: {phase.lower()!r} is not defined in materials" in out
     assert f"did you mean {phase!r}?" in out
     assert "Job stats" not in out
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("column", "xas.spectra.{spec} (columns, format, energy_unit)"),
+        ("reference", "xas.edges.{edge}.reference_e0_eV = 8979 eV is outside the scan"),
+    ],
+)
+def test_xas_column_or_edge_mistake_fails_at_load(change, expected, checkout, root, demo, tmp_path):
+    """A misspelt column or another element's foil E0 is found before any job runs."""
+    xas = yaml.safe_load(yaml.safe_dump(demo["xas"]))
+    spec = next(iter(xas["spectra"]))
+    edge = xas["spectra"][spec]["edge"]
+    if change == "column":
+        xas["columns"]["i0"] = "I0_typo"
+    else:
+        xas["edges"][edge]["reference_e0_eV"] = 8979.0
+    study = _study(tmp_path, root, {"study": {"name": "x"}, "xas": xas})
+    proc = _run(checkout, study, "-n")
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert expected.format(spec=spec, edge=edge) in out, out[-2000:]
+    if change == "column":
+        assert "I0_typo" in out
+    assert "Job stats" not in out

@@ -242,3 +242,67 @@ def test_xdi_input_gives_the_same_edge(processed, xas_sim):
     want = processed[("Se", "CrSe2")]["summary"]
     assert res["summary"]["e0_eV"] == pytest.approx(want["e0_eV"], abs=1e-6)
     assert res["summary"]["preedge_eV"] == pytest.approx(want["preedge_eV"], abs=1e-6)
+
+
+def test_cr_shoulder_preedge_is_not_left_on_its_bound(xas_sim):
+    """The demo CrO2 shoulder (whole-edge model, fixed window): the first start ends on the
+    window's upper bound; starts across the window find the peak inside it."""
+    folder, _ = xas_sim
+    files = sorted(str(p) for p in folder.glob("CrK_CrO2_*.dat"))
+    res = process_spectrum(
+        files,
+        name="Cr_CrO2",
+        sample="CrO2",
+        element="Cr",
+        columns=COLUMNS,
+        reference_e0=REF_E0["Cr"],
+        e0_window=WINDOW["Cr"],
+        normalization=NORM,
+        fit={**FIT["Cr"], "pre_model": "edge"},
+        n_mc=20,
+    )
+    s = res["summary"]
+    lo, hi = s["preedge_window"]["window_eV"]
+    assert s["qc"]["preedge"] == []
+    assert lo + 0.5 < s["preedge_eV"] < hi - 0.5
+    assert 0.0 < s["preedge_stderr_eV"] < 0.2
+    assert s["preedge_area"] > 3 * s["preedge_area_stderr"]
+
+
+def test_merge_noise_matrix_is_the_interpolated_noise():
+    """Two repeats offset by half a grid step: the merge's noise map reproduces the noise of
+    the mean over realisations, per point and between neighbours (interpolation correlates
+    them), which white noise of the same per-point variance would not."""
+    from intercal.xas.calibrate import CalibratedScan
+
+    e = np.arange(7670.0, 7730.0, 0.2)
+    clean = 0.5 + np.arctan((e - 7700.0) / 2.0) / np.pi
+    rng = np.random.default_rng(5)
+
+    def scans():
+        return [
+            CalibratedScan("a", e, clean + rng.normal(0, 1e-3, e.size), None, np.nan, 0.0, 0.0),
+            CalibratedScan(
+                "b",
+                e + 0.1,
+                np.interp(e + 0.1, e, clean) + rng.normal(0, 1e-3, e.size),
+                None,
+                np.nan,
+                0.0,
+                0.0,
+            ),
+        ]
+
+    m = merge_scans(scans(), e0_window=(7690.0, 7710.0))
+    L = m["noise_matrix"]
+    np.testing.assert_allclose(np.sqrt(np.sum(L**2, axis=1)), m["mu_noise"])
+    draws = np.array([merge_scans(scans(), e0_window=(7690.0, 7710.0))["mu"] for _ in range(60)])
+    resid = draws - draws.mean(axis=0)
+    core = slice(30, -30)
+    assert np.std(resid[:, core]) == pytest.approx(
+        np.sqrt(np.mean(m["mu_noise"][core] ** 2)), rel=0.1
+    )
+    cov = L @ L.T
+    lag1 = np.mean(np.diag(cov, 1)[30:-30]) / np.mean(np.diag(cov)[30:-30])
+    real = np.mean(resid[:, 30:-31] * resid[:, 31:-30]) / np.mean(resid[:, core] ** 2)
+    assert lag1 > 0.05 and real == pytest.approx(lag1, abs=0.05)

@@ -17,14 +17,33 @@ import pandas as pd
 
 from . import style
 
+#: a map of more scans is drawn from the means of consecutive scans (a figure shows
+#: ~1000 pixel rows; a 10,000-scan series would otherwise take minutes to draw)
+MAX_MAP_ROWS = 600
+#: series with more points per phase are drawn rasterized
+MAX_VECTOR_POINTS = 2000
+
+
+def _time_ordered_map(inten: np.ndarray, t_scan_h: np.ndarray, max_rows: int = MAX_MAP_ROWS):
+    """Rows of the map in time order; more than ``max_rows`` are averaged in groups."""
+    order = np.argsort(t_scan_h)
+    t, z = t_scan_h[order], inten[order]
+    k = int(np.ceil(t.size / max_rows))
+    if k > 1:
+        n = (t.size // k) * k
+        parts_t = [t[:n].reshape(-1, k).mean(axis=1)]
+        parts_z = [np.nanmean(z[:n].reshape(-1, k, z.shape[1]), axis=1)]
+        if n < t.size:
+            parts_t.append([t[n:].mean()])
+            parts_z.append(np.nanmean(z[n:], axis=0)[None, :])
+        t, z = np.concatenate(parts_t), np.vstack(parts_z)
+    return t, z
+
 
 def _map_panel(ax, imap: Mapping, t_scan_h: np.ndarray, vmax_pct: float = 99.5):
     inten = np.asarray(imap["intensity"], float)
     grid = np.asarray(imap["two_theta_deg"], float)
-    z = np.sqrt(np.clip(inten, 0, None))
-    order = np.argsort(t_scan_h)
-    t = t_scan_h[order]
-    z = z[order]
+    t, z = _time_ordered_map(np.sqrt(np.clip(inten, 0, None)), t_scan_h)
     # cell edges in time from the scan mid-times
     if t.size > 1:
         mid = 0.5 * (t[1:] + t[:-1])
@@ -150,6 +169,7 @@ def fig4(
             ax.errorbar(
                 grp.time_h[ok], grp[q][ok], yerr=grp[e][ok].fillna(0), fmt="o", ms=2.0,
                 mew=0, elinewidth=0.6, color=col, label=style.formula_tex(ph),
+                rasterized=bool(ok.sum() > MAX_VECTOR_POINTS),
             )  # fmt: skip
     ax_a.set_ylabel(r"$a$ ($\AA$)")
     ax_c.set_ylabel(r"$c$ ($\AA$)")
@@ -178,8 +198,8 @@ def figs18(lattice: pd.DataFrame, imap: Mapping, trace: pd.DataFrame, pdf: str, 
     times = lattice.drop_duplicates("scan").set_index("scan")["time_h"]
     t_scan = times.reindex(np.asarray(imap["scan"])).to_numpy(float)
     inten = np.sqrt(np.clip(np.asarray(imap["intensity"], float), 0, None))
-    order = np.argsort(t_scan)
-    cs = ax.contourf(imap["two_theta_deg"], t_scan[order], inten[order], levels=30, cmap="viridis")
+    t_map, z_map = _time_ordered_map(inten, t_scan)
+    cs = ax.contourf(imap["two_theta_deg"], t_map, z_map, levels=30, cmap="viridis")
     cb = fig.colorbar(cs, ax=ax, pad=0.01, fraction=0.04, location="left")
     cb.set_label(r"$\sqrt{\mathrm{counts}}$", fontsize=7)
     ax.set_xlabel(style.LABELS["two_theta"])

@@ -43,6 +43,8 @@ def check_reflections(cfg: Mapping, margin_deg: float = 0.05) -> None:
     roles = [("c", refl.get("c", [0, 0, 1])), ("a", refl.get("a", [1, 0, 1]))]
     if refl.get("c_value"):
         roles.append(("c_value", refl["c_value"]))
+    if refl.get("fraction"):
+        roles.append(("fraction", refl["fraction"]))
     masks = [(float(r[0]), float(r[1])) for r in cfg.get("hardware_peaks_deg", [])]
     for ph in cfg.get("phases", []):
         for role, hkl in roles:

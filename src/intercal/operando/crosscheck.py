@@ -23,8 +23,8 @@ Time: a continuous 2theta scan records each reflection at its own time. The trac
 cells are referred to the scan's mid-time (``*_time_shift_A`` columns of the lattice
 table); the Le Bail cell comes from the reflections of the refinement range, measured
 at the same times as the tracked reflections (which lie inside that range). So z is
-computed against the tracked cell *as measured* (``q_A - q_time_shift_A``), both cells
-being reported.
+computed against the tracked cell *as measured* (``q_A - q_time_shift_A``; the workflow
+passes the batch tables, which hold the cells as measured), both cells being reported.
 """
 
 from __future__ import annotations
@@ -56,7 +56,9 @@ def crosscheck(
     files : mapping
         Scan number -> pattern file.
     lattice : DataFrame
-        results/operando/lattice.csv.
+        Tracked cells per scan and phase: the batch tables (cells as measured, what
+        the workflow passes, so that a new scan does not rerun the cross-check) or
+        results/operando/lattice.csv (cells at mid-scan, with ``*_time_shift_A``).
     space_groups : mapping
         Phase name -> space-group symbol.
     extra_phases : sequence of (name, space group, cell)

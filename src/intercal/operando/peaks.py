@@ -7,11 +7,11 @@ on a linear background. Per window the free parameters are, per peak, the
 K-alpha1 centre (deg), the FWHM (deg) and the integrated K-alpha1 area
 (counts deg); a mixing parameter eta shared by all peaks of the window; and
 the background intercept and slope. Fits are weighted least squares
-(scipy ``least_squares``, trust-region reflective, bounds on centres and
-widths); the covariance is (J^T W J)^-1 at the optimum, optionally scaled by
+(a small bounded Levenberg-Marquardt with an analytic, vectorised Jacobian;
+bounds on centres and widths); the covariance is (J^T W J)^-1 at the optimum, optionally scaled by
 the reduced chi-square (recorded in the result).
 
-Pure numpy/scipy: no pymatgen here, so a batch job imports it fast.
+Pure numpy (and scipy.special for the F-test): a batch job imports it fast.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.optimize import least_squares
 
 from ..errors import FitError, InputError
 
@@ -73,6 +72,91 @@ def _pv_derivs(x, center, fwhm, eta):
         (1.0 - eta) * dg_dw + eta * dl_dw,
         lorentz - gauss,
     )
+
+
+_pv_block = pseudo_voigt  # broadcasts: x of shape (m, 1), centres of shape (n,) -> (m, n)
+
+
+@dataclass
+class _Solution:
+    x: np.ndarray
+    fun: np.ndarray
+    jac: np.ndarray
+    success: bool
+    message: str
+    nfev: int
+
+
+def _levenberg_marquardt(resid, jac, p0, lower, upper, scale, max_nfev, dchi2=1e-4, xtol=1e-6):
+    """Bounded Levenberg-Marquardt (Marquardt's diagonal scaling, projected steps).
+
+    Parameters at a bound whose gradient points out of the box are held there
+    for the step (active set); every trial point is clipped into the box. Stops
+    when an accepted step lowers chi-square by less than ``dchi2`` (absolute: the
+    parameters are then within ~sqrt(dchi2) esd of the optimum) or moves no
+    parameter by more than ``xtol`` times its ``scale``. Small dense
+    problems (a few peaks): one residual and one Jacobian evaluation per
+    iteration, a dense solve of at most ~20 unknowns.
+
+    Returns
+    -------
+    _Solution
+        Optimum ``x``, weighted residuals ``fun`` and Jacobian ``jac`` there,
+        ``success`` (converged before ``max_nfev`` evaluations) and a message.
+    """
+    p = np.clip(np.asarray(p0, float), lower, upper)
+    r = resid(p)
+    chi2 = float(r @ r)
+    nfev = 1
+    if not np.isfinite(chi2):
+        return _Solution(p, r, jac(p), False, "non-finite residuals at the start", nfev)
+    J = jac(p)
+    lam = 1e-3
+    success, message = False, "maximum number of evaluations reached"
+    while nfev < max_nfev:
+        g = J.T @ r
+        A = J.T @ J
+        d = np.maximum(np.diag(A).copy(), 1e-12 * max(float(np.max(np.diag(A))), 1e-300))
+        free = ~(((p <= lower) & (g > 0)) | ((p >= upper) & (g < 0)))
+        if not free.any():
+            success, message = True, "all parameters held at bounds"
+            break
+        Af, gf, df = A[np.ix_(free, free)], g[free], d[free]
+        accepted = False
+        while nfev < max_nfev:
+            M = Af + lam * np.diag(df)
+            try:
+                step = -np.linalg.solve(M, gf)
+            except np.linalg.LinAlgError:
+                lam *= 10.0
+                if lam > 1e12:
+                    break
+                continue
+            pn = p.copy()
+            pn[free] += step
+            pn = np.clip(pn, lower, upper)
+            rn = resid(pn)
+            nfev += 1
+            chi2n = float(rn @ rn)
+            if np.isfinite(chi2n) and chi2n <= chi2:
+                accepted = True
+                break
+            lam *= 10.0
+            if lam > 1e12:
+                break
+        if not accepted:
+            if nfev < max_nfev:
+                success, message = True, "no further decrease of chi-square"
+            break
+        dchi = chi2 - chi2n
+        moved = np.max(np.abs(pn - p) / scale)
+        p, r, chi2 = pn, rn, chi2n
+        J = jac(p)
+        lam = max(lam / 10.0, 1e-12)
+        if dchi <= dchi2 or moved <= xtol:
+            success, message = True, "converged"
+            break
+    return _Solution(p, r, J, success, message, nfev)
 
 
 def ka2_center(center_ka1: np.ndarray | float, lam1: float = CU_KA1, lam2: float = CU_KA2):
@@ -274,43 +358,37 @@ def fit_window(
         raise FitError(f"window {x[0]:.2f}-{x[-1]:.2f} deg: {x.size} points for {npar} parameters")
 
     c2fac = lam2 / lam1
+    xc = x[:, None]
 
-    def model(p):
+    def parts(p):
         cen = p[:n]
         fw = p[n : 2 * n]
-        ar = p[2 * n : 3 * n]
-        et = p[3 * n]
         th = np.radians(cen / 2.0)
-        cen2 = 2.0 * np.degrees(np.arcsin(np.minimum(c2fac * np.sin(th), 1.0)))
-        out = p[3 * n + 1] + p[3 * n + 2] * (x - xmid)
-        for k in range(n):
-            out = out + ar[k] * (
-                pseudo_voigt(x, cen[k], fw[k], et) + ka2_ratio * pseudo_voigt(x, cen2[k], fw[k], et)
-            )
-        return out
+        s2 = np.minimum(c2fac * np.sin(th), 1.0 - 1e-12)
+        cen2 = 2.0 * np.degrees(np.arcsin(s2))
+        dc2 = c2fac * np.cos(th) / np.sqrt(1.0 - s2 * s2)
+        return cen, fw, cen2, dc2
+
+    def model(p):
+        cen, fw, cen2, _ = parts(p)
+        et = p[3 * n]
+        prof = _pv_block(xc, cen, fw, et) + ka2_ratio * _pv_block(xc, cen2, fw, et)
+        return p[3 * n + 1] + p[3 * n + 2] * (x - xmid) + prof @ p[2 * n : 3 * n]
 
     def resid(p):
         return (model(p) - y) * w
 
     def jac(p):
-        cen = p[:n]
-        fw = p[n : 2 * n]
+        cen, fw, cen2, dc2 = parts(p)
         ar = p[2 * n : 3 * n]
         et = p[3 * n]
-        th = np.radians(cen / 2.0)
-        s2 = np.minimum(c2fac * np.sin(th), 1.0 - 1e-12)
-        cen2 = 2.0 * np.degrees(np.arcsin(s2))
-        dc2 = c2fac * np.cos(th) / np.sqrt(1.0 - s2 * s2)
+        p1, dc1, dw1, de1 = _pv_derivs(xc, cen, fw, et)
+        p2, dcb, dw2, de2 = _pv_derivs(xc, cen2, fw, et)
         J = np.empty((x.size, npar))
-        deta = np.zeros(x.size)
-        for k in range(n):
-            p1, dc1, dw1, de1 = _pv_derivs(x, cen[k], fw[k], et)
-            p2, dcb, dw2, de2 = _pv_derivs(x, cen2[k], fw[k], et)
-            J[:, k] = ar[k] * (dc1 + ka2_ratio * dcb * dc2[k])
-            J[:, n + k] = ar[k] * (dw1 + ka2_ratio * dw2)
-            J[:, 2 * n + k] = p1 + ka2_ratio * p2
-            deta += ar[k] * (de1 + ka2_ratio * de2)
-        J[:, 3 * n] = deta
+        J[:, :n] = ar * (dc1 + ka2_ratio * dcb * dc2)
+        J[:, n : 2 * n] = ar * (dw1 + ka2_ratio * dw2)
+        J[:, 2 * n : 3 * n] = p1 + ka2_ratio * p2
+        J[:, 3 * n] = (de1 + ka2_ratio * de2) @ ar
         J[:, 3 * n + 1] = 1.0
         J[:, 3 * n + 2] = x - xmid
         return J * w[:, None]
@@ -318,18 +396,9 @@ def fit_window(
     x_scale = np.concatenate(
         [np.full(n, 0.01), np.full(n, 0.01), np.maximum(area0, 1.0), [0.1], [10.0, 10.0]]
     )
-    try:
-        sol = least_squares(
-            resid,
-            p0,
-            jac=jac,
-            bounds=(lower, upper),
-            x_scale=x_scale,
-            method="trf",
-            max_nfev=max_nfev,
-        )
-    except ValueError as err:  # e.g. non-finite residuals
-        raise FitError(f"window {x[0]:.2f}-{x[-1]:.2f} deg: {err}") from err
+    sol = _levenberg_marquardt(resid, jac, p0, lower, upper, x_scale, max_nfev)
+    if not np.all(np.isfinite(sol.fun)):
+        raise FitError(f"window {x[0]:.2f}-{x[-1]:.2f} deg: non-finite residuals")
     p = sol.x
     r = sol.fun
     chi2 = float(r @ r)
@@ -389,7 +458,7 @@ def f_test_pvalue(chi2_without: float, chi2_with: float, dp: int, n: int, p_with
     n, p_with : int
         Points and parameters of the full model.
     """
-    from scipy.stats import f as f_dist
+    from scipy.special import fdtrc  # F survival function (scipy.stats is slow to import)
 
     dof = n - p_with
     if dof <= 0 or dp <= 0:
@@ -399,4 +468,4 @@ def f_test_pvalue(chi2_without: float, chi2_with: float, dp: int, n: int, p_with
     fval = ((chi2_without - chi2_with) / dp) / (chi2_with / dof)
     if fval <= 0:
         return 1.0
-    return float(f_dist.sf(fval, dp, dof))
+    return float(fdtrc(dp, dof, fval))

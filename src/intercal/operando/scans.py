@@ -27,8 +27,62 @@ def scan_number(path: str | os.PathLike) -> int:
     return int(m.group(1))
 
 
+def _read_plain_xye(path: Path):
+    """Fast path for a plain 3-column ``.xye``/``.xy`` text file; None when anything differs.
+
+    Only comment lines (``#``, ``!``, ``;``) and lines of three numbers, a final
+    newline and finite, strictly increasing 2theta with counts >= 0 and esds > 0
+    are accepted here; any other file (a header line, two columns, a cut last
+    line, a bad value) goes to :func:`intercal.io.xrd.read_pattern`, which reads
+    it or names the fault.
+    """
+    if path.suffix.lower() not in (".xye", ".xy", ".dat"):
+        return None
+    try:
+        text = path.read_text(encoding="ascii")
+    except (UnicodeDecodeError, OSError):
+        return None
+    if not text.endswith("\n"):
+        return None
+    # leading comment lines only; then nothing but lines of three numbers
+    start = 0
+    while text.startswith(("#", "!", ";"), start):
+        start = text.find("\n", start) + 1
+    body = text[start:]
+    if any(ch in body for ch in "#!;\r") or "\n\n" in body:
+        return None
+    try:
+        a = np.array(body.split(), dtype=float)
+    except ValueError:
+        return None
+    if a.size < 30 or a.size != 3 * body.count("\n"):
+        return None
+    x, y, e = a[0::3], a[1::3], a[2::3]
+    if not (
+        np.all(np.isfinite(a))
+        and np.all(np.diff(x) > 0)
+        and np.all(y >= 0)
+        and np.any(y > 0)
+        and np.all(e > 0)
+        and x[0] > 0
+        and x[-1] < 180
+    ):
+        return None
+    from ..io.guard import check_two_theta
+
+    check_two_theta(x, path)
+    return x, y, e
+
+
 def read_scan(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Read one scan: 2theta (deg), counts and esd (counts)."""
+    """Read one scan: 2theta (deg), counts and esd (counts).
+
+    Plain three-column text scans take a fast path (a batch reads hundreds);
+    everything else, and every fault, goes through :func:`intercal.io.xrd.read_pattern`.
+    """
+    fast = _read_plain_xye(Path(path))
+    if fast is not None:
+        return fast
     from ..io.xrd import read_pattern
 
     df = read_pattern(path)

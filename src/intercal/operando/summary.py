@@ -24,6 +24,10 @@ the scan alignment: ``time_s, voltage_V, x, direction, cycle``).
   it is alone (a solid solution is summarised by its slopes and expansions).
 - Every number carries qc flags (from the scans that enter it, lost-phase
   streaks, ``uncalibrated``) and every null number a reason (``null_reasons``).
+- Detection limit: per phase, the smallest fraction its presence test sees
+  (``detection_limit_fraction``, :func:`detection_limits`); a minor phase below
+  it is reported absent. Scans whose cell esd exceeds ``qc.max_cell_esd_A`` are
+  flagged ``imprecise:<phase>`` and counted (``n_imprecise_scans``).
 """
 
 from __future__ import annotations
@@ -47,12 +51,15 @@ def assemble_lattice(
     alignment: pd.DataFrame,
     register: bool = True,
     trace: pd.DataFrame | None = None,
+    max_cell_esd: float | None = None,
 ) -> pd.DataFrame:
     """Join the per-scan peak fits with the scan alignment (time, voltage, x, cycle).
 
     With ``register`` (continuous scans), a and c are referred to each scan's
     mid-time (:func:`register_times`; with the cycling ``trace`` the
-    interpolation runs in the charge coordinate x(t)).
+    interpolation runs in the charge coordinate x(t)). With ``max_cell_esd``
+    (angstrom, ``operando.qc.max_cell_esd_A``) a present phase whose a or c esd
+    exceeds it is flagged ``imprecise:<phase>`` (:func:`flag_imprecise`).
 
     Raises
     ------
@@ -72,8 +79,51 @@ def assemble_lattice(
     df = peaks.merge(alignment[cols], on="scan", how="left")
     if register:
         df = register_times(df, alignment, trace)
+    if max_cell_esd is not None:
+        df = flag_imprecise(df, float(max_cell_esd))
     rest = [c for c in df.columns if c not in LATTICE_FRONT]
     return df[LATTICE_FRONT + rest].sort_values(["scan", "phase"]).reset_index(drop=True)
+
+
+def flag_imprecise(lattice: pd.DataFrame, max_cell_esd: float) -> pd.DataFrame:
+    """Add ``imprecise:<phase>`` to the ``qc`` of present rows whose a or c esd > ``max_cell_esd``.
+
+    A minor phase (a few % of the electrode) has weak reflections: its cell is
+    measured, with an honest but large esd. The flag marks the scans whose cell
+    cannot meet a per-scan accuracy target of about 3 ``max_cell_esd``.
+    """
+    df = lattice.copy()
+    if "qc" not in df.columns:
+        df["qc"] = ""
+    qc = df["qc"].fillna("").astype(str)
+    esd = np.fmax(df["a_esd_A"].to_numpy(float), df["c_esd_A"].to_numpy(float))
+    bad = df["present"].astype(bool).to_numpy() & (esd > max_cell_esd)
+    df["qc"] = [
+        ";".join(f for f in (q, f"imprecise:{ph}") if f) if b else q
+        for q, ph, b in zip(qc, df["phase"].astype(str), bad, strict=True)
+    ]
+    return df
+
+
+def detection_limits(lattice: pd.DataFrame, min_sigma: float) -> dict[str, float]:
+    """Smallest fraction of each phase its presence test can see, from the data.
+
+    The presence test needs the (00l) area at ``min_sigma`` esds; in the scans
+    where a phase is alone its area/esd is ``presence_sigma`` (median taken), and
+    an area's esd hardly changes when the peak shrinks (background-limited), so
+    a fraction below ``min_sigma / presence_sigma`` (at the moment the (00l) is
+    recorded) is not detected. NaN for a phase never alone.
+    """
+    out: dict[str, float] = {}
+    if "presence_sigma" not in lattice.columns:
+        return out
+    pres = lattice[lattice["present"].astype(bool)]
+    alone = pres.groupby("scan")["phase"].transform("size") == 1
+    for ph in lattice["phase"].unique():
+        z = pres.loc[alone & (pres["phase"] == ph), "presence_sigma"].to_numpy(float)
+        z = z[np.isfinite(z) & (z > 0)]
+        out[str(ph)] = float(min_sigma / np.median(z)) if z.size else math.nan
+    return out
 
 
 def register_times(
@@ -90,7 +140,7 @@ def register_times(
     one lacks the phase), with the esds propagated through the interpolation
     weights; a, c and V are then rebuilt from the two positions at the same
     moment (:func:`intercal.operando.lattice.hex_cell`, with the scan's
-    calibration). The phase fraction (from the (00l) area) is interpolated to
+    calibration). The phase fraction (from the area of ``reflections.fraction``) is interpolated to
     mid-time the same way. A phase seen in one scan only keeps its
     per-reflection values (``time_registered`` False). The moves are kept in
     ``c_time_shift_A`` / ``a_time_shift_A``.
@@ -119,7 +169,9 @@ def register_times(
     start = df["start_s"].to_numpy(float)
     df["_t_c"] = start + (df["tt_cval_deg"].to_numpy(float) - tfirst) / span * dur
     df["_t_a"] = start + (df["tt_a_deg"].to_numpy(float) - tfirst) / span * dur
-    df["_t_f"] = start + (df["tt_c_deg"].to_numpy(float) - tfirst) / span * dur
+    # the fraction comes from reflections.fraction (tt_f_deg; older tables: the (00l))
+    tt_f = df["tt_f_deg"] if "tt_f_deg" in df.columns else df["tt_c_deg"]
+    df["_t_f"] = start + (tt_f.to_numpy(float) - tfirst) / span * dur
     a_used = df.get("tt_a_used", pd.Series(True, index=df.index)).astype(bool)
 
     if trace is not None and len(trace) > 1:
@@ -153,9 +205,25 @@ def register_times(
         esd = np.sqrt(((1 - u) * eq[k]) ** 2 + (u * eq[j]) ** 2)
         return val, esd, True
 
+    # results collected in arrays and written once (a 10,000-scan series has 20,000 rows)
+    out = {
+        k: df[k].to_numpy(float).copy()
+        for k in ("fraction", "fraction_esd", "a_A", "a_esd_A", "c_A", "c_esd_A", "V_A3")
+        + ("V_esd_A3", "c_time_shift_A", "a_time_shift_A")
+    }
+    registered = np.zeros(len(df), bool)
+    pos = pd.Series(np.arange(len(df)), index=df.index)
+
+    def col(name, default):
+        return df[name].to_numpy(float) if name in df.columns else np.full(len(df), default)
+
+    zero, disp = col("cal_zero_shift_deg", 0.0), col("cal_displacement_mm", 0.0)
+    radius, shift_esd = col("cal_radius_mm", 240.0), col("cal_shift_esd_deg", np.nan)
+    lam_all = df["wavelength_A"].to_numpy(float)
+    hkl_all = df["a_hkl"].astype(str).to_numpy()
     for _ph, grp in df[df["present"].astype(bool)].groupby("phase"):
         g = grp.sort_values("time_s")
-        idx = g.index.to_numpy()
+        idx = pos.loc[g.index].to_numpy()
         tm = g["time_s"].to_numpy(float)
         tc, ta, tf = (g[c].to_numpy(float) for c in ("_t_c", "_t_a", "_t_f"))
         vc = g["tt_cval_deg"].to_numpy(float)
@@ -168,27 +236,25 @@ def register_times(
         # one (00l) reflection for c throughout the interpolation
         okc &= lc == np.where(okc, lc, 0).max(initial=0)
         oka = np.isfinite(va) & np.isfinite(ea) & np.isfinite(ta) & okc
-        oka &= a_used.loc[idx].to_numpy()
+        oka &= a_used.loc[g.index].to_numpy()
         fr = g["fraction"].to_numpy(float)
         fe = g["fraction_esd"].to_numpy(float)
         okf = np.isfinite(fr) & np.isfinite(tf)
         for k, i in enumerate(idx):
-            row = df.loc[i]
             c_tt, c_e, reg_c = interp(tc, vc, ec, okc, k, tm[k])
             a_tt, a_e, reg_a = interp(ta, va, ea, oka, k, tm[k])
             if okf[k] and np.isfinite(fe[k]):
                 f, f_e, _ = interp(tf, fr, np.nan_to_num(fe, nan=0.0), okf, k, tm[k])
-                df.loc[i, "fraction"] = float(np.clip(f, 0.0, 1.0))
-                df.loc[i, "fraction_esd"] = float(f_e) if f_e > 0 else np.nan
+                out["fraction"][i] = float(np.clip(f, 0.0, 1.0))
+                out["fraction_esd"][i] = float(f_e) if f_e > 0 else np.nan
             if not (np.isfinite(c_tt) and reg_c):
                 continue
             corr = dict(
-                zero_shift_deg=float(row.get("cal_zero_shift_deg", 0.0) or 0.0),
-                displacement_mm=float(row.get("cal_displacement_mm", 0.0) or 0.0),
-                radius_mm=float(row.get("cal_radius_mm", 240.0) or 240.0),
+                zero_shift_deg=float(np.nan_to_num(zero[i], nan=0.0)),
+                displacement_mm=float(np.nan_to_num(disp[i], nan=0.0)),
+                radius_mm=float(radius[i]) if np.isfinite(radius[i]) and radius[i] else 240.0,
             )
-            lam = float(row["wavelength_A"])
-            hkl_a = tuple(int(v) for v in str(row["a_hkl"]).split())
+            hkl_a = tuple(int(v) for v in hkl_all[i].split())
             cell = hex_cell(
                 float(corrected_two_theta(c_tt, **corr)),
                 c_e,
@@ -196,20 +262,23 @@ def register_times(
                 float(corrected_two_theta(a_tt, **corr)) if np.isfinite(a_tt) else np.nan,
                 a_e,
                 hkl_a,
-                lam,
-                shift_esd=float(row.get("cal_shift_esd_deg", np.nan)),
+                float(lam_all[i]),
+                shift_esd=float(shift_esd[i]),
             )
-            old_a, old_c = float(row["a_A"]), float(row["c_A"])
-            df.loc[i, "c_time_shift_A"] = cell["c"] - old_c if np.isfinite(old_c) else 0.0
-            df.loc[i, "c_A"] = cell["c"]
-            df.loc[i, "c_esd_A"] = cell["c_esd"]
+            old_a, old_c = out["a_A"][i], out["c_A"][i]
+            out["c_time_shift_A"][i] = cell["c"] - old_c if np.isfinite(old_c) else 0.0
+            out["c_A"][i] = cell["c"]
+            out["c_esd_A"][i] = cell["c_esd"]
             if np.isfinite(cell["a"]):
-                df.loc[i, "a_time_shift_A"] = cell["a"] - old_a if np.isfinite(old_a) else 0.0
-                df.loc[i, "a_A"] = cell["a"]
-                df.loc[i, "a_esd_A"] = cell["a_esd"]
-                df.loc[i, "V_A3"] = cell["V"]
-                df.loc[i, "V_esd_A3"] = cell["V_esd"]
-            df.loc[i, "time_registered"] = bool(reg_c and (reg_a or not np.isfinite(a_tt)))
+                out["a_time_shift_A"][i] = cell["a"] - old_a if np.isfinite(old_a) else 0.0
+                out["a_A"][i] = cell["a"]
+                out["a_esd_A"][i] = cell["a_esd"]
+                out["V_A3"][i] = cell["V"]
+                out["V_esd_A3"][i] = cell["V_esd"]
+            registered[i] = bool(reg_c and (reg_a or not np.isfinite(a_tt)))
+    for k, v in out.items():
+        df[k] = v
+    df["time_registered"] = registered
     return df.drop(columns=["_t_c", "_t_a", "_t_f"])
 
 
@@ -480,13 +549,17 @@ def lost_streaks(lattice: pd.DataFrame, max_lost: int) -> dict[str, int]:
 
 
 def _flags(rows: pd.DataFrame) -> list[str]:
-    """Distinct qc flags of the scans that enter a number."""
+    """Distinct qc flags of the scans that enter a number.
+
+    ``imprecise:<phase>`` (a scan's esd above ``qc.max_cell_esd_A``) is not carried:
+    a number built from several scans has its own esd, which weights them.
+    """
     if "qc" not in rows.columns:
         return []
     out: list[str] = []
     for q in rows["qc"].fillna("").astype(str):
         for f in q.split(";"):
-            if f and f not in out:
+            if f and f not in out and not f.startswith("imprecise:"):
                 out.append(f)
     return out
 
@@ -504,6 +577,7 @@ def summarize(
     max_lost_scans: int = 2,
     calibration_method: str = "",
     x_offset: float = 0.0,
+    min_sigma: float = 5.0,
 ) -> dict:
     """Summary numbers of the series (see module docstring).
 
@@ -532,6 +606,9 @@ def summarize(
         ``none`` marks every cell ``uncalibrated``.
     x_offset : float
         x subtracted by ``cell.x_reset`` (irreversible x of the earlier cycles).
+    min_sigma : float
+        The presence test's area/esd threshold (``operando.fit.min_sigma``), for
+        ``detection_limit_fraction`` (:func:`detection_limits`).
 
     Returns
     -------
@@ -631,6 +708,11 @@ def summarize(
     out["mode"] = "two_phase" if two else "solid_solution"
     out["irreversible_x_before_reset"] = float(x_offset)
     out["lost_phases"] = lost
+    out["detection_limit_fraction"] = detection_limits(lattice, min_sigma)
+    out["n_imprecise_scans"] = {
+        str(ph): int(g["qc"].fillna("").astype(str).str.contains(f"imprecise:{ph}").sum())
+        for ph, g in lattice.groupby("phase")
+    } if "qc" in lattice.columns else {}  # fmt: skip
     out["calibration_method"] = calibration_method
     out["qc"] = {k: ";".join(v) for k, v in qc.items()}
     out["null_reasons"] = why

@@ -8,9 +8,13 @@ on one linear background; points inside configured hardware-peak ranges are
 removed before fitting.
 
 Presence: in the window of the (00l) reflection, each phase whose peak is not
-overwhelmingly strong is tested by model comparison: the fit with the phase's
-peak against the fit without it (F-test p-value below ``p_value``) and its
-area at least ``min_sigma`` esds. A phase that fails is reported absent (its
+overwhelmingly strong (``strong_sigma``) or, present in the previous scan, seen
+by the ridge pass in this one at twice ``min_sigma`` is tested by model
+comparison: the fit with the phase's peak against the fit without it (F-test
+p-value below ``p_value``) and its area at least ``min_sigma`` esds. A phase
+not present in the previous scan is fitted only where a linear pre-screen
+(a peak at the residual's maximum, shape fixed) reaches ``PRESCREEN`` x
+``min_sigma``. A phase that fails is reported absent (its
 lattice NaN, fraction 0) and removed from every window of that scan.
 
 Sequential seeding and the guard: a phase present in the previous scan starts
@@ -30,9 +34,12 @@ QC: every row carries a ``qc`` string: ``at_bound:<phase>``, ``masked:<phase>(hk
 (a fitted reflection reaching into a masked range: not used for the cell) and
 ``lost:<phase>`` (the ridge pass sees the phase, the fit rejects it).
 
-Phase fractions: ``fraction`` = (I_00l / k_phase) / sum over present phases,
-with ``k_phase`` the intensity per unit amount from the structure
-(:func:`intercal.operando.structure.intensity_factors`; 1 when not given).
+Phase fractions: ``fraction`` = (I_hkl / k_phase) / sum over present phases,
+with I_hkl the area of ``reflections.fraction`` (default the (00l) giving c;
+``tt_f_deg``, ``area_f``) and ``k_phase`` its intensity per formula unit from the
+configured structure (:func:`intercal.operando.structure.intensity_factor`; 1
+when not given). A scan in which a present phase lacks that reflection gets no
+fractions (NaN).
 
 2theta calibration (:mod:`intercal.operando.calibration`): ``fit_batch``
 measures the zero shift on the internal standard's peak (in the sum of the
@@ -53,7 +60,20 @@ from ..errors import FitError, InputError
 from .calibration import Calibration, fit_standard, fixed_calibration, shift_derivative
 from .calibration import resolve as resolve_calibration
 from .lattice import corrected_two_theta, hex_cell, two_theta_hex
-from .peaks import CU_KA1, CU_KA2, PeakSeed, check_pattern, f_test_pvalue, fit_window
+from .peaks import (
+    CU_KA1,
+    CU_KA2,
+    PeakSeed,
+    check_pattern,
+    f_test_pvalue,
+    fit_window,
+    ka2_center,
+    pseudo_voigt,
+)
+
+#: a phase not present in the previous scan is fitted (model comparison) only where a
+#: peak at the residual maximum, fitted linearly, reaches this share of ``min_sigma``
+PRESCREEN = 0.5
 
 
 @dataclass
@@ -73,6 +93,7 @@ class TrackSettings:
     a_hkl: tuple[int, int, int] = (1, 0, 1)
     check_hkls: tuple[tuple[int, int, int], ...] = ((0, 0, 2), (1, 0, 0))
     c_value_hkl: tuple[int, int, int] | None = None
+    fraction_hkl: tuple[int, int, int] | None = None
     window_halfwidth_deg: float = 0.6
     search_deg: float = 0.5
     max_step_deg: float = 0.15
@@ -129,6 +150,8 @@ class TrackSettings:
             kw["check_hkls"] = tuple(tuple(h) for h in refl["check"])
         if refl.get("c_value"):
             kw["c_value_hkl"] = tuple(refl["c_value"])
+        if refl.get("fraction"):
+            kw["fraction_hkl"] = tuple(refl["fraction"])
         for key in (
             "window_halfwidth_deg",
             "search_deg",
@@ -234,7 +257,14 @@ class Tracker:
                 f"got {cv}"
             )
         self.hkls = [self.st.c_hkl, self.st.a_hkl, *self.st.check_hkls]
+        self.f_hkl = tuple(self.st.fraction_hkl or self.st.c_hkl)
+        if self.f_hkl not in self.hkls:
+            raise InputError(
+                f"operando.reflections.fraction must be the c or a reflection or one listed in "
+                f"reflections.check, got {list(self.f_hkl)}"
+            )
         self._hints: dict = {}
+        self._eta: dict = {}
 
     # ------------------------------------------------------------------ seeds
     def _last_cell(self, name):
@@ -288,6 +318,25 @@ class Tracker:
             )
         return out
 
+    def _linear_sigma(self, x, y, s, resid, center, fwhm, eta):
+        """Area/esd of a doublet at ``center`` fitted linearly (with a linear background)
+        to the residual of the current model: a cheap upper estimate of a new peak's
+        significance (shape fixed, so its esd is not inflated by free centre/width)."""
+        st = self.st
+        eta = eta if np.isfinite(eta) else st.eta_start
+        prof = pseudo_voigt(x, center, fwhm, eta) + st.ka2_ratio * pseudo_voigt(
+            x, float(ka2_center(center, *st.wavelengths)), fwhm, eta
+        )
+        cols = np.column_stack([prof, np.ones_like(x), x - 0.5 * (x[0] + x[-1])]) / s[:, None]
+        coef, *_ = np.linalg.lstsq(cols, resid / s, rcond=None)
+        try:
+            var = np.linalg.inv(cols.T @ cols)[0, 0]
+        except np.linalg.LinAlgError:
+            return math.inf
+        r = resid / s - cols @ coef
+        scale = max(float(r @ r) / max(x.size - 3, 1), 1.0) if st.scale_esd else 1.0
+        return float(coef[0] / math.sqrt(var * scale)) if var > 0 else math.inf
+
     # ------------------------------------------------------------------ windows
     def _mask(self, x):
         keep = np.ones(x.size, bool)
@@ -323,21 +372,23 @@ class Tracker:
         if sel.sum() < 3 * len(seeds) + 6:
             raise FitError(f"window {lo:.2f}-{hi:.2f} deg: only {sel.sum()} usable points")
         st = self.st
-        return (
-            fit_window(
-                x[sel],
-                y[sel],
-                s[sel],
-                seeds,
-                eta=st.eta_start,
-                fwhm_bounds=st.fwhm_bounds_deg,
-                ka2_ratio=st.ka2_ratio,
-                lam1=st.wavelengths[0],
-                lam2=st.wavelengths[1],
-                scale_esd=st.scale_esd,
-            ),
-            sel,
+        # start eta where the same set of reflections ended in the previous scan
+        key = tuple(sorted(q.name for q in seeds))
+        wf = fit_window(
+            x[sel],
+            y[sel],
+            s[sel],
+            seeds,
+            eta=self._eta.get(key, st.eta_start),
+            fwhm_bounds=st.fwhm_bounds_deg,
+            ka2_ratio=st.ka2_ratio,
+            lam1=st.wavelengths[0],
+            lam2=st.wavelengths[1],
+            scale_esd=st.scale_esd,
         )
+        if seeds and np.isfinite(wf.eta):
+            self._eta[key] = min(max(wf.eta, 0.02), 0.98)
+        return wf, sel
 
     # ------------------------------------------------------------------ one scan
     def fit_scan(
@@ -374,6 +425,7 @@ class Tracker:
         self._hints = dict(hints or {})
         if cold:
             self.state = {p.name: _PhaseState() for p in self.phases}
+            self._eta = {}
         st = self.st
         names = [p.name for p in self.phases]
         established = {nm: self.state[nm].present for nm in names}
@@ -403,6 +455,12 @@ class Tracker:
             for nm in todo:
                 sd = by_name[nm]
                 cen = _smooth_argmax(xs, resid, sd.lo, sd.hi)
+                z_lin = self._linear_sigma(xs, ys, _ss, resid, cen, sd.fwhm, cur.eta)
+                if z_lin < PRESCREEN * st.min_sigma:
+                    # clearly absent: a peak at the residual's maximum would not reach
+                    # PRESCREEN x min_sigma even with every other parameter fixed
+                    pvals[nm], sig[nm] = math.nan, z_lin
+                    continue
                 trial_seeds = [*cur_seeds, PeakSeed(sd.name, cen, sd.lo, sd.hi, sd.fwhm)]
                 trial, _ = self._fit(x, y, s, lo_w, hi_w, trial_seeds)
                 pk = trial.peak(sd.name)
@@ -419,14 +477,18 @@ class Tracker:
             present[nm] = True
             todo.remove(nm)
             resid = ys - cur.extra["model"]
-        for nm in est:  # re-test established phases unless overwhelmingly strong
+        for nm in est:  # re-test established phases unless clearly present
             pk = cur.peak(by_name[nm].name)
             z = pk.area / pk.area_esd if pk.area_esd > 0 else math.nan
             sig[nm] = z
-            if np.isfinite(z) and z >= st.strong_sigma and not pk.at_bound:
-                present[nm] = True
-                pvals[nm] = 0.0
-                continue
+            # clearly present: overwhelmingly strong, or seen by the ridge pass in this scan
+            # and at twice the presence threshold (no model comparison needed: p NaN)
+            seen = bool(self._hints.get(nm, (0, 0, False))[2])
+            if np.isfinite(z) and not pk.at_bound:
+                if z >= st.strong_sigma or (seen and z >= 2.0 * st.min_sigma):
+                    present[nm] = True
+                    pvals[nm] = 0.0 if z >= st.strong_sigma else math.nan
+                    continue
             red_seeds = [q for q in cur_seeds if q.name != by_name[nm].name]
             red, _ = self._fit(x, y, s, lo_w, hi_w, red_seeds)
             p = f_test_pvalue(red.chi2, cur.chi2, 3, cur.n_points, cur.n_params)
@@ -483,12 +545,14 @@ class Tracker:
         # --- rows and state update
         rows = []
         areas = {}
+        key_f = _hkl_str(self.f_hkl)
         for nm in names:
-            key_c = f"{nm}|{c_hkl[0]}{c_hkl[1]}{c_hkl[2]}"
-            if present[nm] and key_c in results:
-                areas[nm] = results[key_c][0]
+            if present[nm] and f"{nm}|{key_f}" in results:
+                areas[nm] = results[f"{nm}|{key_f}"][0]
         tot = 0.0
         amounts = {}
+        if len(areas) < sum(present.values()):
+            areas = {}  # a present phase without its fraction reflection: no fractions
         for nm, pk in areas.items():
             k = float(st.intensity_factors.get(nm, 1.0))
             amounts[nm] = (pk.area / k, pk.area_esd / k)
@@ -521,7 +585,7 @@ class Tracker:
 
     def _row(self, nm, present, pval, sig, results, amounts, tot):
         st = self.st
-        lab = {hkl: f"{nm}|{hkl[0]}{hkl[1]}{hkl[2]}" for hkl in self.hkls}
+        lab = {hkl: f"{nm}|{_hkl_str(hkl)}" for hkl in self.hkls}
         nan = math.nan
         row = {
             "phase": nm,
@@ -532,6 +596,9 @@ class Tracker:
             "fraction_esd": nan,
             "tt_c_deg": nan,
             "tt_c_esd_deg": nan,
+            "tt_f_deg": nan,
+            "area_f": nan,
+            "area_f_esd": nan,
             "tt_a_deg": nan,
             "tt_a_esd_deg": nan,
             "fwhm_c_deg": nan,
@@ -571,6 +638,9 @@ class Tracker:
             row["fraction"] = f
             # a lone phase has fraction 1 by construction: no esd (NaN, not 0)
             row["fraction_esd"] = math.sqrt(var) if len(amounts) > 1 else nan
+        if lab[self.f_hkl] in results:
+            pf = results[lab[self.f_hkl]][0]
+            row.update(tt_f_deg=pf.center, area_f=pf.area, area_f_esd=pf.area_esd)
         pc, wc = results[lab[st.c_hkl]]
         pa_w = results.get(lab[st.a_hkl])
         row.update(

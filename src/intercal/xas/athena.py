@@ -4,11 +4,22 @@ Each spectrum becomes one Athena group labelled by its spectrum id, with the
 calibrated energy, the merged mu(E), and the settled E0, edge step and
 normalization ranges as Athena's ``bkg_*`` parameters, so Athena or Larix
 opens it normalized exactly as the pipeline did.
+
+The file is byte-reproducible: larch's random five-letter group keys are
+replaced by keys derived from the labels, its "created at" timestamp line by
+a fixed date (``SOURCE_DATE_EPOCH`` if set, else 1970-01-01), and the gzip
+header carries no file name and modification time 0. So a rerun on the same
+inputs in the same environment writes the same bytes (the header still names
+the larch and Python versions and the platform, as larch writes them).
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import os
+import re
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -16,6 +27,23 @@ import numpy as np
 
 from ..errors import InputError
 from ..tables import atomic_path
+
+
+def _hashkey(label: str, taken: set[str]) -> str:
+    """Five lower-case letters derived from ``label`` (Athena's group-key format), unique."""
+    salt = 0
+    while True:
+        digest = hashlib.sha256(f"{label}\0{salt}".encode()).digest()
+        key = "".join(chr(97 + b % 26) for b in digest[:5])
+        if key not in taken:
+            return key
+        salt += 1
+
+
+def _fixed_date() -> str:
+    """ISO date of the project header: ``SOURCE_DATE_EPOCH`` (UTC) if set, else 1970-01-01."""
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0") or 0)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch))
 
 
 def write_athena(path: str | os.PathLike, spectra: Sequence[Mapping]) -> None:
@@ -34,6 +62,11 @@ def write_athena(path: str | os.PathLike, spectra: Sequence[Mapping]) -> None:
     ------
     InputError
         No spectra, or arrays of different lengths.
+
+    Notes
+    -----
+    Two calls with the same spectra write identical bytes (see the module
+    docstring); larch's ``read_athena`` reads the file back.
     """
     from larch import Group
     from larch.io import AthenaProject
@@ -43,6 +76,7 @@ def write_athena(path: str | os.PathLike, spectra: Sequence[Mapping]) -> None:
     final, tmp = atomic_path(path, suffix=".prj")
     try:
         proj = AthenaProject(str(tmp))
+        keys: set[str] = set()
         for sp in spectra:
             e = np.asarray(sp["energy"], float)
             mu = np.asarray(sp["mu"], float)
@@ -63,8 +97,24 @@ def write_athena(path: str | os.PathLike, spectra: Sequence[Mapping]) -> None:
                 filename=str(sp["label"]),
                 pre_edge_details=details,
             )
+            grp.id = _hashkey(str(sp["label"]), keys)
+            keys.add(grp.id)
             proj.add_group(grp)
         proj.save(str(tmp))
+        # larch stamps the gzip header and a header line with the time: rewrite both
+        text = gzip.decompress(Path(tmp).read_bytes())
+        text = re.sub(
+            rb"^# This file created at .*$",
+            f"# This file created at {_fixed_date()}".encode(),
+            text,
+            count=1,
+            flags=re.MULTILINE,
+        )
+        with (
+            open(tmp, "wb") as raw,
+            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
+        ):
+            gz.write(text)
         os.replace(tmp, final)
     finally:
         if Path(tmp).exists():

@@ -196,6 +196,9 @@ def merge_scans(
         ``energy``, ``mu`` (mean), ``mu_sem`` (standard error of the mean per
         point, NaN for one scan), ``mu_noise`` (noise of one point of the mean
         from the scans' point-to-point noise and the interpolation weights),
+        ``noise_matrix`` (grid points x raw points of all scans: the merge's
+        noise is ``noise_matrix @ z`` for independent unit normal ``z``, so a
+        draw has the correlation between neighbouring merged points),
         ``scan_e0`` (list), ``rms`` (list).
 
     Raises
@@ -286,12 +289,16 @@ def merge_scans(
     mean = stack.mean(axis=0)
     # noise of one point of the mean: each scan's point-to-point noise, interpolated onto
     # the grid by the same cubic spline (variance factor sum_j w_j^2 of its weights)
-    var = np.zeros(grid.size)
+    # The same weights give the merge's noise as a linear map of independent unit draws
+    # (one per raw point): neighbouring merged points share the interpolation of the same raw
+    # points, so their noise is correlated (smoother than white noise of the same variance)
+    blocks = []
     for s in scans:
         pn = point_noise(s.mu)
         w = CubicSpline(s.energy, np.eye(s.energy.size))(grid)
-        var += (w**2) @ (pn**2)
-    mu_noise = np.sqrt(var) / len(scans)
+        blocks.append(w * pn[None, :] / len(scans))
+    noise_matrix = np.hstack(blocks)
+    mu_noise = np.sqrt(np.sum(noise_matrix**2, axis=1))
     if len(scans) > 1:
         sem = stack.std(axis=0, ddof=1) / np.sqrt(len(scans))
     else:
@@ -301,6 +308,7 @@ def merge_scans(
         "mu": mean,
         "mu_sem": sem,
         "mu_noise": mu_noise,
+        "noise_matrix": noise_matrix,
         "scan_e0": e0s,
         "rms": rms,
     }

@@ -211,19 +211,23 @@ def process_spectrum(
     # the scatter between repeats would also hold their residual misalignment, which the
     # calibration error already carries
     noise = merged["mu_noise"]
+    noise_matrix = merged["noise_matrix"]
     noise_method = (
         f"point-to-point noise (4th differences) of {n} scan(s), through the spline "
-        "interpolation onto the common grid, / n"
+        "interpolation onto the common grid (with its correlation between neighbours), / n"
     )
     if n > 1:
         sem = smooth_noise(merged["mu_sem"])
         ratio = float(np.median(sem / noise))
         if ratio > 2.0:
             noise = np.maximum(noise, sem)
-            noise_method += f"; repeats scatter {ratio:.1f}x more: their scatter used"
+            noise_matrix = None
+            noise_method += f"; repeats scatter {ratio:.1f}x more: their scatter used (white)"
     e0_kw = {"window": win, "half_width_eV": e0_half_width_eV, "degree": e0_degree}
     e0, e0_poly_err = find_e0(energy, mu, source=name, **e0_kw)
-    e0_err, n_failed = e0_monte_carlo(energy, mu, noise, n_draws=n_mc, **e0_kw)
+    e0_err, n_failed = e0_monte_carlo(
+        energy, mu, noise, n_draws=n_mc, noise_matrix=noise_matrix, **e0_kw
+    )
     ref_errs = np.array([s.ref_e0_stderr for s in scans])
     if calibrate:
         calib_err = (

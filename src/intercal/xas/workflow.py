@@ -71,7 +71,7 @@ def spectrum_settings(xas: Mapping, name: str) -> dict:
             f"not a key of xas.edges {sorted(xas['edges'])}"
         )
     r = resolved(xas, name)
-    e0 = xas.get("e0", {})
+    e0 = {**dict(xas.get("e0") or {}), **dict(entry.get("e0") or {})}
     merge = xas.get("merge", {})
     fit = dict(edge.get("fit", {}))
     if r["mode"] == "reference":
@@ -216,3 +216,49 @@ def check_section(xas: Mapping) -> None:
                     f"config.yaml: xas.figures.{name} names spectrum {sid!r}, not a key of "
                     f"xas.spectra {sorted(spectra)}"
                 )
+
+
+def check_first_files(xas: Mapping, files: Mapping[str, list[str]]) -> None:
+    """Read each spectrum's first file when the workflow loads, and check it against config.
+
+    Column names (or the XDI tags), the energy unit, and the configured energies (the
+    reference foil's tabulated E0 and the E0 window) against the scan's energy range are
+    checked before any job runs, so a misspelt column or a wrong edge names its config key.
+
+    Parameters
+    ----------
+    xas : mapping
+        The ``xas`` config section.
+    files : mapping
+        Spectrum name -> its files (:func:`spectrum_files`).
+
+    Raises
+    ------
+    InputError
+        Naming the spectrum's config key, the file and what is wrong.
+    """
+    from ..io.xas import read_scan
+
+    for name, paths in files.items():
+        if not paths:
+            continue
+        s = spectrum_settings(xas, name)
+        path = paths[0]
+        try:
+            scan = read_scan(path, s["fmt"], s["columns"], s["energy_unit"])
+        except InputError as err:
+            raise InputError(f"xas.spectra.{name} (columns, format, energy_unit): {err}") from None
+        lo, hi = float(scan.energy.min()), float(scan.energy.max())
+        span = f"{path} covers {lo:.1f}-{hi:.1f} eV"
+        ref = float(s["reference_e0"])
+        if s["calibrate"] and not lo <= ref <= hi:
+            key = f"xas.edges.{xas['spectra'][name]['edge']}.reference_e0_eV"
+            raise InputError(
+                f"{key} = {ref:g} eV is outside the scan: {span} (wrong edge or energy unit?)"
+            )
+        window = s["e0_window"]
+        if window is not None and (window[1] < lo or window[0] > hi):
+            raise InputError(
+                f"the E0 window {list(window)} eV of xas.spectra.{name} (or its edge's "
+                f"e0_window_eV) is outside the scan: {span}"
+            )
