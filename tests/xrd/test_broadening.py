@@ -55,7 +55,8 @@ def test_nanocrystalline_cell_and_rwp(nano):
     for k in ("a", "c"):
         assert abs(cell[k] - X.LICOO2[k]) < 2.0 * cell[f"{k}_esd"], (name, k, cell)
     assert r.stats["rwp"] <= 1.02 * rwp_true
-    assert r.stats["qc"] == ""
+    # zero and displacement are both refined here: flagged as correlated, nothing else
+    assert r.stats["qc"] == "correlated:zero,displacement"
 
 
 def test_sizes_and_strain_in_gsas2_units(nano):

@@ -49,7 +49,8 @@ def test_example_cell_within_two_esd(example, fit):
     cell = fit.cells["LiCoO2"]
     for k in ("a", "c"):
         assert abs(cell[k] - t[f"{k}_A"]) < 2 * cell[f"{k}_esd"], (k, cell[k], t[f"{k}_A"])
-    assert fit.stats["qc"] == "" and fit.stats["gof"] < 1.1
+    # (zero and displacement both refined: flagged as correlated, nothing else)
+    assert fit.stats["qc"] == "correlated:zero,displacement" and fit.stats["gof"] < 1.1
 
 
 def test_example_sample_broadening(example, fit):

@@ -244,6 +244,14 @@ class Settings:
     """> 1: refine from three starts of the width terms (as given, ``start_spread`` times
     wider and narrower; see :func:`refine`) and keep the lowest chi^2, flagging
     ``multimodal`` when their cells disagree beyond one esd."""
+    cell_search_pct: float = 1.5
+    """When the local refinement from the given cell fails (no convergence, GoF above
+    ``max_gof``, cell runaway): scan the cell lengths over +-``cell_search_pct`` % against
+    chi^2 (widths fixed) and refine again from the best cell (see :func:`_cell_search`);
+    0: never."""
+    cell_search_gof: float = 2.0
+    """A fit refined from the searched cell with a GoF above this is flagged
+    ``poor_fit:cell_search`` (possibly a wrong minimum)."""
 
 
 @dataclass
@@ -1560,6 +1568,103 @@ def _zero_scan(fit: _Fit, p: np.ndarray, s: Settings) -> np.ndarray:
     return best[1]
 
 
+def _cell_search(fit: _Fit, p: np.ndarray, s: Settings) -> tuple[np.ndarray, float, str]:
+    """Coarse search of the cell lengths against chi^2, widths fixed (before a local fit).
+
+    A cell a fraction ``delta`` off moves a peak at Bragg angle theta by
+    ``2 tan(theta) delta`` rad: 0.5 % is several FWHM at high angle, outside the basin of a
+    local fit. Each refined length (``a``, ``b``, ``c``) of every phase is scanned, first all
+    lengths of a phase by a common factor, then each alone, over ``+-cell_search_pct`` % in
+    steps that move no peak by more than half its FWHM; the best grid point is refined by
+    halved steps. Two rounds from the given zero shift, which is searched again in between
+    (:func:`_zero_scan`).
+    The profile tails are cut at ``core_fwhm``.
+
+    Returns
+    -------
+    p : ndarray
+        Parameters with the best cell found.
+    moved_pct : float
+        Largest relative change of a cell length from the start (%).
+    edge : str
+        Name of a length whose best value lies at the edge of the scanned range ("" when
+        none): the start is too far off for the search.
+    """
+    m = fit.model
+    r = s.cell_search_pct / 100.0
+    # the zero scan may have moved the zero to match the low-angle peaks of a wrong cell
+    # (a c 1 % off shifts a 002 line at 16 deg by 0.16 deg): search from the given zero
+    p = p.copy()
+    p[m.idx["zero"]] = m.p0[m.idx["zero"]]
+    ev = m.evaluate(p, cutoff_fwhm=s.core_fwhm)
+    c = ev["centers"]
+    inr = np.isfinite(c) & (c > m.x[0]) & (c < m.x[-1])
+    if not np.any(inr) or r <= 0:
+        return p, 0.0, ""
+    tan_th = np.tan(np.radians(c[inr] / 2.0))
+    dx = float(np.median(np.diff(m.x)))
+    fw = np.maximum(ev["gam"][inr], dx)
+    step = 0.5 * float(np.min(np.radians(fw) / (2.0 * tan_th)))
+    if r / step > 60:  # (very narrow peaks: a coarser grid, still refined by halving below)
+        step = r / 60
+    p0 = p.copy()
+    groups = []
+    for sg, sl in zip(m.sgs, m.cell_slices, strict=True):
+        js = [
+            sl.start + i
+            for i, nm in enumerate(sg.cell_params)
+            if nm in ("a", "b", "c") and m.refined[sl.start + i]
+        ]
+        if js:
+            groups.append(js)
+            if len(js) > 1:
+                groups.extend([j] for j in js)
+
+    def chi2_at(pt):
+        try:
+            return fit.point(pt, derivs=False, cutoff_fwhm=s.core_fwhm)["chi2"]
+        except FitError:
+            return math.inf
+
+    best_p, best = p.copy(), chi2_at(p)
+    edge = ""
+    for rnd in range(2):
+        for js in groups:
+            js = np.asarray(js)
+            base = best_p.copy()
+
+            def at(f, base=base, js=js):
+                pt = base.copy()
+                pt[js] = base[js] * f
+                return pt
+
+            # the range is relative to the start, the grid is centred on the current best
+            lo = np.min((1.0 - r) * p0[js] / base[js])
+            hi = np.max((1.0 + r) * p0[js] / base[js])
+            grid = 1.0 + step * np.arange(
+                math.ceil((lo - 1.0) / step - 1e-9), math.floor((hi - 1.0) / step + 1e-9) + 1
+            )
+            chi = {float(f): chi2_at(at(f)) for f in grid}
+            f0 = min(chi, key=chi.get)
+            h = step / 2.0
+            while h >= step / 8.0:
+                for f in (f0 - h, f0 + h):
+                    if lo <= f <= hi and f not in chi:
+                        chi[f] = chi2_at(at(f))
+                f0 = min(chi, key=chi.get)
+                h /= 2.0
+            if chi[f0] < best:
+                best, best_p = chi[f0], at(f0)
+            if rnd == 1 and (f0 - lo < 0.5 * step or hi - f0 < 0.5 * step):
+                edge = edge or m.names[js[0]] + ("" if js.size == 1 else " (common scale)")
+        if rnd == 0:
+            best_p = _zero_scan(fit, best_p, s)
+            best = chi2_at(best_p)
+    sl_all = np.concatenate([np.arange(sl.start, sl.stop) for sl in m.cell_slices])
+    moved = float(np.max(np.abs(best_p[sl_all] / p0[sl_all] - 1.0), initial=0.0)) * 100.0
+    return best_p, moved, edge
+
+
 def _shift_rows(a: scipy.sparse.csc_matrix, k: int) -> scipy.sparse.csc_matrix:
     """The design matrix with every column moved down by ``k`` rows (points), entries
     moved out of the pattern dropped."""
@@ -1597,11 +1702,11 @@ def refine(
     s = settings or Settings()
     f = float(s.start_spread or 0.0)
     if f <= 1.0:
-        return _refine_once(pattern, phases, s, name)
+        return _refine_searched(pattern, phases, s, name)
     results, errors = [], []
     for bal in (1.0, f, 1.0 / f):
         try:
-            results.append(_refine_once(pattern, phases, s, name, balance=bal))
+            results.append(_refine_searched(pattern, phases, s, name, balance=bal))
         except FitError as e:
             errors.append(e)
     if not results:
@@ -1634,12 +1739,49 @@ def refine(
     return best
 
 
+def _refine_searched(pattern, phases, s: Settings, name: str, balance: float = 1.0):
+    """:func:`_refine_once` from the given cell, then, when that fails (FitError), again
+    after a coarse cell search (:func:`_cell_search`).
+
+    A FitError when both fail (its message names both reasons); a fit from the searched
+    cell with GoF above ``cell_search_gof`` is flagged ``poor_fit:cell_search``.
+    """
+    try:
+        return _refine_once(pattern, phases, s, name, balance=balance)
+    except FitError as e:
+        if s.cell_search_pct <= 0:
+            raise
+        err = e
+    why = str(err)
+    logger.info("pattern %s: local fit from the given cell: %s; searching the cell", name, why)
+    try:
+        res = _refine_once(pattern, phases, s, name, balance=balance, cell_search=True)
+    except FitError as e2:
+        raise FitError(f"{err}; a cell search did not help: {e2}") from e2
+    if res.stats["gof"] > s.cell_search_gof:
+        # a start the local fit could not refine, and a mediocre fit from the searched cell:
+        # perhaps a wrong minimum; the numbers carry a flag
+        res.stats["qc"] = ";".join(f for f in (res.stats["qc"], "poor_fit:cell_search") if f)
+        logger.warning(
+            "pattern %s: QC flag poor_fit:cell_search: GoF %.3g > cell_search_gof %s after the "
+            "cell search; check the phases, space group and starting cell",
+            name, res.stats["gof"], s.cell_search_gof,
+        )  # fmt: skip
+    logger.warning(
+        "pattern %s: the given cell was %.2f %% off (largest length change in the cell search); "
+        "refined from the searched cell (from the given cell: %s). Update the starting cell",
+        name, res.stats["cell_search_moved_pct"], why,
+    )  # fmt: skip
+    return res
+
+
 def _refine_once(
     pattern: pd.DataFrame,
     phases: list[Phase],
     settings: Settings | None = None,
     name: str = "pattern",
     balance: float = 1.0,
+    cell_search: bool = False,
 ) -> LeBailResult:
     """Le Bail refinement of one powder pattern from one start.
 
@@ -1730,6 +1872,19 @@ def _refine_once(
         # the widths were far off: measure them again with the peaks in place
         p, f2 = start_widths(fit, p)
         width_scale *= f2
+    moved_pct = 0.0
+    if cell_search:
+        p, moved_pct, edge = _cell_search(fit, p, s)
+        if edge:
+            raise FitError(
+                f"pattern {name}: the cell search found its best chi^2 at the edge of "
+                f"+-{s.cell_search_pct} % in {edge}: the starting cell is too far off (or the "
+                "space group or phase is wrong); give a better starting cell"
+            )
+        if s.start_from_data:
+            # the widths were measured on peaks picked with the wrong cell: again, in place
+            p, f2 = start_widths(fit, p)
+            width_scale *= f2
     st = fit.point(p, derivs=False)
     # default order: positions with the profile fixed (avoids widths growing to cover
     # misplaced peaks), then everything that is refined; or the user's stages
@@ -1811,10 +1966,22 @@ def _refine_once(
     del in_range
     stats["start_width_scale"] = width_scale
     stats["start_balance"] = balance
+    stats["cell_search_moved_pct"] = moved_pct if cell_search else 0.0
     stats["n_excluded"] = n_excluded
     res = _result(model, p, cov, intens, ev, y, e, calc, stats, name, s, phases)
     esd = res.params.stderr.to_numpy()
     flags = _qc_flags(model, p, esd)
+    corr = _zero_displacement_corr(model, cov)
+    res.stats["corr_zero_displacement"] = corr
+    if abs(corr) > ZERO_DISPLACEMENT_CORR_MAX:
+        # both refined (neither in fit.fixed): nearly degenerate, their values and esds
+        # (and those of the cell) are inflated
+        flags.append("correlated:zero,displacement")
+        logger.warning(
+            "pattern %s: zero and displacement are both refined and correlated (corr %.4f): "
+            "fix one of them, e.g. fit: {fixed: [zero]} (or [displacement])",
+            name, corr,
+        )  # fmt: skip
     ishl = model.idx["SHL"]
     if model.refined[ishl] and (
         p[ishl] >= s.max_shl * (1.0 - 1e-6)
@@ -1923,6 +2090,31 @@ def start_widths(fit: _Fit, p: np.ndarray, n_peaks: int = 6, max_iter: int = 3):
             break
         p, total = q, total * f
     return p, total
+
+
+#: |corr(zero, displacement)| above which both refined is flagged ``correlated``
+ZERO_DISPLACEMENT_CORR_MAX = 0.95
+
+
+def _zero_displacement_corr(model: PatternModel, cov: np.ndarray) -> float:
+    """Correlation of the refined zero shift and displacement (NaN unless both refined).
+
+    Parameters
+    ----------
+    model : PatternModel
+        Its ``refined`` mask is the final stage's (everything refined).
+    cov : ndarray
+        Covariance whose leading block is that of ``model.nl_refined()``.
+    """
+    ref = list(model.nl_refined())
+    iz, idp = model.idx["zero"], model.idx["displacement"]
+    if iz not in ref or idp not in ref:
+        return math.nan
+    i, j = ref.index(iz), ref.index(idp)
+    den = math.sqrt(abs(cov[i, i] * cov[j, j]))
+    if not den > 0 or not np.isfinite(den):
+        return math.nan
+    return float(cov[i, j] / den)
 
 
 def _qc_flags(model: PatternModel, p: np.ndarray, esd: np.ndarray) -> list[str]:
