@@ -5,12 +5,13 @@ import logging
 from intercal.figures import style
 from intercal.figures.xrd import draw_lebail
 from intercal.io.xrd import read_pattern
+from intercal.joblog import job_log
 from intercal.tables import write_csv, write_json, write_text
 from intercal.xrd.config import phases_from_config, settings_from_config
 from intercal.xrd.lebail import refine
 from intercal.xrd.output import fit_record_table, main_phase_cif, write_gsas2_export
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 name = snakemake.wildcards.pattern
 xrd = snakemake.params.xrd
 materials = snakemake.params.materials

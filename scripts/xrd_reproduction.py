@@ -3,10 +3,11 @@
 import json
 import logging
 
+from intercal.joblog import job_log
 from intercal.tables import write_csv
 from intercal.xrd.output import reproduction_part
 
-logging.basicConfig(filename=snakemake.log[0], level=logging.INFO)
+job_log(snakemake.log[0])
 summaries = [json.load(open(p)) for p in snakemake.input.summaries]
 table = reproduction_part(summaries, snakemake.params.report)
 for row in table.itertuples(index=False):
