@@ -28,10 +28,9 @@ def _tables(study, cfg, name):
     return cells.cell_tables(name, cell, [str(study / cell["files"])], csv=fmt)
 
 
-def test_summary_rows_recover_truth(example):
-    study, cfg, truth = example
-    cycles = {n: _tables(study, cfg, n)["cycles"] for n in cfg["cells"]}
-    out = pipeline.summary(
+def _summary(cfg, cycles):
+    """The summary job's call on the example's cut-off series and rate test."""
+    return pipeline.summary(
         cycles=cycles,
         infos=[],
         formula=cfg["host_formula"],
@@ -39,6 +38,12 @@ def test_summary_rows_recover_truth(example):
         cutoff=cfg["cutoff_series"],
         rate=cfg["rate_test"],
     )
+
+
+def test_summary_rows_recover_truth(example):
+    study, cfg, truth = example
+    cycles = {n: _tables(study, cfg, n)["cycles"] for n in cfg["cells"]}
+    out = _summary(cfg, cycles)
     rows = out["repro"].set_index("quantity")
     assert rows.loc["echem.theoretical_capacity", "value"] == pytest.approx(
         truth["theoretical_capacity_mAh_g"], abs=0.1
@@ -87,14 +92,7 @@ def test_current_in_wrong_units_is_flagged_not_silent(example, caplog):
     fmt["units"]["capacity"] = "uAh"  # the file is in mAh: capacities 1000x too small
     cycles = {n: _tables(study, cfg, n)["cycles"] for n in cfg["cells"]}
     with caplog.at_level("WARNING"):
-        out = pipeline.summary(
-            cycles=cycles,
-            infos=[],
-            formula=cfg["host_formula"],
-            n_electrons=cfg["n_electrons"],
-            cutoff=cfg["cutoff_series"],
-            rate=cfg["rate_test"],
-        )
+        out = _summary(cfg, cycles)
     rows = out["repro"].set_index("quantity")
     assert rows.loc["echem.capacity_cutoff_4.2V", "value"] < 1.0
     assert "capacity_implausible:LCO_4.2V" in rows.loc["echem.capacity_cutoff_4.2V", "qc"]
