@@ -6,9 +6,9 @@ import os
 
 import pandas as pd
 
+from intercal.errors import closest_name
 from intercal.joblog import job_log
 from intercal.reproduction import (
-    closest_quantity,
     compare,
     merge_results,
     render_html,
@@ -42,7 +42,7 @@ for row in results[results.qc.str.len() > 0].itertuples():
     logging.warning("QC %s: %s", row.quantity, row.qc)
 if comparison is not None:
     for row in comparison[~comparison.value.notna()].itertuples():
-        near = closest_quantity(row.quantity, results.quantity)
+        near = closest_name(row.quantity, results.quantity)
         logging.warning(
             "reference %s: not produced by this run%s",
             row.quantity,

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from .errors import InputError, closest_name
 
 #: the comparison table's columns (fixed so that tools can read it)
 COLUMNS = ["quantity", "value", "stderr", "unit", "paper_value", "paper_stderr", "z"]
@@ -183,16 +183,6 @@ def compare(results: pd.DataFrame, references: Sequence[Mapping[str, Any]]) -> p
             }
         )
     return pd.DataFrame(out, columns=COLUMNS)
-
-
-def closest_quantity(quantity: str, produced: Iterable[str]) -> str | None:
-    """The produced row name closest to a reference's quantity (a misspelt or renamed row),
-    or None when nothing is close."""
-    import difflib
-
-    produced = [str(q) for q in produced]
-    match = difflib.get_close_matches(str(quantity), produced, n=1, cutoff=0.6)
-    return match[0] if match else None
 
 
 def judge(value: float, stderr: float, reference: Mapping[str, Any]) -> tuple[bool | None, str]:
@@ -349,7 +339,7 @@ def render_markdown(
             z = f"{row.z:.2f}" if np.isfinite(row.z) else ""
             status = _status(row, ref)
             if status == "not produced" and len(results):
-                near = closest_quantity(row.quantity, results.quantity)
+                near = closest_name(row.quantity, results.quantity)
                 status += f" (did you mean {near}?)" if near else " (no row of that name)"
             status = status.replace("|", "\\|")
             flags = str(qc.get(row.quantity, "") or "").replace("|", "\\|")
@@ -483,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
             tag = {True: "ok  ", False: "FAIL", None: "--  "}[ok]
             print(f"{tag} {row.quantity:40s} {why}")
         else:
-            near = closest_quantity(row.quantity, produced) if produced else None
+            near = closest_name(row.quantity, produced) if produced else None
             hint = f" (did you mean {near}?)" if near else ""
             print(f"--   {row.quantity:40s} not produced{hint}")
     if failures:

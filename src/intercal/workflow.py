@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, closest_name
 
 #: names that users choose and that become file names (patterns, spectra, cells, ...)
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
@@ -113,13 +113,11 @@ def validate_section(
         if err.validator == "additionalProperties" and isinstance(err.schema, dict):
             allowed = sorted(err.schema.get("properties", {}))
             if allowed:
-                import difflib
-
                 extra = [k for k in err.instance if k not in allowed]
                 hints = [
-                    f"{k!r} -> did you mean {m[0]!r}?"
+                    f"{k!r} -> did you mean {m!r}?"
                     for k in extra
-                    if (m := difflib.get_close_matches(str(k), allowed, n=1))
+                    if (m := closest_name(k, allowed))
                 ]
                 if hints:
                     line += "\n    " + "; ".join(hints)
@@ -160,13 +158,11 @@ def check_known(
     cfgfile : str, optional
         Named in messages.
     """
-    import difflib
-
     known = [str(k) for k in known]
     for name in names:
         if name not in known:
-            close = difflib.get_close_matches(str(name), known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            close = closest_name(name, known)
+            hint = f"; did you mean {close!r}?" if close else ""
             raise ConfigError(
                 f"{_where(cfgfile)}{key}: {name!r} is not defined in {what}{hint} "
                 f"(defined: {sorted(known)})"
