@@ -146,7 +146,7 @@ def _echem_files(spec, key):
         hits = sorted(glob.glob(pat))
         if not hits:
             raise WorkflowError(
-                f"config.yaml: {key} names {pat!r}, which matches no file "
+                f"{CONFIGFILE}: {key} names {pat!r}, which matches no file "
                 f"(working directory {os.getcwd()})"
             )
         out.extend(hits)
@@ -157,7 +157,7 @@ def _echem_files(spec, key):
 def _echem_cell(name, key):
     if name not in ECHEM_CELLS:
         raise WorkflowError(
-            f"config.yaml: {key} names cell {name!r}, not one of echem.cells "
+            f"{CONFIGFILE}: {key} names cell {name!r}, not one of echem.cells "
             f"{sorted(ECHEM_CELLS)}"
         )
     return name

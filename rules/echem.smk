@@ -25,7 +25,7 @@ for _name, _cell in ECHEM_CELLS.items():
     _fmt = _cell.get("csv_format")
     if _fmt is not None and _fmt not in ECHEM.get("csv_formats", {}):
         raise WorkflowError(
-            f"config.yaml: echem.cells.{_name}.csv_format is {_fmt!r}, not a name under "
+            f"{CONFIGFILE}: echem.cells.{_name}.csv_format is {_fmt!r}, not a name under "
             f"echem.csv_formats {sorted(ECHEM.get('csv_formats', {}))}"
         )
     if (
@@ -33,7 +33,7 @@ for _name, _cell in ECHEM_CELLS.items():
         and _fmt is None
     ):
         raise WorkflowError(
-            f"config.yaml: echem.cells.{_name} has .csv files but no csv_format "
+            f"{CONFIGFILE}: echem.cells.{_name} has .csv files but no csv_format "
             "(a column map under echem.csv_formats)"
         )
     for _f in ECHEM_CELL_FILES[_name]:
@@ -89,7 +89,7 @@ if ECHEM_CVCFG:
     )
     if ECHEM_CV_AREA is None:
         raise WorkflowError(
-            "config.yaml: echem.cv needs an electrode area: echem.cv.area_cm2 or a cell "
+            f"{CONFIGFILE}: echem.cv needs an electrode area: echem.cv.area_cm2 or a cell "
             "(echem.cv.cell) with area_cm2"
         )
 
