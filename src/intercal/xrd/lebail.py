@@ -290,6 +290,12 @@ class LeBailResult:
     phases: list = field(repr=False, default=None)
 
 
+def _ranges(first: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(first[k], first[k] + count[k])`` over k (counts >= 0)."""
+    off = np.cumsum(count) - count
+    return np.repeat(first - off, count) + np.arange(int(off[-1] + count[-1]) if count.size else 0)
+
+
 class PatternModel:
     """The Le Bail pattern model of one pattern (see module docstring).
 
@@ -776,90 +782,109 @@ class PatternModel:
         nodes = self._n_fcj(cc, gam, shl)
         npk = cc.size
         groups = []
-        row = np.zeros(npk, dtype=np.int64)
         dlo, dhi, dbar = np.zeros(npk), np.zeros(npk), np.zeros(npk)
         for nn in np.unique(nodes):
             pks = np.flatnonzero(nodes == nn)
             dl, wl = prof.fcj_nodes(cc[pks], shl, int(nn), s.soller_rad)
-            row[pks] = np.arange(pks.size)
             dlo[pks] = np.maximum(dl.max(axis=1), 0)
             dhi[pks] = np.minimum(dl.min(axis=1), 0)
             dbar[pks] = np.sum(dl * wl, axis=1)
-            groups.append([int(nn), pks, dl, wl])
+            groups.append((int(nn), pks, dl, wl))
         # core window (+-core_fwhm FWHM beyond the FCJ spread): the FCJ quadrature;
         # tails out to +-cutoff_fwhm FWHM: one pseudo-Voigt at the mean FCJ shift (the
         # two differ there by the FCJ variance times the curvature, << 1e-4 of the peak)
         cutoff = s.cutoff_fwhm if cutoff_fwhm is None else cutoff_fwhm
         core = min(s.core_fwhm, cutoff)
+        x = self.x
         lo = np.where(ok, c - core * gam - dlo, np.inf)
         hi = np.where(ok, c + core * gam - dhi, -np.inf)
         olo = np.where(ok, c - cutoff * gam - dlo, np.inf)
         ohi = np.where(ok, c + cutoff * gam - dhi, -np.inf)
-        # one window per peak (ordered by peak, then point, so that the design matrix is
-        # built column by column without sorting), split into the core and the tails
-        iw, pw = prof.windows(self.x, olo, ohi)
-        xw = self.x[iw]
-        incore = (xw >= lo[pw]) & (xw <= hi[pw])
-        ic, it = np.flatnonzero(incore), np.flatnonzero(~incore)
-        ii, pk = iw[ic], pw[ic]
-        po = pw[it]
-
-        def join(core_v, tail_v):
-            v_all = np.empty(iw.size)
-            v_all[ic] = core_v
-            v_all[it] = tail_v
-            return v_all
-
-        # core entries of each node group: (entry selection, their rows in the group's
-        # node arrays, offsets from the nodes' apparent centres, the nodes' weights)
-        node_of_entry = nodes[pk]
-        core_groups = []
-        for nn, _pks, dl, wl in groups:
-            sel = np.flatnonzero(node_of_entry == nn) if len(groups) > 1 else np.arange(pk.size)
-            r = row[pk[sel]]
-            dx = (self.x[ii[sel]] - c[pk[sel]])[:, None] + dl[r]
-            core_groups.append((sel, r, dx, wl[r]))
-
-        def core_sum(fun):
-            """sum over nodes of fun(group) (entries x nodes), for every core entry."""
-            v_all = np.empty(pk.size)
-            for g, cg in zip(groups, core_groups, strict=True):
-                v_all[cg[0]] = fun(g, cg)
-            return v_all
-
-        # the core fades into the tail formula over its outer quarter (smoothstep in the
-        # distance u beyond the FCJ spread, in FWHM), so that chi^2 stays smooth when a data
-        # point crosses the core edge (the two differ there by ~ Var(delta) / u^2 of the tail)
-        xc = self.x[ii]
-        gk = gam[pk]
-        u_lo = (c[pk] - dlo[pk] - xc) / gk
-        u_hi = (xc - c[pk] + dhi[pk]) / gk
-        low_side = u_lo >= u_hi
-        u_c = np.where(low_side, u_lo, u_hi)
-        bz = 0.25 * core
-        sb = np.clip((core - u_c) / bz, 0.0, 1.0)
-        bl = np.flatnonzero(sb < 1.0)
-        sb = sb[bl]
-        s_bl = sb * sb * (3.0 - 2.0 * sb)
-        pkb = pk[bl]
-        dxb = xc[bl] - (c[pkb] - dbar[pkb])
-
-        def blend(core_v, tail_v, extra=None):
-            """The core values with the fading zone mixed with the tail formula's."""
-            core_v[bl] = s_bl * core_v[bl] + (1.0 - s_bl) * tail_v
-            if extra is not None:
-                core_v[bl] += extra
-            return core_v
-
-        dxo = xw[it] - (c[po] - dbar[po])
+        # one window of points [i0, i1) per peak (entries ordered by peak, then point, so
+        # that the design matrix is built column by column without sorting); its core is the
+        # points [j0, j1) (core entries: from start + j0 - i0 on), the rest are the tails
+        i0 = np.searchsorted(x, olo, side="left")
+        ln = np.maximum(np.searchsorted(x, ohi, side="right") - i0, 0)
+        pw = np.repeat(np.arange(npk), ln)
+        start = np.cumsum(ln) - ln
+        iw = np.arange(pw.size) - np.repeat(start - i0, ln)
+        j0 = np.searchsorted(x, lo, side="left")
+        ncore = np.maximum(np.searchsorted(x, hi, side="right") - j0, 0)
+        # the tail formula on every entry (the core entries are overwritten below, after
+        # their fading zone has mixed it in): beyond core_fwhm (>= 8 FWHM) the Gaussian part
+        # is below 1e-70 of its peak, so the tails are the Lorentzian part alone,
+        # eta L(dx) with L = (2 / pi) gam / (gam^2 + 4 dx^2) at the mean FCJ shift
+        xw = x[iw]
+        dxo = xw - (c - dbar)[pw]
+        g2 = gam * gam
+        den = g2[pw] + 4.0 * dxo * dxo
+        lor = ((2.0 / np.pi) * gam)[pw] / den
+        val0 = eta[pw] * lor
         # smooth taper over the outer 20 % of the window, so that chi^2 stays continuous
         # when a window edge crosses a data point. Its derivatives with respect to the
         # centre and the FWHM are kept: the tails of a reflection centred outside the range
-        # (e.g. 001 below 25 deg) lie entirely in the taper zone, where they dominate.
-        xr = xw[it] - c[po]
-        uo = np.abs(xr) / (cutoff * gam[po])
+        # (e.g. 001 below 25 deg) lie entirely in the taper zone, where they dominate. The
+        # zone's tail entries (the taper is 1 to rounding inside 0.79 of the cutoff):
+        zone = 0.79 * cutoff * gam
+        nzl = np.maximum(np.minimum(np.searchsorted(x, c - zone, side="right"), j0) - i0, 0)
+        zr = np.maximum(np.searchsorted(x, c + zone, side="left"), j0 + ncore)
+        zpos = np.concatenate(
+            [_ranges(start, nzl), _ranges(start + zr - i0, np.maximum(ln - (zr - i0), 0))]
+        )
+        pz = pw[zpos]
+        xr = xw[zpos] - c[pz]
+        uo = np.abs(xr) / (cutoff * gam[pz])
         tt = np.clip((1.0 - uo) / 0.2, 0.0, 1.0)
         taper = tt * tt * (3.0 - 2.0 * tt)
+        val = val0.copy()
+        val[zpos] *= taper
+        # core entries of each node group: positions, points, rows in the group's node
+        # arrays, peaks, offsets from the nodes' apparent centres, the nodes' weights; and
+        # the fading of the core into the tail formula over its outer quarter (smoothstep in
+        # the distance u beyond the FCJ spread, in FWHM), so that chi^2 stays smooth when a
+        # data point crosses the core edge (the two differ there by ~ Var(delta) / u^2 of
+        # the tail)
+        bz = 0.25 * core
+        core_groups = []
+        for _nn, pks, dl, wl in groups:
+            nc = ncore[pks]
+            pos = _ranges(start[pks] + j0[pks] - i0[pks], nc)
+            rr = np.repeat(np.arange(pks.size), nc)
+            pe = pks[rr]
+            dx0 = x[_ranges(j0[pks], nc)] - c[pe]
+            ge = gam[pe]
+            u_lo = (-dx0 - dlo[pe]) / ge
+            u_hi = (dx0 + dhi[pe]) / ge
+            low_side = u_lo >= u_hi
+            u_c = np.where(low_side, u_lo, u_hi)
+            sb = np.clip((core - u_c) / bz, 0.0, 1.0)
+            sm = sb * sb * (3.0 - 2.0 * sb)
+            core_groups.append(
+                {
+                    "pks": pks, "pos": pos, "rr": rr, "pe": pe, "dx": dx0[:, None] + dl[rr],
+                    "w": wl[rr], "sb": sb, "sm": sm, "low": low_side, "u_c": u_c,
+                }
+            )  # fmt: skip
+        c_g = 2.0 * np.sqrt(LN2 / np.pi)  # unit-area Gaussian: c_g / gam exp(-4 ln2 dx^2/gam^2)
+
+        def node_terms(cg, derivs):
+            """Per node: r = 1/(1 + u), e = exp(-ln2 u) with u = 4 dx^2/gam^2, and the
+            pseudo-Voigt (a r + b e) with a = eta (2/pi)/gam, b = (1 - eta) c_g/gam."""
+            pe = cg["pe"]
+            ig = 1.0 / gam[pe]
+            u = cg["dx"] * cg["dx"] * (4.0 * ig * ig)[:, None]
+            r = 1.0 / (1.0 + u)
+            e = np.exp(-LN2 * u)
+            a = ((2.0 / np.pi) * eta[pe] * ig)[:, None]
+            b = (c_g * (1.0 - eta[pe]) * ig)[:, None]
+            if not derivs:
+                return a * r + b * e
+            return u, r, e, a, b, ig
+
+        for cg in core_groups:
+            vc = np.einsum("ij,ij->i", node_terms(cg, False), cg["w"])
+            pos, sm = cg["pos"], cg["sm"]
+            val[pos] = sm * vc + (1.0 - sm) * val0[pos]
         out = {
             "ii": iw,
             "pk": pw,
@@ -868,52 +893,56 @@ class PatternModel:
             "gam": gam,
             "eta": eta,
             "n_fcj": int(nodes.max()),
+            "val": val,
         }
-        out_pk = out["pk"]
-
-        def pv_core(g, cg):
-            sel, _r, dx, w = cg
-            e = pk[sel]
-            return np.einsum("ij,ij->i", prof.pseudo_voigt(dx, gam[e][:, None], eta[e][:, None]), w)
-
-        # beyond core_fwhm (>= 8 FWHM) the Gaussian part is below 1e-70 of its peak: the
-        # tails are the Lorentzian part alone
-        out["val"] = join(
-            blend(core_sum(pv_core), prof.lorentz_tail(dxb, gam[pkb], eta[pkb])),
-            prof.lorentz_tail(dxo, gam[po], eta[po]) * taper,
-        )
+        out_pk = pw
 
         def add_derivs():
             """Derivative entries (computed on demand: trial points need only values)."""
+            # the tail formula: d/d(dx), d/d(gam), d/d(eta) (the taper in its zone)
+            t_dx = -8.0 * dxo * val0 / den
+            t_dg = val0 * (den - 2.0 * g2[pw]) / (gam[pw] * den)
+            d_c = -t_dx
+            d_gam = t_dg.copy()
+            d_eta = lor.copy()
             dtaper_du = -30.0 * tt * (1.0 - tt)  # d taper / d uo (zero outside the zone)
-            dtaper_dc = dtaper_du * (-np.sign(xr) / (cutoff * gam[po]))
-            dtaper_dg = dtaper_du * (-uo / gam[po])
-            pvd = []
-            for sel, _r, dx, _w in core_groups:
-                e = pk[sel]
-                pvd.append(prof.pseudo_voigt(dx, gam[e][:, None], eta[e][:, None], True))
-            k_of = {id(g): k for k, g in enumerate(groups)}
-
-            def node_sum(m):
-                return core_sum(lambda g, cg: np.einsum("ij,ij->i", pvd[k_of[id(g)]][m], cg[3]))
-
-            vo0, d_xo, d_go, d_eo = prof.lorentz_tail(dxo, gam[po], eta[po], True)
-            vo, d_xo, d_go, d_eo = (t * taper for t in (vo0, d_xo, d_go, d_eo))
-            # fading zone: d/d(centre) and d/d(FWHM) of the mixing weight too
-            vb, d_xb, d_gb, d_eb = prof.lorentz_tail(dxb, gam[pkb], eta[pkb], True)
-            vcore = core_sum(lambda g, cg: np.einsum("ij,ij->i", pvd[k_of[id(g)]][0], cg[3]))
-            ds_du = -6.0 * sb * (1.0 - sb) / bz
-            gb = gam[pkb]
-            du_dc = np.where(low_side[bl], 1.0, -1.0) / gb
-            du_dg = -u_c[bl] / gb
-            dv = vcore[bl] - vb
-            out["d_c"] = -join(
-                blend(node_sum(1), d_xb, -dv * ds_du * du_dc), d_xo - vo0 * dtaper_dc
-            )
-            out["d_gam"] = join(
-                blend(node_sum(2), d_gb, dv * ds_du * du_dg), d_go + vo0 * dtaper_dg
-            )
-            out["d_eta"] = join(blend(node_sum(3), d_eb), d_eo)
+            dtaper_dc = dtaper_du * (-np.sign(xr) / (cutoff * gam[pz]))
+            dtaper_dg = dtaper_du * (-uo / gam[pz])
+            t_dxz = t_dx[zpos] * taper
+            d_c[zpos] = -(t_dxz - val0[zpos] * dtaper_dc)
+            d_gam[zpos] = t_dg[zpos] * taper + val0[zpos] * dtaper_dg
+            d_eta[zpos] *= taper
+            t_dx[zpos] = t_dxz  # (tapered: the tails' d/d(dx) in fcj_deriv)
+            # the core: node sums, mixed with the tail formula in the fading zone, with the
+            # derivatives of the mixing weight with respect to the centre and the FWHM
+            for cg in core_groups:
+                u, r, e, a, b, ig = node_terms(cg, True)
+                dx, w = cg["dx"], cg["w"]
+                ar, be = a * r, b * e
+                v_n = ar + be
+                # d/d(dx), d/d(gam), d/d(eta) of every node's pseudo-Voigt
+                dx_n = (-8.0 * ig * ig)[:, None] * dx * (ar * r + LN2 * be)
+                dg_n = ig[:, None] * (ar * (2.0 * u * r - 1.0) + be * (2.0 * LN2 * u - 1.0))
+                de_n = ig[:, None] * ((2.0 / np.pi) * r - c_g * e)
+                cg["v_n"], cg["dx_n"] = v_n, dx_n
+                vc = np.einsum("ij,ij->i", v_n, w)
+                pos, pe, sm, sb = cg["pos"], cg["pe"], cg["sm"], cg["sb"]
+                ds_du = -6.0 * sb * (1.0 - sb) / bz
+                du_dc = np.where(cg["low"], 1.0, -1.0) / gam[pe]
+                du_dg = -cg["u_c"] / gam[pe]
+                dv = vc - val0[pos]
+                d_c[pos] = -(
+                    sm * np.einsum("ij,ij->i", dx_n, w)
+                    + (1.0 - sm) * t_dx[pos]
+                    - dv * ds_du * du_dc
+                )
+                d_gam[pos] = (
+                    sm * np.einsum("ij,ij->i", dg_n, w)
+                    + (1.0 - sm) * t_dg[pos]
+                    + dv * ds_du * du_dg
+                )
+                d_eta[pos] = sm * np.einsum("ij,ij->i", de_n, w) + (1.0 - sm) * lor[pos]
+            out["d_c"], out["d_gam"], out["d_eta"] = d_c, d_gam, d_eta
 
             def fcj_deriv(shift_shl, shift_c):
                 """d val / d(SH/L) or d val / d(centre) through the FCJ nodes and weights
@@ -935,15 +964,14 @@ class PatternModel:
                         d1, w1 = dl, wl
                     dnodes.append(((d2 - d1) / h2, (w2 - w1) / h2))
                     ddbar[pks] = (np.sum(d2 * w2, axis=1) - np.sum(d1 * w1, axis=1)) / h2
-
-                def one(g, cg):
-                    k = k_of[id(g)]
-                    dd, dw = dnodes[k]
-                    v, d_x = pvd[k][0], pvd[k][1]
-                    r, w = cg[1], cg[3]
-                    return np.einsum("ij,ij->i", dw[r], v) + np.einsum("ij,ij->i", w * d_x, dd[r])
-
-                return join(blend(core_sum(one), d_xb * ddbar[pkb]), d_xo * ddbar[po])
+                res = t_dx * ddbar[pw]
+                for cg, (dd, dw) in zip(core_groups, dnodes, strict=True):
+                    rr, pos, sm = cg["rr"], cg["pos"], cg["sm"]
+                    one = np.einsum("ij,ij->i", dw[rr], cg["v_n"]) + np.einsum(
+                        "ij,ij->i", cg["w"] * cg["dx_n"], dd[rr]
+                    )
+                    res[pos] = sm * one + (1.0 - sm) * res[pos]
+                return res
 
             multi = int(nodes.max()) > 1
             if multi and self.refined[self.idx["SHL"]]:
@@ -1073,9 +1101,10 @@ class PatternModel:
                 ge[:, col[j]] = amp * deta
         jac = np.zeros((n, ref.size))
         for key, g in (("d_cw", gc), ("d_gam", gg), ("d_eta", ge)):
-            if np.any(g):
+            nz = np.flatnonzero(np.any(g, axis=0))  # (only the columns this part moves)
+            if nz.size:
                 f = scipy.sparse.csc_matrix((ev[key], ii, ev["indptr"]), shape=(n, npk))
-                jac += f @ g
+                jac[:, nz] += f @ g[:, nz]
         ishl = self.idx["SHL"]
         if ishl in col:
             jac[:, col[ishl]] += np.bincount(ii, weights=amp[pk] * ev["d_shl"], minlength=n)
@@ -1114,17 +1143,17 @@ class LinearSolver:
         perm = model.refl_perm
         inv = np.empty(nr, dtype=np.int64)
         inv[perm] = np.arange(nr)
-        # the intensities' block: sparse (COO, reflection order) or dense in 2theta order
+        # the intensities' block: sparse (COO, reflection order) or banded in 2theta order
         k_aa, band = _gram(a, w, perm)
         self._parts = (k_bb, k_ab, k_aa)
         self._k = None
-        dense_p = isinstance(k_aa, np.ndarray)
-        diag_aa = np.diag(k_aa)[inv] if dense_p else k_aa.diagonal()
+        banded_p = isinstance(k_aa, np.ndarray)
+        diag_aa = k_aa[band][inv] if banded_p else k_aa.diagonal()
         d = np.sqrt(np.concatenate([np.diag(k_bb), diag_aa]))
         self.live = d > 0
         d[~self.live] = 1.0
         self.d = d
-        if not dense_p:
+        if not banded_p:
             r_, c_ = inv[k_aa.row], inv[k_aa.col]
             band = int(np.max(np.abs(r_ - c_), initial=0))
         self.banded = nr >= self.BANDED_MIN and 3 * (band + 1) < nr
@@ -1140,12 +1169,16 @@ class LinearSolver:
         # banded intensities block (upper storage, reflections ordered by 2theta) and the
         # background through its Schur complement
         da, db = d[nb:], d[:nb]
-        ab = np.zeros((band + 1, nr))
-        if dense_p:
+        if banded_p:
+            # k_aa[band - o, j] = K[j - o, j] (2theta order): divided by d[j - o] d[j]
             dp = da[perm]
-            for o in range(band + 1):
-                ab[band - o, o:] = np.diagonal(k_aa, o) / (dp[: nr - o] * dp[o:])
+            pad = np.concatenate([np.ones(band), dp])
+            d_lo = np.lib.stride_tricks.as_strided(
+                pad, shape=(band + 1, nr), strides=(pad.itemsize, pad.itemsize)
+            )
+            ab = k_aa / (d_lo * dp)
         else:
+            ab = np.zeros((band + 1, nr))
             up = r_ <= c_
             ab[band + r_[up] - c_[up], c_[up]] = k_aa.data[up] / (
                 da[k_aa.row[up]] * da[k_aa.col[up]]
@@ -1175,9 +1208,18 @@ class LinearSolver:
             k[:nb, nb:] = k_ab
             k[nb:, :nb] = k_ab.T
             if isinstance(k_aa, np.ndarray):
-                inv = np.empty(k_aa.shape[0], dtype=np.int64)
-                inv[self.model.refl_perm] = np.arange(k_aa.shape[0])
-                k[nb:, nb:] = k_aa[np.ix_(inv, inv)]
+                # from the upper band in 2theta order
+                nr = k_aa.shape[1]
+                band = k_aa.shape[0] - 1
+                kd = np.zeros((nr, nr))
+                for o in range(band + 1):
+                    v = k_aa[band - o, o:]
+                    idx = np.arange(nr - o)
+                    kd[idx, idx + o] = v
+                    kd[idx + o, idx] = v
+                inv = np.empty(nr, dtype=np.int64)
+                inv[self.model.refl_perm] = np.arange(nr)
+                k[nb:, nb:] = kd[np.ix_(inv, inv)]
             else:
                 k[nb:, nb:] = k_aa.toarray()
             self._k = k
@@ -1209,29 +1251,31 @@ class LinearSolver:
         return self.model.bkg_basis @ coef[:nb] + self.a @ coef[nb:]
 
 
-def _gram(a: scipy.sparse.csc_matrix, w: np.ndarray, perm: np.ndarray, rows: int = 96):
+def _gram(a: scipy.sparse.csc_matrix, w: np.ndarray, perm: np.ndarray, rows: int = 48):
     """``A^T W A`` for a design matrix whose columns are windows of points.
 
     With many reflections the points are taken in blocks of ``rows``; each block meets a
     contiguous range of reflections (in 2theta order ``perm``), whose dense Gram block is
-    one BLAS product, accumulated into a dense matrix in 2theta order. Below
+    one BLAS product (of that block's own width), accumulated into the band of a
+    matrix in 2theta order and returned in LAPACK's upper banded storage. Below
     :attr:`LinearSolver.BANDED_MIN` reflections (or for blocks wider than a third of them),
     the sparse product.
 
     Returns
     -------
     k : scipy.sparse.coo_matrix or ndarray
-        COO in reflection order, or dense in 2theta order (``perm``).
+        COO in reflection order, or the upper band in 2theta order (``perm``):
+        ``k[band + i - j, j] = K[i, j]`` for ``j - band <= i <= j``, shape (band + 1, nr).
     band : int
-        For the dense form, a bound of the half bandwidth (reflections meeting one block);
-        -1 for the sparse form.
+        For the banded form, the half bandwidth (a bound: the widest block's reflections
+        minus one); -1 for the sparse form.
     """
     nr = a.shape[1]
     n = a.shape[0]
     if nr >= LinearSolver.BANDED_MIN and a.nnz:
         inv = np.empty(nr, dtype=np.int64)
         inv[perm] = np.arange(nr)
-        col = inv[np.repeat(np.arange(nr), np.diff(a.indptr))]
+        col = np.repeat(inv, np.diff(a.indptr))
         row = a.indices
         blk = row // rows
         nblk = (n + rows - 1) // rows
@@ -1239,17 +1283,27 @@ def _gram(a: scipy.sparse.csc_matrix, w: np.ndarray, perm: np.ndarray, rows: int
         cmax = np.full(nblk, -1)
         np.minimum.at(cmin, blk, col)
         np.maximum.at(cmax, blk, col)
-        used = cmax >= 0
-        width = int(np.max(cmax[used] - cmin[used])) + 1
+        used = np.flatnonzero(cmax >= 0)
+        wd = cmax - cmin + 1
+        width = int(np.max(wd[used])) if used.size else 0
         if 3 * width < nr:
-            dense = np.zeros((nblk, rows, width))
-            dense[blk, row - blk * rows, col - cmin[blk]] = a.data * np.sqrt(w[row])
-            g = np.matmul(dense.transpose(0, 2, 1), dense)
-            k = np.zeros((nr + width, nr + width))
-            for b in np.flatnonzero(used):
-                c0 = cmin[b]
-                k[c0 : c0 + width, c0 : c0 + width] += g[b]
-            return k[:nr, :nr], width - 1
+            dense = np.zeros(nblk * rows * width)
+            dense[row * width + col - cmin[blk]] = a.data * np.sqrt(w[row])
+            dense = dense.reshape(nblk, rows, width)
+            # the band of K (2theta order) in a dense matrix with ``band`` spare rows on top,
+            # so that the upper band storage is one strided view of it
+            band = width - 1
+            nk = nr + width
+            kp = np.zeros((band + nk, nk))
+            k = kp[band:]
+            for b in used:
+                wb, c0 = int(wd[b]), int(cmin[b])
+                d = dense[b, :, :wb]
+                k[c0 : c0 + wb, c0 : c0 + wb] += d.T @ d
+            ab = np.lib.stride_tricks.as_strided(
+                kp, shape=(band + 1, nr), strides=(nk * kp.itemsize, (nk + 1) * kp.itemsize)
+            ).copy()
+            return ab, band
     wa = a.copy()
     wa.data = wa.data * w[wa.indices]
     return (a.T @ wa).tocoo(), -1
@@ -1322,10 +1376,12 @@ class _Fit:
         r = self.y - ls.apply(ls.solve(ls.lt_w(self.y)))
         return float(np.sum(self.w * r * r))
 
-    def reduced(self, st: dict) -> tuple[np.ndarray, np.ndarray]:
-        """Normal matrix and gradient of the projected problem (Kaufman's Jacobian)."""
+    def reduced(self, st: dict, jac: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Normal matrix and gradient of the projected problem (Kaufman's Jacobian; ``jac``:
+        the model's Jacobian at ``st`` when already computed)."""
         m = self.model
-        jac = m.jacobian(st["p"], st["ev"], st["intens"])
+        if jac is None:
+            jac = m.jacobian(st["p"], st["ev"], st["intens"])
         ls = st["ls"]
         jr = jac - ls.apply(ls.solve(ls.lt_w(jac)))
         wj = jr * self.w[:, None]
@@ -1941,7 +1997,7 @@ def _refine_once(
         # projected normal matrix (the intensities solved as in the fit, with its tiny ridge,
         # so that near-coincident reflections that share their intensity do not leave the cell
         # without an esd); equal to the joint block when that is well conditioned
-        a_red, _ = fit.reduced(st)
+        a_red, _ = fit.reduced(st, jac)
         cov[: ref.size, : ref.size] = _covariance(a_red)[0]
     in_range = model._in_range(ev) & ls.live[nb:]
     n_int = int(rank - ref.size - nb)
