@@ -865,26 +865,24 @@ class PatternModel:
                     "w": wl[rr], "sb": sb, "sm": sm, "low": low_side, "u_c": u_c,
                 }
             )  # fmt: skip
-        c_g = 2.0 * np.sqrt(LN2 / np.pi)  # unit-area Gaussian: c_g / gam exp(-4 ln2 dx^2/gam^2)
-
-        def node_terms(cg, derivs):
-            """Per node: r = 1/(1 + u), e = exp(-ln2 u) with u = 4 dx^2/gam^2, and the
-            pseudo-Voigt (a r + b e) with a = eta (2/pi)/gam, b = (1 - eta) c_g/gam."""
+        # the pseudo-Voigt of node n at offset dx: a r + b e, with u = 4 dx^2 / gam^2,
+        # r = 1 / (1 + u), e = exp(-ln2 u), a = eta (2 / pi) / gam, b = (1 - eta) c_g / gam;
+        # the node sums R = sum_n w_n r_n and E = sum_n w_n e_n give the core value a R + b E
+        c_g = 2.0 * np.sqrt(LN2 / np.pi)
+        for cg in core_groups:
             pe = cg["pe"]
             ig = 1.0 / gam[pe]
             u = cg["dx"] * cg["dx"] * (4.0 * ig * ig)[:, None]
             r = 1.0 / (1.0 + u)
             e = np.exp(-LN2 * u)
-            a = ((2.0 / np.pi) * eta[pe] * ig)[:, None]
-            b = (c_g * (1.0 - eta[pe]) * ig)[:, None]
-            if not derivs:
-                return a * r + b * e
-            return u, r, e, a, b, ig
-
-        for cg in core_groups:
-            vc = np.einsum("ij,ij->i", node_terms(cg, False), cg["w"])
+            cg.update(
+                ig=ig, u=u, r=r, e=e,
+                a=(2.0 / np.pi) * eta[pe] * ig, b=c_g * (1.0 - eta[pe]) * ig,
+                R=np.einsum("ij,ij->i", r, cg["w"]), E=np.einsum("ij,ij->i", e, cg["w"]),
+            )  # fmt: skip
+            cg["vc"] = cg["a"] * cg["R"] + cg["b"] * cg["E"]
             pos, sm = cg["pos"], cg["sm"]
-            val[pos] = sm * vc + (1.0 - sm) * val0[pos]
+            val[pos] = sm * cg["vc"] + (1.0 - sm) * val0[pos]
         out = {
             "ii": iw,
             "pk": pw,
@@ -916,32 +914,29 @@ class PatternModel:
             # the core: node sums, mixed with the tail formula in the fading zone, with the
             # derivatives of the mixing weight with respect to the centre and the FWHM
             for cg in core_groups:
-                u, r, e, a, b, ig = node_terms(cg, True)
-                dx, w = cg["dx"], cg["w"]
-                ar, be = a * r, b * e
-                v_n = ar + be
-                # d/d(dx), d/d(gam), d/d(eta) of every node's pseudo-Voigt
-                dx_n = (-8.0 * ig * ig)[:, None] * dx * (ar * r + LN2 * be)
-                dg_n = ig[:, None] * (ar * (2.0 * u * r - 1.0) + be * (2.0 * LN2 * u - 1.0))
-                de_n = ig[:, None] * ((2.0 / np.pi) * r - c_g * e)
-                cg["v_n"], cg["dx_n"] = v_n, dx_n
-                vc = np.einsum("ij,ij->i", v_n, w)
+                u, r, e, w, dx = cg["u"], cg["r"], cg["e"], cg["w"], cg["dx"]
+                a, b, ig, vc = cg["a"], cg["b"], cg["ig"], cg["vc"]
+                # node sums of d/d(dx): -8 dx / gam^2 (a r^2 + ln2 b e); d/d(gam):
+                # (a r (2 u r - 1) + b e (2 ln2 u - 1)) / gam; d/d(eta): (2/pi r - c_g e) / gam
+                cg["wdx"] = wdx = w * dx
+                cg["r2"] = r2 = r * r
+                k8 = -8.0 * ig * ig
+                s_dx = k8 * (
+                    a * np.einsum("ij,ij->i", wdx, r2) + LN2 * b * np.einsum("ij,ij->i", wdx, e)
+                )
+                s_dg = ig * (
+                    a * np.einsum("ij,ij->i", w * r, 2.0 * u * r - 1.0)
+                    + b * np.einsum("ij,ij->i", w * e, (2.0 * LN2) * u - 1.0)
+                )
+                s_de = ig * ((2.0 / np.pi) * cg["R"] - c_g * cg["E"])
                 pos, pe, sm, sb = cg["pos"], cg["pe"], cg["sm"], cg["sb"]
                 ds_du = -6.0 * sb * (1.0 - sb) / bz
                 du_dc = np.where(cg["low"], 1.0, -1.0) / gam[pe]
                 du_dg = -cg["u_c"] / gam[pe]
                 dv = vc - val0[pos]
-                d_c[pos] = -(
-                    sm * np.einsum("ij,ij->i", dx_n, w)
-                    + (1.0 - sm) * t_dx[pos]
-                    - dv * ds_du * du_dc
-                )
-                d_gam[pos] = (
-                    sm * np.einsum("ij,ij->i", dg_n, w)
-                    + (1.0 - sm) * t_dg[pos]
-                    + dv * ds_du * du_dg
-                )
-                d_eta[pos] = sm * np.einsum("ij,ij->i", de_n, w) + (1.0 - sm) * lor[pos]
+                d_c[pos] = -(sm * s_dx + (1.0 - sm) * t_dx[pos] - dv * ds_du * du_dc)
+                d_gam[pos] = sm * s_dg + (1.0 - sm) * t_dg[pos] + dv * ds_du * du_dg
+                d_eta[pos] = sm * s_de + (1.0 - sm) * lor[pos]
             out["d_c"], out["d_gam"], out["d_eta"] = d_c, d_gam, d_eta
 
             def fcj_deriv(shift_shl, shift_c):
@@ -966,9 +961,20 @@ class PatternModel:
                     ddbar[pks] = (np.sum(d2 * w2, axis=1) - np.sum(d1 * w1, axis=1)) / h2
                 res = t_dx * ddbar[pw]
                 for cg, (dd, dw) in zip(core_groups, dnodes, strict=True):
+                    # sum_n dw_n v_n + sum_n w_n dd_n d/d(dx) v_n (see add_derivs)
                     rr, pos, sm = cg["rr"], cg["pos"], cg["sm"]
-                    one = np.einsum("ij,ij->i", dw[rr], cg["v_n"]) + np.einsum(
-                        "ij,ij->i", cg["w"] * cg["dx_n"], dd[rr]
+                    a, b, ig = cg["a"], cg["b"], cg["ig"]
+                    dwr, wdd = dw[rr], cg["wdx"] * dd[rr]
+                    one = (
+                        a * np.einsum("ij,ij->i", dwr, cg["r"])
+                        + b * np.einsum("ij,ij->i", dwr, cg["e"])
+                        - 8.0
+                        * ig
+                        * ig
+                        * (
+                            a * np.einsum("ij,ij->i", wdd, cg["r2"])
+                            + LN2 * b * np.einsum("ij,ij->i", wdd, cg["e"])
+                        )
                     )
                     res[pos] = sm * one + (1.0 - sm) * res[pos]
                 return res
