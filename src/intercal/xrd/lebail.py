@@ -811,16 +811,21 @@ class PatternModel:
         iw = np.arange(pw.size) - np.repeat(start - i0, ln)
         j0 = np.searchsorted(x, lo, side="left")
         ncore = np.maximum(np.searchsorted(x, hi, side="right") - j0, 0)
+
         # the tail formula on every entry (the core entries are overwritten below, after
         # their fading zone has mixed it in): beyond core_fwhm (>= 8 FWHM) the Gaussian part
         # is below 1e-70 of its peak, so the tails are the Lorentzian part alone,
         # eta L(dx) with L = (2 / pi) gam / (gam^2 + 4 dx^2) at the mean FCJ shift
+        def per_entry(v):
+            """A per-peak array on every entry (as ``v[pw]``; np.repeat is faster)."""
+            return np.repeat(v, ln)
+
         xw = x[iw]
-        dxo = xw - (c - dbar)[pw]
+        dxo = xw - per_entry(c - dbar)
         g2 = gam * gam
-        den = g2[pw] + 4.0 * dxo * dxo
-        lor = ((2.0 / np.pi) * gam)[pw] / den
-        val0 = eta[pw] * lor
+        den = per_entry(g2) + 4.0 * dxo * dxo
+        lor = per_entry((2.0 / np.pi) * gam) / den
+        val0 = per_entry(eta) * lor
         # smooth taper over the outer 20 % of the window, so that chi^2 stays continuous
         # when a window edge crosses a data point. Its derivatives with respect to the
         # centre and the FWHM are kept: the tails of a reflection centred outside the range
@@ -850,20 +855,20 @@ class PatternModel:
         for _nn, pks, dl, wl in groups:
             nc = ncore[pks]
             pos = _ranges(start[pks] + j0[pks] - i0[pks], nc)
-            rr = np.repeat(np.arange(pks.size), nc)
-            pe = pks[rr]
-            dx0 = x[_ranges(j0[pks], nc)] - c[pe]
-            ge = gam[pe]
-            u_lo = (-dx0 - dlo[pe]) / ge
-            u_hi = (dx0 + dhi[pe]) / ge
+            dx0 = x[_ranges(j0[pks], nc)] - np.repeat(c[pks], nc)
+            ge = np.repeat(gam[pks], nc)
+            u_lo = (-dx0 - np.repeat(dlo[pks], nc)) / ge
+            u_hi = (dx0 + np.repeat(dhi[pks], nc)) / ge
             low_side = u_lo >= u_hi
             u_c = np.where(low_side, u_lo, u_hi)
             sb = np.clip((core - u_c) / bz, 0.0, 1.0)
             sm = sb * sb * (3.0 - 2.0 * sb)
             core_groups.append(
                 {
-                    "pks": pks, "pos": pos, "rr": rr, "pe": pe, "dx": dx0[:, None] + dl[rr],
-                    "w": wl[rr], "sb": sb, "sm": sm, "low": low_side, "u_c": u_c,
+                    "pks": pks, "pos": pos, "nc": nc, "ge": ge,
+                    "dx": dx0[:, None] + np.repeat(dl, nc, axis=0),
+                    "w": np.repeat(wl, nc, axis=0), "sb": sb, "sm": sm, "low": low_side,
+                    "u_c": u_c,
                 }
             )  # fmt: skip
         # the pseudo-Voigt of node n at offset dx: a r + b e, with u = 4 dx^2 / gam^2,
@@ -871,14 +876,14 @@ class PatternModel:
         # the node sums R = sum_n w_n r_n and E = sum_n w_n e_n give the core value a R + b E
         c_g = 2.0 * np.sqrt(LN2 / np.pi)
         for cg in core_groups:
-            pe = cg["pe"]
-            ig = 1.0 / gam[pe]
+            ig = 1.0 / cg["ge"]
             u = cg["dx"] * cg["dx"] * (4.0 * ig * ig)[:, None]
             r = 1.0 / (1.0 + u)
             e = np.exp(-LN2 * u)
             cg.update(
                 ig=ig, u=u, r=r, e=e,
-                a=(2.0 / np.pi) * eta[pe] * ig, b=c_g * (1.0 - eta[pe]) * ig,
+                a=(2.0 / np.pi) * np.repeat(eta[cg["pks"]], cg["nc"]) * ig,
+                b=c_g * (1.0 - np.repeat(eta[cg["pks"]], cg["nc"])) * ig,
                 R=np.einsum("ij,ij->i", r, cg["w"]), E=np.einsum("ij,ij->i", e, cg["w"]),
             )  # fmt: skip
             cg["vc"] = cg["a"] * cg["R"] + cg["b"] * cg["E"]
@@ -894,13 +899,12 @@ class PatternModel:
             "n_fcj": int(nodes.max()),
             "val": val,
         }
-        out_pk = pw
 
         def add_derivs():
             """Derivative entries (computed on demand: trial points need only values)."""
             # the tail formula: d/d(dx), d/d(gam), d/d(eta) (the taper in its zone)
             t_dx = -8.0 * dxo * val0 / den
-            t_dg = val0 * (den - 2.0 * g2[pw]) / (gam[pw] * den)
+            t_dg = val0 * (den - 2.0 * per_entry(g2)) / (per_entry(gam) * den)
             d_c = -t_dx
             d_gam = t_dg.copy()
             d_eta = lor.copy()
@@ -930,10 +934,10 @@ class PatternModel:
                     + b * np.einsum("ij,ij->i", w * e, (2.0 * LN2) * u - 1.0)
                 )
                 s_de = ig * ((2.0 / np.pi) * cg["R"] - c_g * cg["E"])
-                pos, pe, sm, sb = cg["pos"], cg["pe"], cg["sm"], cg["sb"]
+                pos, sm, sb = cg["pos"], cg["sm"], cg["sb"]
                 ds_du = -6.0 * sb * (1.0 - sb) / bz
-                du_dc = np.where(cg["low"], 1.0, -1.0) / gam[pe]
-                du_dg = -cg["u_c"] / gam[pe]
+                du_dc = np.where(cg["low"], 1.0, -1.0) / cg["ge"]
+                du_dg = -cg["u_c"] / cg["ge"]
                 dv = vc - val0[pos]
                 d_c[pos] = -(sm * s_dx + (1.0 - sm) * t_dx[pos] - dv * ds_du * du_dc)
                 d_gam[pos] = sm * s_dg + (1.0 - sm) * t_dg[pos] + dv * ds_du * du_dg
@@ -960,12 +964,14 @@ class PatternModel:
                         d1, w1 = dl, wl
                     dnodes.append(((d2 - d1) / h2, (w2 - w1) / h2))
                     ddbar[pks] = (np.sum(d2 * w2, axis=1) - np.sum(d1 * w1, axis=1)) / h2
-                res = t_dx * ddbar[pw]
+                res = t_dx * per_entry(ddbar)
                 for cg, (dd, dw) in zip(core_groups, dnodes, strict=True):
                     # sum_n dw_n v_n + sum_n w_n dd_n d/d(dx) v_n (see add_derivs)
-                    rr, pos, sm = cg["rr"], cg["pos"], cg["sm"]
+                    pos, sm = cg["pos"], cg["sm"]
                     a, b, ig = cg["a"], cg["b"], cg["ig"]
-                    dwr, wdd = dw[rr], cg["wdx"] * dd[rr]
+                    nc = cg["nc"]
+                    dwr = np.repeat(dw, nc, axis=0)
+                    wdd = cg["wdx"] * np.repeat(dd, nc, axis=0)
                     one = (
                         a * np.einsum("ij,ij->i", dwr, cg["r"])
                         + b * np.einsum("ij,ij->i", dwr, cg["e"])
@@ -1017,7 +1023,7 @@ class PatternModel:
             dgam_dc = np.nan_to_num(dgg * dgg_dsig * dsig2_dc + dgl * dgl_dc)
             deta_dc = np.nan_to_num(deg * dgg_dsig * dsig2_dc + del_ * dgl_dc)
             out["d_cw"] = (
-                out["d_c"] + out["d_gam"] * dgam_dc[out_pk] + (out["d_eta"] * deta_dc[out_pk])
+                out["d_c"] + out["d_gam"] * per_entry(dgam_dc) + out["d_eta"] * per_entry(deta_dc)
             )
             if multi:
                 # the FCJ shifts and weights depend on the Bragg angle too
@@ -1036,7 +1042,7 @@ class PatternModel:
         indptr = np.zeros(npk + 1, dtype=np.int64)
         np.cumsum(np.bincount(pw, minlength=npk), out=indptr[1:])
         out["indptr"] = indptr
-        data = self.wfac[pw] * out["val"]
+        data = per_entry(self.wfac) * out["val"]
         a = None
         for k in range(npk // self.nr):  # Ka1, Ka2 blocks of columns (contiguous in CSC)
             ptr = indptr[k * self.nr : (k + 1) * self.nr + 1]
