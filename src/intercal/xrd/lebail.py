@@ -519,6 +519,7 @@ class PatternModel:
             entries.insert(0, (self.idx[k], ~own))
             self.profile_map[k] = entries
         self._n_fcj_used = None
+        self._gram_buf = {}
 
     # ------------------------------------------------------------------ parameter names
     def expand(self, items, what: str) -> list[str]:
@@ -1157,7 +1158,7 @@ class LinearSolver:
         inv = np.empty(nr, dtype=np.int64)
         inv[perm] = np.arange(nr)
         # the intensities' block: sparse (COO, reflection order) or banded in 2theta order
-        k_aa, band = _gram(a, w, perm)
+        k_aa, band = _gram(a, w, perm, buf=model._gram_buf)
         self._parts = (k_bb, k_ab, k_aa)
         self._k = None
         banded_p = isinstance(k_aa, np.ndarray)
@@ -1264,7 +1265,13 @@ class LinearSolver:
         return self.model.bkg_basis @ coef[:nb] + self.a @ coef[nb:]
 
 
-def _gram(a: scipy.sparse.csc_matrix, w: np.ndarray, perm: np.ndarray, rows: int = 48):
+def _gram(
+    a: scipy.sparse.csc_matrix,
+    w: np.ndarray,
+    perm: np.ndarray,
+    rows: int = 48,
+    buf: dict | None = None,
+):
     """``A^T W A`` for a design matrix whose columns are windows of points.
 
     With many reflections the points are taken in blocks of ``rows``; each block meets a
@@ -1282,40 +1289,65 @@ def _gram(a: scipy.sparse.csc_matrix, w: np.ndarray, perm: np.ndarray, rows: int
     band : int
         For the banded form, the half bandwidth (a bound: the widest block's reflections
         minus one); -1 for the sparse form.
+
+    ``buf`` (optional, one per pattern model) keeps the two work arrays between calls, all
+    zeros (the entries set are cleared again before returning), which spares allocating and
+    first touching megabytes of pages at every call.
     """
     nr = a.shape[1]
     n = a.shape[0]
     if nr >= LinearSolver.BANDED_MIN and a.nnz:
         inv = np.empty(nr, dtype=np.int64)
         inv[perm] = np.arange(nr)
-        col = np.repeat(inv, np.diff(a.indptr))
+        cnt = np.diff(a.indptr)
+        col = np.repeat(inv, cnt)
         row = a.indices
         blk = row // rows
         nblk = (n + rows - 1) // rows
+        # the 2theta ranks meeting each block, from the blocks each column spans (its rows
+        # are sorted; a gap between its Ka1 and Ka2 windows only widens a block by zeros)
+        live = np.flatnonzero(cnt)
+        b0 = row[a.indptr[live]] // rows
+        nbk = row[a.indptr[live + 1] - 1] // rows - b0 + 1
+        bb, rk = _ranges(b0, nbk), np.repeat(inv[live], nbk)
         cmin = np.full(nblk, nr)
         cmax = np.full(nblk, -1)
-        np.minimum.at(cmin, blk, col)
-        np.maximum.at(cmax, blk, col)
+        np.minimum.at(cmin, bb, rk)
+        np.maximum.at(cmax, bb, rk)
         used = np.flatnonzero(cmax >= 0)
         wd = cmax - cmin + 1
         width = int(np.max(wd[used])) if used.size else 0
         if 3 * width < nr:
-            dense = np.zeros(nblk * rows * width)
-            dense[row * width + col - cmin[blk]] = a.data * np.sqrt(w[row])
-            dense = dense.reshape(nblk, rows, width)
             # the band of K (2theta order) in a dense matrix with ``band`` spare rows on top,
             # so that the upper band storage is one strided view of it
             band = width - 1
             nk = nr + width
-            kp = np.zeros((band + nk, nk))
+            buf = {} if buf is None else buf
+            sizes = {"dense": nblk * rows * width, "kp": (band + nk) * nk}
+            for key, size in sizes.items():
+                if buf.get(key) is None or buf[key].size < size:
+                    buf[key] = np.zeros(size)
+            at = row * width + col - cmin[blk]
+            dense = buf["dense"][: sizes["dense"]]
+            kp = buf["kp"][: sizes["kp"]].reshape(band + nk, nk)
             k = kp[band:]
-            for b in used:
-                wb, c0 = int(wd[b]), int(cmin[b])
-                d = dense[b, :, :wb]
-                k[c0 : c0 + wb, c0 : c0 + wb] += d.T @ d
-            ab = np.lib.stride_tricks.as_strided(
-                kp, shape=(band + 1, nr), strides=(nk * kp.itemsize, (nk + 1) * kp.itemsize)
-            ).copy()
+            strides = (nk * kp.itemsize, (nk + 1) * kp.itemsize)
+            try:
+                dense[at] = a.data * np.sqrt(w[row])
+                blocks = dense.reshape(nblk, rows, width)
+                for b in used:
+                    wb, c0 = int(wd[b]), int(cmin[b])
+                    d = blocks[b, :, :wb]
+                    k[c0 : c0 + wb, c0 : c0 + wb] += d.T @ d
+                upper = np.lib.stride_tricks.as_strided(kp, shape=(band + 1, nr), strides=strides)
+                ab = upper.copy()
+            finally:
+                # every entry written lies in the upper or the lower band
+                dense[at] = 0.0
+                for view in (kp, k):
+                    np.lib.stride_tricks.as_strided(view, shape=(band + 1, nr), strides=strides)[
+                        ...
+                    ] = 0.0
             return ab, band
     wa = a.copy()
     wa.data = wa.data * w[wa.indices]
@@ -2269,7 +2301,9 @@ def _pinv_deflated(an: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     n = an.shape[0]
     try:
         lam_max = float(
-            scipy.sparse.linalg.eigsh(an, k=1, which="LA", return_eigenvectors=False, tol=1e-12)[0]
+            scipy.sparse.linalg.eigsh(
+                an, k=1, which="LA", return_eigenvectors=False, tol=1e-12, v0=np.ones(n)
+            )[0]
         )
         if not lam_max > 0:
             return None
