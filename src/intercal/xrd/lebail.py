@@ -1036,24 +1036,32 @@ class PatternModel:
             out["_add_derivs"] = add_derivs
         nb = self.bkg_basis.shape[1]
         out["background"] = self.bkg_basis @ p[self.ib0 : self.ib0 + nb]
-        out["rp"] = self.refl_of_peak[pw]
         # design matrix of the intensities: column r = phi_r1 + R phi_r2 (deg^-1), the sum
-        # of the per-peak columns (built directly: the entries are ordered by peak and point)
-        npk = self.refl_of_peak.size
+        # of the per-peak columns, built directly on the union of the peaks' windows (the
+        # entries are ordered by peak and point; explicit zeros where the windows of a
+        # reflection's Ka1 and Ka2 peaks leave a gap, or where the taper is zero)
         indptr = np.zeros(npk + 1, dtype=np.int64)
-        np.cumsum(np.bincount(pw, minlength=npk), out=indptr[1:])
+        np.cumsum(ln, out=indptr[1:])
         out["indptr"] = indptr
         data = per_entry(self.wfac) * out["val"]
-        a = None
-        for k in range(npk // self.nr):  # Ka1, Ka2 blocks of columns (contiguous in CSC)
-            ptr = indptr[k * self.nr : (k + 1) * self.nr + 1]
-            blk = scipy.sparse.csc_matrix(
-                (data[ptr[0] : ptr[-1]], iw[ptr[0] : ptr[-1]], ptr - ptr[0]),
-                shape=(self.x.size, self.nr),
-            )
-            blk.has_sorted_indices = True
-            a = blk if a is None else a + blk
-        out["A"] = a.tocsc()
+        nr, nl = self.nr, npk // self.nr
+        if nl == 1:
+            a = scipy.sparse.csc_matrix((data, iw, indptr), shape=(x.size, nr))
+        else:
+            first = np.where(ln > 0, i0, np.iinfo(np.int64).max).reshape(nl, nr).min(axis=0)
+            last = np.where(ln > 0, i0 + ln, -1).reshape(nl, nr).max(axis=0)
+            first = np.where(last >= 0, first, 0)
+            width = np.maximum(last - first, 0)
+            cptr = np.zeros(nr + 1, dtype=np.int64)
+            np.cumsum(width, out=cptr[1:])
+            cdata = np.zeros(int(cptr[-1]))
+            to = iw + np.repeat(np.tile(cptr[:-1] - first, nl), ln)
+            for k in range(nl):  # (each peak's window holds a point once)
+                sl = slice(indptr[k * nr], indptr[(k + 1) * nr])
+                cdata[to[sl]] += data[sl]
+            a = scipy.sparse.csc_matrix((cdata, _ranges(first, width), cptr), shape=(x.size, nr))
+        a.has_sorted_indices = True
+        out["A"] = a
         return out
 
     def calc(self, ev: dict, intens: np.ndarray) -> np.ndarray:
