@@ -8,6 +8,7 @@ from intercal.operando.calibration import resolve as op_resolve_calibration
 from intercal.operando.checks import check_reflections as op_check_reflections
 from intercal.operando.checks import x_unit as op_x_unit
 from intercal.operando.ridge import sample_earlier as op_sample_earlier
+from intercal.operando.ridge import seed_stride as op_seed_stride
 from intercal.operando.scans import batches as op_scan_batches
 
 OPERANDO = section("operando")
@@ -52,6 +53,8 @@ OP_CROSS_BATCHES = [b for b, files in OP_CROSS_BY_BATCH.items() if files]
 # tracked reflections inside a masked range at a configured cell: error at load
 op_check_reflections(OPERANDO)
 OP_SEEDING = OPERANDO.get("seeding", {})
+# one seed spacing for the whole series (stable while scans are added, until it doubles)
+OP_SEED_STRIDE = op_seed_stride(len(OP_ORDERED), int(OP_SEEDING.get("max_scans", 200)))
 OP_X_UNIT = op_x_unit(OPERANDO["cell"])
 
 
@@ -116,6 +119,7 @@ rule operando_batch:
             OP_ORDERED,
             OP_BATCHES[int(wc.batch)][0],
             int(OP_SEEDING.get("max_scans", 200)),
+            stride=OP_SEED_STRIDE,
         ),
         factors=f"{RESULTS}/operando/reference_phases.json",
         code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
@@ -173,6 +177,8 @@ rule operando_lattice:
         f"{RESULTS}/logs/operando/lattice.log",
     benchmark:
         f"{RESULTS}/benchmarks/operando/lattice.tsv"
+    # the aggregates and figures a new scan waits for go first when cores are short
+    priority: 30
     conda:
         "../envs/operando.yaml"
     threads: 1
@@ -299,6 +305,7 @@ rule operando_figure:
         f"{RESULTS}/logs/operando/figure.log",
     benchmark:
         f"{RESULTS}/benchmarks/operando/figure.tsv"
+    priority: 20
     conda:
         "../envs/operando.yaml"
     threads: 1
@@ -334,6 +341,7 @@ rule operando_figure_s18:
         f"{RESULTS}/logs/operando/figure_s18.log",
     benchmark:
         f"{RESULTS}/benchmarks/operando/figure_s18.tsv"
+    priority: 10
     conda:
         "../envs/operando.yaml"
     threads: 1

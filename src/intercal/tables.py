@@ -19,10 +19,12 @@ import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where a table is built (a light job need not load it)
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +186,8 @@ def fit_record(
                 "note": "",
             }
         )
+    import pandas as pd
+
     return pd.DataFrame(out, columns=FIT_RECORD_COLUMNS)
 
 
@@ -194,5 +198,7 @@ def reproduction_rows(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     ``unit``; the quantity names must be those of REFERENCE.md (checked when
     the tables are merged by :func:`intercal.reproduction.merge`).
     """
+    import pandas as pd
+
     df = pd.DataFrame(list(rows), columns=["quantity", "value", "stderr", "unit"])
     return df
