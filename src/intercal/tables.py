@@ -101,6 +101,21 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike, **kwargs: Any) -> None:
             tmp.unlink()
 
 
+def write_parquet(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write ``df`` as Parquet (pyarrow, no index) atomically.
+
+    For tables passed between jobs: a 20,000-row table is written and read back in
+    a fraction of the time CSV takes, with its column types kept.
+    """
+    path, tmp = atomic_path(path, suffix=".parquet")
+    try:
+        df.to_parquet(tmp, engine="pyarrow", index=False)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 def _jsonable(obj: Any) -> Any:
     if isinstance(obj, Mapping):
         return {str(k): _jsonable(v) for k, v in obj.items()}

@@ -78,7 +78,10 @@ def validate_section(
     import jsonschema
     import yaml
 
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    # the C loader when PyYAML has it (same result; schemas load on every workflow start)
+    schema = yaml.load(
+        Path(schema_path).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    )
     validator_cls = jsonschema.validators.validator_for(schema)
 
     def _set_defaults(validator, properties, instance, schema):

@@ -15,29 +15,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ..operando import maps
 from . import style
 
-#: a map of more scans is drawn from the means of consecutive scans (a figure shows
-#: ~1000 pixel rows; a 10,000-scan series would otherwise take minutes to draw)
-MAX_MAP_ROWS = 600
 #: series with more points per phase are drawn rasterized
 MAX_VECTOR_POINTS = 2000
-
-
-def _time_ordered_map(inten: np.ndarray, t_scan_h: np.ndarray, max_rows: int = MAX_MAP_ROWS):
-    """Rows of the map in time order; more than ``max_rows`` are averaged in groups."""
-    order = np.argsort(t_scan_h)
-    t, z = t_scan_h[order], inten[order]
-    k = int(np.ceil(t.size / max_rows))
-    if k > 1:
-        n = (t.size // k) * k
-        parts_t = [t[:n].reshape(-1, k).mean(axis=1)]
-        parts_z = [np.nanmean(z[:n].reshape(-1, k, z.shape[1]), axis=1)]
-        if n < t.size:
-            parts_t.append([t[n:].mean()])
-            parts_z.append(np.nanmean(z[n:], axis=0)[None, :])
-        t, z = np.concatenate(parts_t), np.vstack(parts_z)
-    return t, z
 
 
 def _points_with_esd(ax, t, y, esd, color, label):
@@ -64,12 +46,17 @@ _SQRT_MAP: dict = {}
 
 
 def _sqrt_map(imap: Mapping, t_scan_h: np.ndarray):
-    """Square root of the counts in time order (:func:`_time_ordered_map`), computed once."""
+    """Square root of the counts in time order, averaged (:func:`maps.display_map`).
+
+    Taken from the map file when the lattice job stored it there (``display_time_h``,
+    ``display_sqrt``), else computed once per map.
+    """
+    if "display_sqrt" in imap and "display_time_h" in imap:
+        return np.asarray(imap["display_time_h"], float), np.asarray(imap["display_sqrt"], float)
     inten = imap["intensity"]
     key = (id(inten), np.shape(inten), t_scan_h.tobytes())
     if _SQRT_MAP.get("key") != key:
-        z = np.sqrt(np.clip(np.asarray(inten, float), 0, None))
-        _SQRT_MAP.update(key=key, value=_time_ordered_map(z, t_scan_h))
+        _SQRT_MAP.update(key=key, value=maps.display_map(inten, t_scan_h))
     return _SQRT_MAP["value"]
 
 
