@@ -73,12 +73,14 @@ def run(study: Path, cfg_file: str, truth_file: str) -> None:
     ordered = [f for b in sorted(groups) for f in groups[b]]
     rs = ridge.settings_from_config(cfg)
     seeding = cfg.get("seeding", {})
+    max_seed = int(seeding.get("max_scans", 200))
+    stride = ridge.seed_stride(len(ordered), max_seed)  # as the workflow does
     parts = []
     for b in sorted(groups):
         fb = groups[b]
         r, _, _ = track.fit_batch(
             fb, track.phases_from_config(cfg), st, ridge_settings=rs,
-            seed_files=ridge.sample_earlier(ordered, fb[0], int(seeding.get("max_scans", 200))),
+            seed_files=ridge.sample_earlier(ordered, fb[0], max_seed, stride=stride),
         )  # fmt: skip
         parts.append(r)
     states, tr, qc = cfg.get("states", {}), cfg.get("transition", {}), cfg.get("qc", {})

@@ -8,7 +8,9 @@ from intercal.operando.calibration import resolve as op_resolve_calibration
 from intercal.operando.checks import check_reflections as op_check_reflections
 from intercal.operando.checks import x_unit as op_x_unit
 from intercal.operando.ridge import sample_earlier as op_sample_earlier
+from intercal.operando.ridge import seed_stride as op_seed_stride
 from intercal.operando.scans import batches as op_scan_batches
+from intercal.operando.scans import write_manifest as op_write_manifest
 
 OPERANDO = section("operando")
 OP_SCAN_FILES = resolve_files("operando", "scans")
@@ -52,6 +54,24 @@ OP_CROSS_BATCHES = [b for b, files in OP_CROSS_BY_BATCH.items() if files]
 # tracked reflections inside a masked range at a configured cell: error at load
 op_check_reflections(OPERANDO)
 OP_SEEDING = OPERANDO.get("seeding", {})
+# one seed spacing for the whole series (stable while scans are added, until it doubles)
+OP_SEED_STRIDE = op_seed_stride(len(OP_ORDERED), int(OP_SEEDING.get("max_scans", 200)))
+# one manifest per batch (its scans and seed scans with sizes and times), rewritten only
+# when they change: a batch job has one input instead of hundreds of scans, so that a
+# workflow start over 10,000 scans does not spend seconds checking every scan per job
+for _op_b, _op_files in OP_BATCHES.items():
+    op_write_manifest(
+        f"{RESULTS}/operando/manifests/batch_{_op_b:04d}.json",
+        {
+            "scans": _op_files,
+            "seed_scans": op_sample_earlier(
+                OP_ORDERED,
+                _op_files[0],
+                int(OP_SEEDING.get("max_scans", 200)),
+                stride=OP_SEED_STRIDE,
+            ),
+        },
+    )
 OP_X_UNIT = op_x_unit(OPERANDO["cell"])
 
 
@@ -110,13 +130,9 @@ rule operando_reference:
 
 rule operando_batch:
     input:
-        scans=lambda wc: OP_BATCHES[int(wc.batch)],
-        # earlier scans read by the batch's forward ridge pass (a sample, never later scans)
-        seed_scans=lambda wc: op_sample_earlier(
-            OP_ORDERED,
-            OP_BATCHES[int(wc.batch)][0],
-            int(OP_SEEDING.get("max_scans", 200)),
-        ),
+        # the batch's scans and the earlier scans its forward ridge pass reads (a sample,
+        # never later scans), recorded with their sizes and times in one manifest
+        manifest=f"{RESULTS}/operando/manifests/batch_{{batch}}.json",
         factors=f"{RESULTS}/operando/reference_phases.json",
         code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
@@ -162,7 +178,10 @@ rule operando_lattice:
         trace=f"{RESULTS}/operando/cycling_trace.csv",
         code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
-        lattice=f"{RESULTS}/operando/lattice.csv",
+        # the assembled table in a fast binary form (read by the summary, which writes
+        # lattice.csv beside it, and by the figures): writing 20,000 rows as text takes
+        # longer than assembling them, and a new scan should not wait for it
+        lattice=f"{RESULTS}/operando/lattice.parquet",
         intensity_map=f"{RESULTS}/operando/intensity_map.npz",
         calibration=report(
             f"{RESULTS}/operando/calibration.csv",
@@ -173,6 +192,8 @@ rule operando_lattice:
         f"{RESULTS}/logs/operando/lattice.log",
     benchmark:
         f"{RESULTS}/benchmarks/operando/lattice.tsv"
+    # the aggregates and figures a new scan waits for go first when cores are short
+    priority: 30
     conda:
         "../envs/operando.yaml"
     threads: 1
@@ -187,11 +208,12 @@ rule operando_lattice:
 
 rule operando_summary:
     input:
-        lattice=f"{RESULTS}/operando/lattice.csv",
+        lattice=f"{RESULTS}/operando/lattice.parquet",
         trace=f"{RESULTS}/operando/cycling_trace.csv",
         calibration=f"{RESULTS}/operando/calibration.csv",
         code=pkg_code("operando", "xrd", "io/xrd.py", "io/echem.py"),
     output:
+        lattice=f"{RESULTS}/operando/lattice.csv",
         summary=f"{RESULTS}/operando/summary.json",
         table=f"{RESULTS}/operando/summary.csv",
         repro=f"{RESULTS}/tables/reproduction/operando.csv",
@@ -280,9 +302,11 @@ if "crosscheck" in OPERANDO:
             "../scripts/operando_crosscheck_merge.py"
 
 
+# Fig. 4 and SI S18 in one job: they read the same tables and map, and are drawn side
+# by side (intercal.figures.style.draw_side_by_side) when the job may use two CPUs
 rule operando_figure:
     input:
-        lattice=f"{RESULTS}/operando/lattice.csv",
+        lattice=f"{RESULTS}/operando/lattice.parquet",
         intensity_map=f"{RESULTS}/operando/intensity_map.npz",
         trace=f"{RESULTS}/operando/cycling_trace.csv",
         patterns=f"{RESULTS}/operando/simulated_patterns.csv",
@@ -295,10 +319,18 @@ rule operando_figure:
             category="Operando XRD",
             labels={"figure": "Fig. 4"},
         ),
+        s18_pdf=f"{RESULTS}/figures/si/figS18.pdf",
+        s18_png=report(
+            f"{RESULTS}/figures/si/figS18.png",
+            caption="../report/operando/figS18.rst",
+            category="Operando XRD",
+            labels={"figure": "Fig. S18"},
+        ),
     log:
         f"{RESULTS}/logs/operando/figure.log",
     benchmark:
         f"{RESULTS}/benchmarks/operando/figure.tsv"
+    priority: 20
     conda:
         "../envs/operando.yaml"
     threads: 1
@@ -313,35 +345,6 @@ rule operando_figure:
         phase_order=list(config.get("materials", {})),
     script:
         "../scripts/operando_figure.py"
-
-
-# SI S18 in its own job: it runs beside Fig. 4 (each ~3 s of drawing at 10,000 scans)
-rule operando_figure_s18:
-    input:
-        lattice=f"{RESULTS}/operando/lattice.csv",
-        intensity_map=f"{RESULTS}/operando/intensity_map.npz",
-        trace=f"{RESULTS}/operando/cycling_trace.csv",
-        code=[*FIGURE_STYLE, *pkg_code("figures/operando.py")],
-    output:
-        pdf=f"{RESULTS}/figures/si/figS18.pdf",
-        png=report(
-            f"{RESULTS}/figures/si/figS18.png",
-            caption="../report/operando/figS18.rst",
-            category="Operando XRD",
-            labels={"figure": "Fig. S18"},
-        ),
-    log:
-        f"{RESULTS}/logs/operando/figure_s18.log",
-    benchmark:
-        f"{RESULTS}/benchmarks/operando/figure_s18.tsv"
-    conda:
-        "../envs/operando.yaml"
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    script:
-        "../scripts/operando_figure_s18.py"
 
 
 ALL_TARGETS.extend(

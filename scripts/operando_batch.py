@@ -8,6 +8,7 @@ import numpy as np
 
 from intercal.joblog import job_log
 from intercal.operando import ridge, track
+from intercal.operando.scans import read_manifest
 from intercal.tables import write_csv
 
 job_log(snakemake.log[0], filemode="w")
@@ -21,17 +22,18 @@ cfg = {
     "hardware_peaks_deg": snakemake.params.hardware_peaks_deg,
     "seeding": snakemake.params.seeding,
 }
+files = read_manifest(snakemake.input.manifest)
 settings = track.TrackSettings.from_config(cfg)
 settings.intensity_factors = factors
 rows, imap, grid, cal = track.fit_batch(
-    list(snakemake.input.scans),
+    files["scans"],
     track.phases_from_config(cfg),
     settings,
     grid=tuple(snakemake.params.grid),
     calibration=dict(snakemake.params.calibration),
     group=f"batch {snakemake.wildcards.batch}",
     return_calibration=True,
-    seed_files=list(snakemake.input.seed_scans),
+    seed_files=files["seed_scans"],
     ridge_settings=ridge.settings_from_config(cfg),
 )
 write_csv(rows, snakemake.output.peaks)
@@ -53,7 +55,7 @@ for r in cal.itertuples():
 logging.info(
     "%d scans (seeded by a ridge pass over %d earlier scans), %d phase rows, %d guard hits",
     rows["scan"].nunique(),
-    len(snakemake.input.seed_scans),
+    len(files["seed_scans"]),
     len(rows),
     int(rows["guard_hit"].sum()),
 )

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 
 from intercal.joblog import job_log
+from intercal.operando.maps import display_map
 from intercal.operando.summary import assemble_lattice
-from intercal.tables import write_csv
+from intercal.tables import write_csv, write_parquet
 
 job_log(snakemake.log[0], filemode="w")
 peaks = pd.concat([pd.read_csv(f) for f in snakemake.input.batches], ignore_index=True)
@@ -19,7 +20,7 @@ lattice = assemble_lattice(
     trace=pd.read_csv(snakemake.input.trace),
     max_cell_esd=dict(snakemake.params.qc).get("max_cell_esd_A"),
 )
-write_csv(lattice, snakemake.output.lattice)
+write_parquet(lattice, snakemake.output.lattice)
 cal = pd.concat([pd.read_csv(f) for f in snakemake.input.calibrations], ignore_index=True)
 write_csv(cal, snakemake.output.calibration)
 scans, maps, grid = [], [], None
@@ -28,9 +29,21 @@ for f in snakemake.input.maps:
         scans.append(z["scan"])
         maps.append(z["intensity"])
         grid = z["two_theta_deg"]
+scan = np.concatenate(scans)
+intensity = np.vstack(maps)
+# the map as the figures draw it (sqrt, time order, <= 600 rows), computed once here
+times = lattice.drop_duplicates("scan").set_index("scan")["time_h"]
+t_disp, z_disp = display_map(intensity, times.reindex(scan).to_numpy(float))
 tmp = snakemake.output.intensity_map + ".tmp.npz"
 # uncompressed: compressing a 10,000-scan map costs ~1 s on every rerun
-np.savez(tmp, scan=np.concatenate(scans), two_theta_deg=grid, intensity=np.vstack(maps))
+np.savez(
+    tmp,
+    scan=scan,
+    two_theta_deg=grid,
+    intensity=intensity,
+    display_time_h=t_disp,
+    display_sqrt=z_disp,
+)
 os.replace(tmp, snakemake.output.intensity_map)
 logging.info(
     "%d scans; present rows per phase: %s; %d calibration groups",

@@ -10,7 +10,10 @@ from intercal.operando.calibration import summarize_calibration
 from intercal.tables import write_csv, write_json
 
 job_log(snakemake.log[0], filemode="w")
-lattice = pd.read_csv(snakemake.input.lattice)
+# the lattice table as text for users (assembled by operando_lattice), then read back
+# from it, so that the summary sees exactly what lattice.csv holds
+write_csv(pd.read_parquet(snakemake.input.lattice), snakemake.output.lattice)
+lattice = pd.read_csv(snakemake.output.lattice)
 st = dict(snakemake.params.states)
 tr = dict(snakemake.params.transition)
 qcp = dict(snakemake.params.qc)

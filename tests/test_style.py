@@ -32,3 +32,28 @@ def test_reference_ion_sets_voltage_labels():
         assert style.LABELS["voltage"] == "Voltage (V)"
     finally:
         style.set_reference_ion(None)
+
+
+def test_draw_side_by_side_runs_every_task_and_names_a_failed_child(tmp_path):
+    import os
+
+    from intercal.figures.style import draw_side_by_side
+
+    def touch(name):
+        return lambda: (tmp_path / name).write_text(str(os.getpid()))
+
+    draw_side_by_side([("first", touch("a")), ("second", touch("b")), ("third", touch("c"))])
+    pids = {(tmp_path / n).read_text() for n in "abc"}
+    assert (tmp_path / "a").read_text() == str(os.getpid())  # the first task in this process
+    if len(os.sched_getaffinity(0)) > 1:
+        assert len(pids) == 3  # the others in children, at the same time
+
+    def fail():
+        raise ValueError("broken figure")
+
+    with pytest.raises(RuntimeError, match="Fig. S99 failed"):
+        draw_side_by_side([("first", touch("d")), ("Fig. S99", fail)])
+    assert (tmp_path / "d").exists()
+    with pytest.raises(ValueError, match="broken figure"):
+        draw_side_by_side([("first", fail), ("second", touch("e"))])
+    assert (tmp_path / "e").exists()

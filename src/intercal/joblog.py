@@ -28,6 +28,9 @@ def job_log(path: str | os.PathLike, *, filemode: str = "a", level: int = loggin
         Logging level.
     """
     logging.basicConfig(filename=os.fspath(path), level=level, filemode=filemode)
+    # matplotlib's PDF font subsetting logs every glyph list at INFO (hundreds of lines
+    # per figure, and their formatting costs time): only its warnings reach the log
+    logging.getLogger("fontTools").setLevel(max(level, logging.WARNING))
     previous = sys.excepthook
 
     def _hook(kind: type[BaseException], err: BaseException, tb: TracebackType | None) -> None:

@@ -19,10 +19,12 @@ import tempfile
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where a table is built (a light job need not load it)
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +95,21 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike, **kwargs: Any) -> None:
     path, tmp = atomic_path(path)
     try:
         df.to_csv(tmp, index=kwargs.pop("index", False), **kwargs)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_parquet(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write ``df`` as Parquet (pyarrow, no index) atomically.
+
+    For tables passed between jobs: a 20,000-row table is written and read back in
+    a fraction of the time CSV takes, with its column types kept.
+    """
+    path, tmp = atomic_path(path, suffix=".parquet")
+    try:
+        df.to_parquet(tmp, engine="pyarrow", index=False)
         os.replace(tmp, path)
     finally:
         if tmp.exists():
@@ -184,6 +201,8 @@ def fit_record(
                 "note": "",
             }
         )
+    import pandas as pd
+
     return pd.DataFrame(out, columns=FIT_RECORD_COLUMNS)
 
 
@@ -194,5 +213,7 @@ def reproduction_rows(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     ``unit``; the quantity names must be those of REFERENCE.md (checked when
     the tables are merged by :func:`intercal.reproduction.merge`).
     """
+    import pandas as pd
+
     df = pd.DataFrame(list(rows), columns=["quantity", "value", "stderr", "unit"])
     return df

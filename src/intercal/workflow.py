@@ -21,6 +21,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,10 @@ def validate_section(
     import jsonschema
     import yaml
 
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    # the C loader when PyYAML has it (same result; schemas load on every workflow start)
+    schema = yaml.load(
+        Path(schema_path).read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    )
     validator_cls = jsonschema.validators.validator_for(schema)
 
     def _set_defaults(validator, properties, instance, schema):
@@ -187,17 +191,19 @@ def check_files(files: Mapping[str, Any], cfgfile: str | None = None) -> None:
     for key, spec in files.items():
         paths = [spec] if isinstance(spec, str | os.PathLike) else list(spec)
         for p in paths:
-            path = Path(p)
-            if not path.exists():
+            # one stat per file (a 10,000-scan series is checked on every workflow start)
+            try:
+                st = os.stat(p)
+            except FileNotFoundError:
                 raise ConfigError(
                     f"{_where(cfgfile)}{key}: file {str(p)!r} does not exist "
                     f"(relative paths are relative to the study folder {os.getcwd()})"
-                )
-            if not path.is_file():
+                ) from None
+            if not stat.S_ISREG(st.st_mode):
                 raise ConfigError(f"{_where(cfgfile)}{key}: {str(p)!r} is not a regular file")
-            if not os.access(path, os.R_OK):
+            if not os.access(p, os.R_OK):
                 raise ConfigError(f"{_where(cfgfile)}{key}: file {str(p)!r} is not readable")
-            if path.stat().st_size == 0:
+            if st.st_size == 0:
                 raise ConfigError(f"{_where(cfgfile)}{key}: file {str(p)!r} is empty")
 
 

@@ -209,3 +209,21 @@ def test_seed_sample_never_holds_later_scans():
     s = ridge.sample_earlier(files, files[500], 200)
     assert s[-1] == files[499] and len(s) <= 200 and all(f < files[500] for f in s)
     assert ridge.sample_earlier(files, files[10], 200) == files[:10]
+
+
+def test_seed_stride_is_one_spacing_for_the_series():
+    """The workflow's seed sample: one spacing for every batch, the last scan before the
+    batch always in it, at most max_scans; the spacing holds while scans are added."""
+    files = [f"s_{k:05d}.xye" for k in range(1, 10001)]
+    k = ridge.seed_stride(len(files), 200)
+    assert k == 64 and k * 200 >= len(files) > k * 100
+    assert ridge.seed_stride(len(files) + 250, 200) == k  # a new batch: same spacing
+    assert ridge.seed_stride(50, 200) == 1 and ridge.seed_stride(201, 200) == 2
+    early = ridge.sample_earlier(files, files[250], 200, stride=k)
+    late = ridge.sample_earlier(files, files[9750], 200, stride=k)
+    assert early[-1] == files[249] and late[-1] == files[9749]
+    assert len(early) == 4 and len(late) == 153  # ceil(250 / 64), ceil(9750 / 64)
+    idx = [files.index(f) for f in late]
+    assert set(np.diff(idx)) == {k}
+    # capped at max_scans even when the stride would allow more
+    assert len(ridge.sample_earlier(files, files[9750], 100, stride=k)) == 100

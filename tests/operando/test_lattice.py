@@ -60,3 +60,32 @@ def test_bad_reflections_raise():
         lattice.hex_cell(15.0, 0.01, 1, 30.0, 0.01, (0, 0, 2))
     with pytest.raises(InputError, match="l > 0"):
         lattice.hex_cell(15.0, 0.01, 0, 30.0, 0.01, (1, 0, 1))
+
+
+def test_hex_cells_matches_hex_cell_element_by_element():
+    """The array version used by the time registration gives hex_cell's numbers, NaNs included."""
+    from intercal.operando.lattice import hex_cell, hex_cells
+
+    rng = np.random.default_rng(11)
+    n = 200
+    t1 = rng.uniform(14.0, 16.0, n)
+    t2 = rng.uniform(25.0, 40.0, n)
+    e1, e2 = rng.uniform(1e-4, 1e-2, n), rng.uniform(1e-4, 1e-2, n)
+    sh = rng.uniform(1e-4, 1e-3, n)
+    t1[:5] = np.nan  # no (00l): nothing
+    t2[5:10] = np.nan  # no general reflection: c only
+    e1[10:15] = np.nan  # no esd of the (00l)
+    sh[15:25] = np.nan  # calibration not propagated
+    t2[25:30] = 10.0  # d(hkl) incompatible with c: no a
+    hkl = np.array([(1, 0, 1)] * (n // 2) + [(1, 1, 0)] * (n - n // 2))
+    lam = np.full(n, 1.540593)
+    l1 = np.where(np.arange(n) % 3 == 0, 2, 1)
+    got = hex_cells(t1, e1, l1, t2, e2, hkl, lam, sh)
+    for i in range(n):
+        want = hex_cell(t1[i], e1[i], int(l1[i]), t2[i], e2[i], tuple(hkl[i]), lam[i], sh[i])
+        for k in ("a", "a_esd", "c", "c_esd", "V", "V_esd"):
+            np.testing.assert_allclose(got[k][i], want[k], rtol=1e-12, equal_nan=True, err_msg=k)
+    single = np.arange(25, 30)[l1[25:30] == 1]  # (001): c ~ 5.9 A, too short for d(hkl)
+    assert single.size and np.isnan(got["a"][single]).all() and np.isfinite(got["c"][25:30]).all()
+    with pytest.raises(InputError, match="h\\^2\\+hk\\+k\\^2 must be > 0"):
+        hex_cells(t1[:1], e1[:1], [1], t2[:1], e2[:1], [(0, 0, 1)], lam[:1], sh[:1])

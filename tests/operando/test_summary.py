@@ -109,7 +109,7 @@ def test_flag_imprecise_and_detection_limits():
 
 
 def test_long_series_map_is_averaged_in_time_order():
-    from intercal.figures.operando import _time_ordered_map
+    from intercal.operando.maps import time_ordered_map as _time_ordered_map
 
     t = np.arange(1300.0)[::-1]
     z = np.tile(t[:, None], (1, 3))

@@ -15,29 +15,30 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ..operando import maps
 from . import style
 
-#: a map of more scans is drawn from the means of consecutive scans (a figure shows
-#: ~1000 pixel rows; a 10,000-scan series would otherwise take minutes to draw)
-MAX_MAP_ROWS = 600
 #: series with more points per phase are drawn rasterized
 MAX_VECTOR_POINTS = 2000
 
 
-def _time_ordered_map(inten: np.ndarray, t_scan_h: np.ndarray, max_rows: int = MAX_MAP_ROWS):
-    """Rows of the map in time order; more than ``max_rows`` are averaged in groups."""
-    order = np.argsort(t_scan_h)
-    t, z = t_scan_h[order], inten[order]
-    k = int(np.ceil(t.size / max_rows))
-    if k > 1:
-        n = (t.size // k) * k
-        parts_t = [t[:n].reshape(-1, k).mean(axis=1)]
-        parts_z = [np.nanmean(z[:n].reshape(-1, k, z.shape[1]), axis=1)]
-        if n < t.size:
-            parts_t.append([t[n:].mean()])
-            parts_z.append(np.nanmean(z[n:], axis=0)[None, :])
-        t, z = np.concatenate(parts_t), np.vstack(parts_z)
-    return t, z
+def _points_with_esd(ax, t, y, esd, color, label):
+    """Points with vertical esd bars; a long series is drawn rasterized as two lines.
+
+    Up to ``MAX_VECTOR_POINTS`` points this is ``errorbar`` (vector). Above, the bars
+    are one NaN-separated line and the points one marker line, both rasterized: the
+    same picture, without matplotlib building one segment object per bar (seconds
+    for a 10,000-scan series).
+    """
+    if t.size <= MAX_VECTOR_POINTS:
+        ax.errorbar(
+            t, y, yerr=esd, fmt="o", ms=2.0, mew=0, elinewidth=0.6, color=color, label=label
+        )
+        return
+    bars_t = np.column_stack([t, t, np.full_like(t, np.nan)]).ravel()
+    bars_y = np.column_stack([y - esd, y + esd, np.full_like(y, np.nan)]).ravel()
+    ax.plot(bars_t, bars_y, "-", lw=0.6, color=color, rasterized=True)
+    ax.plot(t, y, "o", ms=2.0, mew=0, color=color, label=label, rasterized=True)
 
 
 #: the last square-root map in time order (Fig. 4 and S18 draw the same map)
@@ -45,12 +46,17 @@ _SQRT_MAP: dict = {}
 
 
 def _sqrt_map(imap: Mapping, t_scan_h: np.ndarray):
-    """Square root of the counts in time order (:func:`_time_ordered_map`), computed once."""
+    """Square root of the counts in time order, averaged (:func:`maps.display_map`).
+
+    Taken from the map file when the lattice job stored it there (``display_time_h``,
+    ``display_sqrt``), else computed once per map.
+    """
+    if "display_sqrt" in imap and "display_time_h" in imap:
+        return np.asarray(imap["display_time_h"], float), np.asarray(imap["display_sqrt"], float)
     inten = imap["intensity"]
     key = (id(inten), np.shape(inten), t_scan_h.tobytes())
     if _SQRT_MAP.get("key") != key:
-        z = np.sqrt(np.clip(np.asarray(inten, float), 0, None))
-        _SQRT_MAP.update(key=key, value=_time_ordered_map(z, t_scan_h))
+        _SQRT_MAP.update(key=key, value=maps.display_map(inten, t_scan_h))
     return _SQRT_MAP["value"]
 
 
@@ -181,10 +187,9 @@ def fig4(
             (ax_vol, "V_A3", "V_esd_A3"),
         ):
             ok = np.isfinite(grp[q])
-            ax.errorbar(
-                grp.time_h[ok], grp[q][ok], yerr=grp[e][ok].fillna(0), fmt="o", ms=2.0,
-                mew=0, elinewidth=0.6, color=col, label=style.formula_tex(ph),
-                rasterized=bool(ok.sum() > MAX_VECTOR_POINTS),
+            _points_with_esd(
+                ax, grp.time_h[ok].to_numpy(float), grp[q][ok].to_numpy(float),
+                grp[e][ok].fillna(0).to_numpy(float), col, style.formula_tex(ph),
             )  # fmt: skip
     ax_a.set_ylabel(r"$a$ ($\AA$)")
     ax_c.set_ylabel(r"$c$ ($\AA$)")

@@ -215,3 +215,59 @@ def save(fig, pdf_path: str | os.PathLike, png_path: str | os.PathLike | None = 
             if os.path.exists(tmp):
                 os.unlink(tmp)
     plt.close(fig)
+
+
+def draw_side_by_side(tasks) -> None:
+    """Run figure-drawing tasks at once: every task but the first in a forked child.
+
+    ``tasks`` is a sequence of ``(name, callable)``. Drawing and saving a figure is
+    single-threaded Python, so two figures of one job take the time of one when
+    the job may use a second CPU. With one usable CPU (e.g. a cluster allocation
+    of one core) or without ``os.fork`` the tasks run one after the other.
+
+    Raises
+    ------
+    RuntimeError
+        Naming every task that failed in a child (its traceback is in the log);
+        an exception of the first task is raised as it is.
+    """
+    import logging
+
+    tasks = list(tasks)
+    try:
+        ncpu = len(os.sched_getaffinity(0))
+    except AttributeError:  # no affinity on this platform
+        ncpu = os.cpu_count() or 1
+    if len(tasks) < 2 or ncpu < 2 or not hasattr(os, "fork"):
+        for _, fn in tasks:
+            fn()
+        return
+    children = []
+    for name, fn in tasks[1:]:
+        pid = os.fork()
+        if pid == 0:  # child: draw, flush the log, leave without running the parent's code
+            code = 0
+            try:
+                fn()
+            except BaseException:
+                logging.exception("%s failed", name)
+                code = 1
+            finally:
+                for h in logging.getLogger().handlers:
+                    h.flush()
+                os._exit(code)
+        children.append((name, pid))
+    first_error = None
+    try:
+        tasks[0][1]()
+    except BaseException as err:
+        first_error = err
+    failed = []
+    for name, pid in children:
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            failed.append(name)
+    if first_error is not None:
+        raise first_error
+    if failed:
+        raise RuntimeError(f"{', '.join(failed)} failed (the traceback is in the log)")

@@ -45,13 +45,30 @@ def cumulative_charge_mAh(time_s: np.ndarray, current_mA: np.ndarray) -> np.ndar
 
 
 def _interval_mean(t, y, t0, t1):
-    """Time average of the piecewise-linear y(t) over [t0, t1]."""
-    if t1 <= t0:
-        return float(np.interp(t0, t, y))
-    inner = (t > t0) & (t < t1)
-    tt = np.concatenate([[t0], t[inner], [t1]])
-    yy = np.concatenate([[np.interp(t0, t, y)], y[inner], [np.interp(t1, t, y)]])
-    return float(np.sum(0.5 * (yy[1:] + yy[:-1]) * np.diff(tt)) / (t1 - t0))
+    """Time average of the piecewise-linear y(t) over [t0, t1] (arrays of intervals).
+
+    The exact integral of the linear interpolant (trapezoids), from its running
+    integral; an empty interval (t1 <= t0) gives y(t0).
+    """
+    t = np.asarray(t, float)
+    y = np.asarray(y, float)
+    t0 = np.asarray(t0, float)
+    t1 = np.asarray(t1, float)
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (y[1:] + y[:-1]) * np.diff(t))])
+
+    def integral(tq):
+        # running integral up to tq: whole trapezoids to the sample before tq, then the
+        # part-trapezoid to tq
+        k = np.clip(np.searchsorted(t, tq, side="right") - 1, 0, t.size - 1)
+        yq = np.interp(tq, t, y)
+        return cum[k] + 0.5 * (y[k] + yq) * (tq - t[k])
+
+    y0 = np.interp(t0, t, y)
+    span = t1 - t0
+    ok = span > 0
+    out = y0.copy()
+    out[ok] = (integral(t1[ok]) - integral(t0[ok])) / span[ok]
+    return out
 
 
 def parse_acquisition_start(text: str, source: str = "cycling file") -> pd.Timestamp:
@@ -261,33 +278,33 @@ def align_scans(
     sign = -1.0 if lithiation_current == "negative" else 1.0
     first = 1 if first_direction == "lithiation" else -1
     lo, hi = t[0], t[-1]
-    out = []
-    for r in scans.itertuples(index=False):
-        if r.start_s < lo - 1e-6 or r.end_s > hi + 1e-6:
-            raise InputError(
-                f"scan {r.scan}: acquisition {r.start_s:.0f}-{r.end_s:.0f} s lies outside the "
-                f"cycling record ({lo:.0f}-{hi:.0f} s); check operando.clock_offset_s"
-            )
-        mid = 0.5 * (r.start_s + r.end_s)
-        imean = _interval_mean(t, cur, r.start_s, r.end_s)
-        d = 0 if abs(imean) <= rest_current_mA else (1 if sign * imean > 0 else -1)
-        j = min(int(np.searchsorted(t, mid)), t.size - 1)
-        j2 = min(int(np.searchsorted(t, r.end_s)), t.size - 1)
-        out.append(
-            {
-                "scan": int(r.scan),
-                "start_s": float(r.start_s),
-                "end_s": float(r.end_s),
-                "time_s": mid,
-                "time_h": mid / 3600.0,
-                "voltage_V": _interval_mean(t, v, r.start_s, r.end_s),
-                "current_mA": imean,
-                "x": _interval_mean(t, x, r.start_s, r.end_s),
-                "direction": {1: "lithiation", -1: "delithiation", 0: "rest"}[d],
-                # a half-cycle that starts a cycle within the scan belongs to the new cycle
-                "cycle": int(cyc[j2] if d == first else cyc[j]),
-            }
+    start = scans["start_s"].to_numpy(float)
+    end = scans["end_s"].to_numpy(float)
+    outside = (start < lo - 1e-6) | (end > hi + 1e-6)
+    if outside.any():
+        r = scans[outside].iloc[0]
+        raise InputError(
+            f"scan {r.scan}: acquisition {r.start_s:.0f}-{r.end_s:.0f} s lies outside the "
+            f"cycling record ({lo:.0f}-{hi:.0f} s); check operando.clock_offset_s"
         )
+    mid = 0.5 * (start + end)
+    imean = _interval_mean(t, cur, start, end)
+    d = np.where(np.abs(imean) <= rest_current_mA, 0, np.where(sign * imean > 0, 1, -1))
+    j = np.minimum(np.searchsorted(t, mid), t.size - 1)
+    j2 = np.minimum(np.searchsorted(t, end), t.size - 1)
+    out = {
+        "scan": scans["scan"].to_numpy().astype(int),
+        "start_s": start,
+        "end_s": end,
+        "time_s": mid,
+        "time_h": mid / 3600.0,
+        "voltage_V": _interval_mean(t, v, start, end),
+        "current_mA": imean,
+        "x": _interval_mean(t, x, start, end),
+        "direction": np.array(["rest", "lithiation", "delithiation"])[np.where(d == -1, 2, d)],
+        # a half-cycle that starts a cycle within the scan belongs to the new cycle
+        "cycle": np.where(d == first, np.asarray(cyc)[j2], np.asarray(cyc)[j]).astype(int),
+    }
     df = pd.DataFrame(out)
     df.attrs["x_offset"] = x_off
     return df

@@ -29,11 +29,16 @@ passes the batch tables, which hold the cells as measured), both cells being rep
 
 from __future__ import annotations
 
+import csv
 import math
+import os
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # the merge job runs without pandas (start-up time on every new scan)
+    import pandas as pd
 
 #: columns of the cross-check table (an empty table keeps them, so batch tables merge)
 COLUMNS = ["scan", "phase", "gof", "converged_by", "note"] + [
@@ -88,6 +93,8 @@ def crosscheck(
         same for c, ``gof``, ``converged_by`` and ``note`` (refinement failures are noted,
         not hidden).
     """
+    import pandas as pd
+
     from ..errors import FitError, InputError
     from ..io.xrd import read_pattern
     from ..xrd import lebail
@@ -164,3 +171,55 @@ def crosscheck(
                 )
             out.append(row)
     return pd.DataFrame(out, columns=COLUMNS) if out else pd.DataFrame(columns=COLUMNS)
+
+
+def merge_tables(paths: Sequence[str | os.PathLike], out: str | os.PathLike) -> tuple[int, int]:
+    """Concatenate per-batch cross-check tables into one, ordered by scan.
+
+    Plain text in, plain text out (the ``csv`` module, no pandas: this job reruns on
+    every new scan): each field is copied as written, the rows ordered by scan
+    (stable, so phases keep their order within a scan).
+
+    Returns
+    -------
+    (int, int)
+        Rows, and rows whose a and c agree within 2 combined esds.
+
+    Raises
+    ------
+    InputError
+        If a table's header is not :data:`COLUMNS`.
+    """
+    from ..errors import InputError
+    from ..tables import atomic_path
+
+    rows: list[list[str]] = []
+    for p in paths:
+        with open(p, newline="") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header != COLUMNS:
+                raise InputError(
+                    f"{p}: cross-check table columns {header} differ from the expected {COLUMNS}"
+                )
+            rows.extend(r for r in reader if r)
+    rows.sort(key=lambda r: int(r[0]))
+    path, tmp = atomic_path(out)
+    try:
+        with open(tmp, "w", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(COLUMNS)
+            w.writerows(rows)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    iz = [COLUMNS.index("z_a"), COLUMNS.index("z_c")]
+
+    def _within(r):
+        try:
+            return all(abs(float(r[i])) <= 2 for i in iz)
+        except ValueError:  # empty (NaN) z
+            return False
+
+    return len(rows), sum(_within(r) for r in rows)

@@ -42,6 +42,66 @@ def d_spacing(two_theta_deg, wavelength: float = CU_KA1):
     return wavelength / (2.0 * np.sin(np.radians(np.asarray(two_theta_deg, float) / 2.0)))
 
 
+def hex_cells(tt_00l, tt_00l_esd, l_00l, tt_hkl, tt_hkl_esd, hkl, wavelength, shift_esd):
+    """:func:`hex_cell` for arrays of scans (element by element, the same numbers).
+
+    ``hkl`` is an (n, 3) integer array; the other arguments are arrays of length n
+    (``shift_esd`` NaN where not propagated). Returns a dict of arrays ``a, a_esd,
+    c, c_esd, V, V_esd`` (NaN where :func:`hex_cell` gives NaN).
+
+    Raises
+    ------
+    InputError
+        As :func:`hex_cell`: an hkl with h^2 + hk + k^2 <= 0 or a (00l) with l <= 0.
+    """
+    t1 = np.asarray(tt_00l, float)
+    e1 = np.asarray(tt_00l_esd, float)
+    l1 = np.asarray(l_00l, float)
+    t2 = np.asarray(tt_hkl, float)
+    e2 = np.asarray(tt_hkl_esd, float)
+    hkl = np.asarray(hkl, int).reshape(-1, 3)
+    lam = np.asarray(wavelength, float)
+    sh = np.asarray(shift_esd, float)
+    h, k, l = hkl[:, 0], hkl[:, 1], hkl[:, 2]
+    m = h * h + h * k + k * k
+    if np.any(m <= 0):
+        raise InputError(
+            f"reflection {tuple(hkl[m <= 0][0])}: h^2+hk+k^2 must be > 0 to determine a"
+        )
+    if np.any(l1 <= 0):
+        raise InputError(f"(00l) reflection needs l > 0, got {int(l1[l1 <= 0][0])}")
+    s0 = np.where(np.isfinite(sh), sh, 0.0)
+    deg = math.radians(1.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        th1 = np.radians(t1 / 2.0)
+        d1 = lam / (2.0 * np.sin(th1))
+        c = l1 * d1
+        dd1 = -d1 / np.tan(th1) / 2.0 * deg
+        dc = l1 * dd1
+        c_cal = np.abs(dc) * s0
+        c_esd = np.where(np.isfinite(e1), np.hypot(np.abs(dc) * e1, c_cal), np.nan)
+        th2 = np.radians(t2 / 2.0)
+        d2 = lam / (2.0 * np.sin(th2))
+        u = 1.0 / d2**2 - l * l / c**2
+        ok = np.isfinite(t1) & np.isfinite(t2) & (u > 0)
+        u = np.where(ok, u, np.nan)
+        a = np.sqrt(4.0 * m / (3.0 * u))
+        dd2 = -d2 / np.tan(th2) / 2.0 * deg
+        da_du = -a / (2.0 * u)
+        da_dt2 = da_du * (-2.0 / d2**3) * dd2
+        da_dt1 = da_du * (2.0 * l * l / c**3) * dc
+        V = math.sqrt(3.0) / 2.0 * a * a * c
+        dV_dt1 = V * (2.0 * da_dt1 / a + dc / c)
+        dV_dt2 = V * 2.0 * da_dt2 / a
+        a_cal = np.abs(da_dt1 + da_dt2) * s0
+        V_cal = np.abs(dV_dt1 + dV_dt2) * s0
+        a_esd = np.sqrt((da_dt1 * e1) ** 2 + (da_dt2 * e2) ** 2 + a_cal**2)
+        V_esd = np.sqrt((dV_dt1 * e1) ** 2 + (dV_dt2 * e2) ** 2 + V_cal**2)
+    bad1 = ~np.isfinite(t1)
+    c, c_esd = np.where(bad1, np.nan, c), np.where(bad1, np.nan, c_esd)
+    return {"a": a, "a_esd": a_esd, "c": c, "c_esd": c_esd, "V": V, "V_esd": V_esd}
+
+
 def hex_cell(
     tt_00l: float,
     tt_00l_esd: float,

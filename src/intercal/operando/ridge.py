@@ -207,15 +207,33 @@ def settings_from_config(cfg: Mapping) -> RidgeSettings:
     )
 
 
-def sample_earlier(ordered_files: Sequence[str], first_of_batch: str, max_scans: int) -> list[str]:
+def seed_stride(n_scans: int, max_scans: int) -> int:
+    """Series-wide spacing of the seed samples: smallest power of 2 with stride * max_scans >= n.
+
+    One spacing for every batch (the last batch's, the largest): each batch reads
+    at most ``max_scans`` and on average half as many earlier scans, which halves
+    the inputs a workflow must check, and the spacing stays the same while scans
+    are added, until the series doubles.
+    """
+    k = 1
+    while max_scans > 0 and n_scans > k * max_scans:
+        k *= 2
+    return k
+
+
+def sample_earlier(
+    ordered_files: Sequence[str], first_of_batch: str, max_scans: int, stride: int | None = None
+) -> list[str]:
     """Every k-th file before ``first_of_batch`` (at most ``max_scans``; the last one included).
 
-    The batch's own seed pass reads these (a forward pass: later scans never
-    enter an earlier batch's inputs).
+    ``k`` is ``stride`` (:func:`seed_stride`, the same for all batches of a series) or,
+    without it, the smallest spacing that keeps the sample within ``max_scans``. The
+    batch's own seed pass reads these (a forward pass: later scans never enter an
+    earlier batch's inputs).
     """
     i = list(ordered_files).index(first_of_batch)
     if i == 0 or max_scans <= 0:
         return []
-    k = max(1, math.ceil(i / max_scans))
+    k = max(1, math.ceil(i / max_scans), int(stride or 1))
     # count back from the scan before the batch so that it is always included
-    return list(ordered_files[i - 1 :: -k][::-1])
+    return list(ordered_files[i - 1 :: -k][:max_scans][::-1])

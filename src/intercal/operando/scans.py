@@ -6,9 +6,10 @@ Patterns are read with :func:`intercal.io.xrd.read_pattern` (``.xye``/``.xy``,
 
 from __future__ import annotations
 
+import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +21,8 @@ _SCAN_NO = re.compile(r"(\d+)(?!.*\d)")
 
 def scan_number(path: str | os.PathLike) -> int:
     """The scan number: the last run of digits in the file's stem (``scan_0012.xye`` -> 12)."""
-    stem = Path(path).stem
+    # os.path, not Path: called for every scan of a series on every workflow start
+    stem = os.path.splitext(os.path.basename(os.fspath(path)))[0]
     m = _SCAN_NO.search(stem)
     if not m:
         raise InputError(f"{path}: no scan number in the file name (expected e.g. scan_0012.xye)")
@@ -125,4 +127,76 @@ def batches(files: Sequence[str], size: int) -> dict[int, list[str]]:
     out: dict[int, list[str]] = {}
     for n in sorted(nums):
         out.setdefault(batch_of(n, size), []).append(nums[n])
+    return out
+
+
+def write_manifest(path: str | os.PathLike, groups: Mapping[str, Sequence[str]]) -> bool:
+    """Record a batch's files (name, size, modification time) in one small JSON file.
+
+    The batch job takes this file as its input in place of its scans: a workflow of
+    10,000 scans would otherwise spend seconds of every start checking each scan
+    for each job. The file is rewritten only when its content changes (a new,
+    removed, replaced or edited scan), so its modification time, and with it
+    Snakemake's rerun decision, follows the scans exactly. Returns True when it was
+    (re)written.
+
+    Parameters
+    ----------
+    path : path
+        The manifest (under the results folder).
+    groups : mapping
+        Role (``"scans"``, ``"seed_scans"``) -> file paths, in order.
+    """
+    from ..tables import atomic_path
+
+    entries = {}
+    for role, files in groups.items():
+        rows = []
+        for f in files:
+            st = os.stat(f)
+            rows.append([str(f), st.st_size, st.st_mtime_ns])
+        entries[role] = rows
+    text = json.dumps(entries, separators=(",", ":")) + "\n"
+    path = Path(path)
+    try:
+        if path.read_text() == text:
+            return False
+    except (FileNotFoundError, UnicodeDecodeError):
+        pass
+    path, tmp = atomic_path(path)
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return True
+
+
+def read_manifest(path: str | os.PathLike) -> dict[str, list[str]]:
+    """The files of a manifest (:func:`write_manifest`), role -> paths.
+
+    Raises
+    ------
+    InputError
+        If a listed file is gone or changed (size or modification time) since the
+        workflow recorded it: the results would not match the recorded inputs.
+    """
+    with open(path) as fh:
+        entries = json.load(fh)
+    out: dict[str, list[str]] = {}
+    for role, rows in entries.items():
+        for f, size, mtime_ns in rows:
+            try:
+                st = os.stat(f)
+            except FileNotFoundError:
+                raise InputError(
+                    f"{f}: listed in {path} but no longer there; run snakemake again"
+                ) from None
+            if st.st_size != size or st.st_mtime_ns != mtime_ns:
+                raise InputError(
+                    f"{f}: changed since the workflow recorded it in {path} "
+                    f"(size {size} -> {st.st_size}); run snakemake again"
+                )
+        out[role] = [r[0] for r in rows]
     return out

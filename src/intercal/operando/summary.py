@@ -151,7 +151,7 @@ def register_times(
     the rate of change jumps) is registered correctly; the neighbours are still
     chosen in time.
     """
-    from .lattice import corrected_two_theta, hex_cell
+    from .lattice import hex_cells
 
     df = lattice.copy()
     if "start_s" not in df.columns:
@@ -186,28 +186,37 @@ def register_times(
         def coord(t):
             return np.asarray(t, float)
 
-    def interp(tq, vq, eq, ok, k, tm, qq, qm):
-        """Value/esd of series (tq, vq, eq) at tm, from point k and its neighbour.
+    def interp(tq, vq, eq, ok, tm, qq, qm):
+        """Values/esds of series (tq, vq, eq) at the times tm, each from its point and a neighbour.
 
-        ``qq`` and ``qm`` are the interpolation coordinates of ``tq`` and ``tm``
-        (computed once per phase: a 10,000-scan series would call ``coord`` 10^5 times).
+        Element by element: the neighbour on the side of tm (the other one,
+        extrapolating, when that one lacks the phase); no neighbour keeps the point's
+        own value (not registered); no change of the coordinate ``qq`` between the
+        two (a rest) keeps it too (registered). ``qq`` and ``qm`` are the
+        interpolation coordinates of ``tq`` and ``tm``. Returns value, esd, registered.
         """
-        if not ok[k]:
-            return np.nan, np.nan, False
-        side = 1 if tm > tq[k] else -1
-        j = k + side
-        if not (0 <= j < tq.size and ok[j]):
-            j = k - side
-            if not (0 <= j < tq.size and ok[j]):
-                return vq[k], eq[k], False
-        qk, qj = qq[k], qq[j]
-        if abs(qj - qk) < 1e-9 * max(1.0, abs(qk)):
-            # no change of the coordinate between the two (a rest): nothing to move
-            return vq[k], eq[k], True
-        u = (qm - qk) / (qj - qk)
-        val = (1 - u) * vq[k] + u * vq[j]
-        esd = np.sqrt(((1 - u) * eq[k]) ** 2 + (u * eq[j]) ** 2)
-        return val, esd, True
+        n = tq.size
+        kk = np.arange(n)
+        side = np.where(tm > tq, 1, -1)
+
+        def usable(j):
+            inside = (j >= 0) & (j < n)
+            return inside & ok[np.clip(j, 0, n - 1)]
+
+        j1, j2 = kk + side, kk - side
+        v1 = usable(j1)
+        j = np.clip(np.where(v1, j1, j2), 0, n - 1)
+        has = v1 | usable(j2)
+        qk, qj = qq, qq[j]
+        flat = np.abs(qj - qk) < 1e-9 * np.maximum(1.0, np.abs(qk))
+        move = has & ~flat
+        with np.errstate(invalid="ignore", divide="ignore"):
+            u = np.where(move, (qm - qk) / (qj - qk), 0.0)
+        val = np.where(move, (1 - u) * vq + u * vq[j], vq)
+        esd = np.where(move, np.sqrt(((1 - u) * eq) ** 2 + (u * eq[j]) ** 2), eq)
+        val = np.where(ok, val, np.nan)
+        esd = np.where(ok, esd, np.nan)
+        return val, esd, ok & has
 
     # results collected in arrays and written once (a 10,000-scan series has 20,000 rows)
     out = {
@@ -224,8 +233,15 @@ def register_times(
     zero = np.nan_to_num(col("cal_zero_shift_deg", 0.0), nan=0.0)
     disp = np.nan_to_num(col("cal_displacement_mm", 0.0), nan=0.0)
     radius, shift_esd = col("cal_radius_mm", 240.0), col("cal_shift_esd_deg", np.nan)
+    radius = np.where(np.isfinite(radius) & (radius != 0), radius, 240.0)
     lam_all = df["wavelength_A"].to_numpy(float)
     hkl_all = df["a_hkl"].astype(str).to_numpy()
+
+    def corrected(tt, i):
+        # zero shift and displacement of each row's calibration (corrected_two_theta)
+        t = tt - zero[i]
+        return t + np.degrees(2.0 * disp[i] * np.cos(np.radians(t / 2.0)) / radius[i])
+
     for _ph, grp in df[df["present"].astype(bool)].groupby("phase"):
         g = grp.sort_values("time_s")
         idx = pos.loc[g.index].to_numpy()
@@ -247,42 +263,35 @@ def register_times(
         okf = np.isfinite(fr) & np.isfinite(tf)
         fe0 = np.nan_to_num(fe, nan=0.0)
         qc, qa, qf, qm = (np.asarray(coord(t), float) for t in (tc, ta, tf, tm))
-        for k, i in enumerate(idx):
-            c_tt, c_e, reg_c = interp(tc, vc, ec, okc, k, tm[k], qc, qm[k])
-            a_tt, a_e, reg_a = interp(ta, va, ea, oka, k, tm[k], qa, qm[k])
-            if okf[k] and np.isfinite(fe[k]):
-                f, f_e, _ = interp(tf, fr, fe0, okf, k, tm[k], qf, qm[k])
-                out["fraction"][i] = float(np.clip(f, 0.0, 1.0))
-                out["fraction_esd"][i] = float(f_e) if f_e > 0 else np.nan
-            if not (np.isfinite(c_tt) and reg_c):
-                continue
-            corr = dict(
-                zero_shift_deg=float(zero[i]),
-                displacement_mm=float(disp[i]),
-                radius_mm=float(radius[i]) if np.isfinite(radius[i]) and radius[i] else 240.0,
-            )
-            hkl_a = tuple(int(v) for v in hkl_all[i].split())
-            cell = hex_cell(
-                float(corrected_two_theta(c_tt, **corr)),
-                c_e,
-                int(lc[k]),
-                float(corrected_two_theta(a_tt, **corr)) if np.isfinite(a_tt) else np.nan,
-                a_e,
-                hkl_a,
-                float(lam_all[i]),
-                shift_esd=float(shift_esd[i]),
-            )
-            old_a, old_c = out["a_A"][i], out["c_A"][i]
-            out["c_time_shift_A"][i] = cell["c"] - old_c if np.isfinite(old_c) else 0.0
-            out["c_A"][i] = cell["c"]
-            out["c_esd_A"][i] = cell["c_esd"]
-            if np.isfinite(cell["a"]):
-                out["a_time_shift_A"][i] = cell["a"] - old_a if np.isfinite(old_a) else 0.0
-                out["a_A"][i] = cell["a"]
-                out["a_esd_A"][i] = cell["a_esd"]
-                out["V_A3"][i] = cell["V"]
-                out["V_esd_A3"][i] = cell["V_esd"]
-            registered[i] = bool(reg_c and (reg_a or not np.isfinite(a_tt)))
+        c_tt, c_e, reg_c = interp(tc, vc, ec, okc, tm, qc, qm)
+        a_tt, a_e, reg_a = interp(ta, va, ea, oka, tm, qa, qm)
+        f, f_e, _ = interp(tf, fr, fe0, okf, tm, qf, qm)
+        fsel = okf & np.isfinite(fe)
+        out["fraction"][idx[fsel]] = np.clip(f[fsel], 0.0, 1.0)
+        out["fraction_esd"][idx[fsel]] = np.where(f_e[fsel] > 0, f_e[fsel], np.nan)
+        sel = np.isfinite(c_tt) & reg_c
+        if not sel.any():
+            continue
+        i = idx[sel]
+        hkl = np.array([[int(v) for v in str(h).split()] for h in hkl_all[i]], int)
+        cell = hex_cells(
+            corrected(c_tt[sel], i), c_e[sel], lc[sel], corrected(a_tt[sel], i), a_e[sel],
+            hkl, lam_all[i], shift_esd[i],
+        )  # fmt: skip
+        old_a, old_c = out["a_A"][i], out["c_A"][i]
+        out["c_time_shift_A"][i] = np.where(np.isfinite(old_c), cell["c"] - old_c, 0.0)
+        out["c_A"][i] = cell["c"]
+        out["c_esd_A"][i] = cell["c_esd"]
+        has_a = np.isfinite(cell["a"])
+        ia = i[has_a]
+        out["a_time_shift_A"][ia] = np.where(
+            np.isfinite(old_a[has_a]), cell["a"][has_a] - old_a[has_a], 0.0
+        )
+        out["a_A"][ia] = cell["a"][has_a]
+        out["a_esd_A"][ia] = cell["a_esd"][has_a]
+        out["V_A3"][ia] = cell["V"][has_a]
+        out["V_esd_A3"][ia] = cell["V_esd"][has_a]
+        registered[i] = reg_c[sel] & (reg_a[sel] | ~np.isfinite(a_tt[sel]))
     for k, v in out.items():
         df[k] = v
     df["time_registered"] = registered
