@@ -908,7 +908,7 @@ class PatternModel:
             t_dg = val0 * (den - 2.0 * per_entry(g2)) / (per_entry(gam) * den)
             d_c = -t_dx
             d_gam = t_dg.copy()
-            d_eta = lor.copy()
+            d_eta = lor  # (add_derivs runs once per evaluation; lor is not needed after)
             dtaper_du = -30.0 * tt * (1.0 - tt)  # d taper / d uo (zero outside the zone)
             dtaper_dc = dtaper_du * (-np.sign(xr) / (cutoff * gam[pz]))
             dtaper_dg = dtaper_du * (-uo / gam[pz])
@@ -1154,14 +1154,11 @@ class LinearSolver:
     def __init__(self, model: PatternModel, ev: dict, w: np.ndarray, bw: np.ndarray):
         a = ev["A"]
         self.model, self.a, self.w, self.bw = model, a, w, bw
-        wa = a.copy()
-        wa.data = wa.data * w[wa.indices]
-        self.wa = wa
         bb = model.bkg_basis
         nb, nr = bb.shape[1], a.shape[1]
         self.nb = nb
         k_bb = bb.T @ bw
-        k_ab = (wa.T @ bb).T if a.nnz else np.zeros((nb, nr))
+        k_ab = (a.T @ bw).T if a.nnz else np.zeros((nb, nr))
         perm = model.refl_perm
         inv = np.empty(nr, dtype=np.int64)
         inv[perm] = np.arange(nr)
@@ -1250,7 +1247,7 @@ class LinearSolver:
     def lt_w(self, m: np.ndarray) -> np.ndarray:
         """L^T W m for a vector or a matrix m (rows = points)."""
         top = self.bw.T @ m
-        bot = self.wa.T @ m
+        bot = self.a.T @ (m * self.w if m.ndim == 1 else m * self.w[:, None])
         return np.concatenate([top, bot], axis=0)
 
     def solve(self, rhs: np.ndarray) -> np.ndarray:
