@@ -58,8 +58,10 @@ OP_SEEDING = OPERANDO.get("seeding", {})
 OP_SEED_STRIDE = op_seed_stride(len(OP_ORDERED), int(OP_SEEDING.get("max_scans", 200)))
 # one manifest per batch (its scans and seed scans with sizes and times), rewritten only
 # when they change: a batch job has one input instead of hundreds of scans, so that a
-# workflow start over 10,000 scans does not spend seconds checking every scan per job
-for _op_b, _op_files in OP_BATCHES.items():
+# workflow start over 10,000 scans does not spend seconds checking every scan per job.
+# Written by the main snakemake process only (a cluster job that re-reads the rules must
+# not touch them: other batches' jobs would look out of date)
+for _op_b, _op_files in OP_BATCHES.items() if workflow.is_main_process else ():
     op_write_manifest(
         f"{RESULTS}/operando/manifests/batch_{_op_b:04d}.json",
         {

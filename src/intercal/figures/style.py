@@ -209,7 +209,9 @@ def save(fig, pdf_path: str | os.PathLike, png_path: str | os.PathLike | None = 
             continue
         path, tmp = atomic_path(path, suffix=Path(path).suffix)
         try:
-            fig.savefig(tmp, dpi=300)
+            # PNG at zlib level 3 (default 6): ~0.2 s less per figure, ~10 % larger files
+            kw = {"pil_kwargs": {"compress_level": 3}} if path.suffix.lower() == ".png" else {}
+            fig.savefig(tmp, dpi=300, **kw)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
