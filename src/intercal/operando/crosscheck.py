@@ -30,6 +30,7 @@ passes the batch tables, which hold the cells as measured), both cells being rep
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -191,7 +192,7 @@ def merge_tables(paths: Sequence[str | os.PathLike], out: str | os.PathLike) -> 
         If a table's header is not :data:`COLUMNS`.
     """
     from ..errors import InputError
-    from ..tables import atomic_path
+    from ..tables import write_text
 
     rows: list[list[str]] = []
     for p in paths:
@@ -204,16 +205,11 @@ def merge_tables(paths: Sequence[str | os.PathLike], out: str | os.PathLike) -> 
                 )
             rows.extend(r for r in reader if r)
     rows.sort(key=lambda r: int(r[0]))
-    path, tmp = atomic_path(out)
-    try:
-        with open(tmp, "w", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(COLUMNS)
-            w.writerows(rows)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    text = io.StringIO()
+    w = csv.writer(text, lineterminator="\n")
+    w.writerow(COLUMNS)
+    w.writerows(rows)
+    write_text(text.getvalue(), out)
     iz = [COLUMNS.index("z_a"), COLUMNS.index("z_c")]
 
     def _within(r):

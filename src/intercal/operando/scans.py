@@ -147,7 +147,7 @@ def write_manifest(path: str | os.PathLike, groups: Mapping[str, Sequence[str]])
     groups : mapping
         Role (``"scans"``, ``"seed_scans"``) -> file paths, in order.
     """
-    from ..tables import atomic_path
+    from ..tables import write_text
 
     entries = {}
     for role, files in groups.items():
@@ -163,13 +163,7 @@ def write_manifest(path: str | os.PathLike, groups: Mapping[str, Sequence[str]])
             return False
     except (FileNotFoundError, UnicodeDecodeError):
         pass
-    path, tmp = atomic_path(path)
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    write_text(text, path)
     return True
 
 
