@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from intercal.joblog import job_log
-from intercal.operando.maps import display_map
+from intercal.operando.maps import display_map, row_times_h
 from intercal.operando.summary import assemble_lattice
 from intercal.tables import write_csv, write_parquet
 
@@ -32,8 +32,7 @@ for f in snakemake.input.maps:
 scan = np.concatenate(scans)
 intensity = np.vstack(maps)
 # the map as the figures draw it (sqrt, time order, <= 600 rows), computed once here
-times = lattice.drop_duplicates("scan").set_index("scan")["time_h"]
-t_disp, z_disp = display_map(intensity, times.reindex(scan).to_numpy(float))
+t_disp, z_disp = display_map(intensity, row_times_h(lattice, scan))
 tmp = snakemake.output.intensity_map + ".tmp.npz"
 # uncompressed: compressing a 10,000-scan map costs ~1 s on every rerun
 np.savez(

@@ -128,8 +128,7 @@ def fig4(
     ax_c = fig.add_subplot(right[1], sharex=ax_a)
     ax_vol = fig.add_subplot(right[2], sharex=ax_a)
 
-    times = lattice.drop_duplicates("scan").set_index("scan")["time_h"]
-    t_scan = times.reindex(np.asarray(imap["scan"])).to_numpy(float)
+    t_scan = maps.row_times_h(lattice, imap["scan"])
     mesh = _map_panel(ax_map, imap, t_scan)
     # colour bar inside the map's upper right corner (white ticks on the dark map)
     cax = ax_map.inset_axes([0.58, 0.955, 0.38, 0.022], transform=ax_map.transAxes)
@@ -215,8 +214,7 @@ def figs18(lattice: pd.DataFrame, imap: Mapping, trace: pd.DataFrame, pdf: str, 
     gs = gridspec.GridSpec(1, 2, figure=fig, width_ratios=[3.0, 0.8], wspace=0.06)
     ax = fig.add_subplot(gs[0])
     ax_v = fig.add_subplot(gs[1], sharey=ax)
-    times = lattice.drop_duplicates("scan").set_index("scan")["time_h"]
-    t_scan = times.reindex(np.asarray(imap["scan"])).to_numpy(float)
+    t_scan = maps.row_times_h(lattice, imap["scan"])
     t_map, z_map = _sqrt_map(imap, t_scan)
     cs = ax.contourf(imap["two_theta_deg"], t_map, z_map, levels=30, cmap="viridis")
     # the filled contours of a long series are ~10^5 path vertices: an image in the PDF

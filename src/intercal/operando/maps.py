@@ -31,6 +31,12 @@ def time_ordered_map(inten: np.ndarray, t_scan_h: np.ndarray, max_rows: int = MA
     return t, z
 
 
+def row_times_h(lattice, scans) -> np.ndarray:
+    """Time (h) of each map row: the lattice table's ``time_h`` of its scan (NaN if absent)."""
+    times = lattice.drop_duplicates("scan").set_index("scan")["time_h"]
+    return times.reindex(np.asarray(scans)).to_numpy(float)
+
+
 def display_map(intensity: np.ndarray, t_scan_h: np.ndarray, max_rows: int = MAX_MAP_ROWS):
     """Square root of the counts (clipped at 0), in time order, averaged to <= ``max_rows``.
 
