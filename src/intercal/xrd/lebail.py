@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import scipy.linalg
+import scipy.linalg.blas
 import scipy.linalg.lapack
 import scipy.sparse
 
@@ -1340,10 +1341,12 @@ def _gram(
             try:
                 dense[at] = a.data * np.sqrt(w[row])
                 blocks = dense.reshape(nblk, rows, width)
+                syrk = scipy.linalg.blas.dsyrk
                 for b in used:
                     wb, c0 = int(wd[b]), int(cmin[b])
-                    d = blocks[b, :, :wb]
-                    k[c0 : c0 + wb, c0 : c0 + wb] += d.T @ d
+                    # d^T d by a symmetric rank-k update: only the triangle that holds the
+                    # upper band is computed (the other stays zero; cleared below in any case)
+                    k[c0 : c0 + wb, c0 : c0 + wb] += syrk(1.0, blocks[b, :, :wb].T, lower=1).T
                 upper = np.lib.stride_tricks.as_strided(kp, shape=(band + 1, nr), strides=strides)
                 ab = upper.copy()
             finally:
@@ -1435,7 +1438,10 @@ class _Fit:
         ls = st["ls"]
         jr = jac - ls.apply(ls.solve(ls.lt_w(jac)))
         wj = jr * self.w[:, None]
-        return jr.T @ wj, wj.T @ (self.y - st["calc"])
+        a, g = jr.T @ wj, wj.T @ (self.y - st["calc"])
+        # kept for the covariance when the fit stops at this state (same refined set)
+        st["reduced"] = (m.nl_refined(), jac, a)
+        return a, g
 
 
 def _esd_of_normal(a: np.ndarray, chi2_red: float) -> np.ndarray:
@@ -1444,7 +1450,9 @@ def _esd_of_normal(a: np.ndarray, chi2_red: float) -> np.ndarray:
     return np.sqrt(np.abs(np.diag(cov)) * max(chi2_red, 1e-300))
 
 
-def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
+def _lm(
+    fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings, early_stop: bool = False
+):
     """Levenberg-Marquardt on the refined non-linear parameters (projected chi^2).
 
     Returns
@@ -1458,6 +1466,10 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
         the predicted decrease is negligible, see :func:`_stalled`); "" when it did not.
     info : str
         Last shift / chi^2 change, for error messages.
+
+    With ``early_stop``, from the second cycle on the fit also stops (``"shift"``) before a
+    step when the Gauss-Newton step from the current state is below ``shift_tol`` esd in
+    every parameter (the step the shift rule would accept next, and stop after).
     """
     m = fit.model
     ref = m.nl_refined()
@@ -1474,7 +1486,21 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
         # is large, which must not count as convergence
         stalled = _stalled(a, g, esd, chi2_red, s.stall_tolerance)
         gn_max = float(np.max(stalled[2], initial=0.0))
+        if early_stop and cycle > 1:
+            # the full (undamped) step from here, below shift_tol esd in every parameter:
+            # converged without evaluating it (the shift rule below, applied one step early;
+            # the Jacobian at this state is then reused for the covariance)
+            gn_ratio = _gauss_newton_esd(a, g, esd)
+            k = int(np.argmax(gn_ratio)) if gn_ratio.size else 0
+            if gn_ratio.size and gn_ratio[k] < shift_tol:
+                info = (
+                    f"Gauss-Newton step {gn_ratio[k]:.3g} esd (largest, in {m.names[ref[k]]}) "
+                    f"below {shift_tol:g} esd"
+                )
+                st["gn_step_esd"] = gn_max
+                return st, cycle - 1, "shift", info
         accepted = None
+        backtracked = False
         while lam < 1e12:
             try:
                 step = np.linalg.solve(a + lam * np.diag(dg), g)
@@ -1499,6 +1525,14 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
                 # the step is refused and the Gauss-Newton model predicts a negligible
                 # decrease: the minimum is reached (raising the damping cannot help)
                 break
+            if not backtracked:
+                # first refusal of the cycle: one step to the minimum of the parabola along
+                # this direction (exact slope, chi^2 measured at the step) before raising
+                # the damping step by step (each raise costs an evaluation)
+                backtracked = True
+                accepted = _backtrack(fit, st, trial, ref, pt[ref] - st["p"][ref], g)
+                if accepted is not None:
+                    break
             lam *= 10.0
         if accepted is None:
             # no step lowers chi^2 at any damping. The Gauss-Newton model predicts the
@@ -1534,6 +1568,15 @@ def _lm(fit: _Fit, st: dict, max_cycles: int, shift_tol: float, s: Settings):
     return st, max_cycles, "", info
 
 
+def _gauss_newton_esd(a: np.ndarray, g: np.ndarray, esd: np.ndarray) -> np.ndarray:
+    """|Gauss-Newton step| / esd per parameter (the normal matrix scaled to unit diagonal
+    for the solve; parameters without an esd count 0)."""
+    d = np.sqrt(np.diag(a))
+    d[~(d > 0)] = 1.0
+    step = np.linalg.lstsq(a / np.outer(d, d), g / d, rcond=1e-12)[0] / d
+    return np.nan_to_num(np.abs(step) / esd, nan=0.0, posinf=0.0)
+
+
 def _extrapolate(fit: _Fit, st: dict, trial: dict, ref: np.ndarray, step: np.ndarray, g):
     """Line search along an accepted, nearly undamped step.
 
@@ -1566,6 +1609,39 @@ def _extrapolate(fit: _Fit, st: dict, trial: dict, ref: np.ndarray, step: np.nda
     except FitError:
         return trial
     return ext if ext["chi2"] < trial["chi2"] else trial
+
+
+def _backtrack(fit: _Fit, st: dict, trial: dict, ref: np.ndarray, step: np.ndarray, g):
+    """Quadratic backtracking along a refused step.
+
+    Along ``p + t s`` chi^2 is ``c(t) = c0 - 2 t g.s + kappa t^2`` to second order, with the
+    exact slope ``-2 g.s`` (the projected gradient) and ``kappa`` from the refused
+    ``c(1) >= c0`` (the Gauss-Newton curvature underestimated the true one along ``s``).
+    The state at the parabola's minimum ``t* = g.s / kappa`` (at least 0.01) when chi^2 is
+    lower there, else None (the caller then raises the damping). Near convergence this
+    replaces the ramp of the damping over many decades, one evaluation per decade.
+
+    Returns
+    -------
+    dict or None
+        State at ``t*`` (see :meth:`_Fit.point`) or None.
+    """
+    m = fit.model
+    gs = float(g @ step)
+    kappa = trial["chi2"] - st["chi2"] + 2.0 * gs
+    if not (gs > 0 and kappa > 0 and np.isfinite(kappa)):
+        return None
+    t = max(gs / kappa, 0.01)
+    if t >= 0.9:
+        return None
+    pt = st["p"].copy()
+    pt[ref] += t * step
+    pt[ref] = np.clip(pt[ref], m.lower[ref], m.upper[ref])
+    try:
+        bt = fit.point(pt, derivs=False)
+    except FitError:
+        return None
+    return bt if bt["chi2"] < st["chi2"] else None
 
 
 def _stalled(
@@ -2017,7 +2093,9 @@ def _refine_once(
         model.refined = mask
         if not last and not np.any(mask[: model.ib0]):
             continue
-        st, n, converged_by, info = _lm(fit, st, max_cycles, tol or s.shift_tolerance, s)
+        st, n, converged_by, info = _lm(
+            fit, st, max_cycles, tol or s.shift_tolerance, s, early_stop=last
+        )
         converged = bool(converged_by)
         cycles += n
         last_info = info
@@ -2029,7 +2107,12 @@ def _refine_once(
     # statistics and the joint covariance of (non-linear, background, intensities)
     p, ev, intens, calc = st["p"], st["ev"], st["intens"], st["calc"]
     ref = model.nl_refined()
-    jac = model.jacobian(p, ev, intens)
+    cached = st.get("reduced")
+    if cached is not None and np.array_equal(cached[0], ref):
+        jac, a_red = cached[1], cached[2]
+    else:
+        jac = model.jacobian(p, ev, intens)
+        a_red = None
     ls = st["ls"]
     nlin = ls.k.shape[0]
     full = np.empty((ref.size + nlin,) * 2)
@@ -2047,7 +2130,8 @@ def _refine_once(
         # projected normal matrix (the intensities solved as in the fit, with its tiny ridge,
         # so that near-coincident reflections that share their intensity do not leave the cell
         # without an esd); equal to the joint block when that is well conditioned
-        a_red, _ = fit.reduced(st, jac)
+        if a_red is None:
+            a_red, _ = fit.reduced(st, jac)
         cov[: ref.size, : ref.size] = _covariance(a_red)[0]
     in_range = model._in_range(ev) & ls.live[nb:]
     n_int = int(rank - ref.size - nb)
