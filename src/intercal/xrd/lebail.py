@@ -822,12 +822,18 @@ class PatternModel:
             """A per-peak array on every entry (as ``v[pw]``; np.repeat is faster)."""
             return np.repeat(v, ln)
 
-        xw = x[iw]
-        dxo = xw - per_entry(c - dbar)
+        # (in place where it saves a temporary of every entry; the same operations in the
+        # same order)
+        dxo = x[iw]
+        dxo -= per_entry(c - dbar)
         g2 = gam * gam
-        den = per_entry(g2) + 4.0 * dxo * dxo
-        lor = per_entry((2.0 / np.pi) * gam) / den
-        val0 = per_entry(eta) * lor
+        den = dxo * dxo
+        den *= 4.0
+        den += per_entry(g2)
+        lor = per_entry((2.0 / np.pi) * gam)
+        lor /= den
+        val0 = per_entry(eta)
+        val0 *= lor
         # smooth taper over the outer 20 % of the window, so that chi^2 stays continuous
         # when a window edge crosses a data point. Its derivatives with respect to the
         # centre and the FWHM are kept: the tails of a reflection centred outside the range
@@ -840,7 +846,7 @@ class PatternModel:
             [_ranges(start, nzl), _ranges(start + zr - i0, np.maximum(ln - (zr - i0), 0))]
         )
         pz = pw[zpos]
-        xr = xw[zpos] - c[pz]
+        xr = x[iw[zpos]] - c[pz]
         uo = np.abs(xr) / (cutoff * gam[pz])
         tt = np.clip((1.0 - uo) / 0.2, 0.0, 1.0)
         taper = tt * tt * (3.0 - 2.0 * tt)
@@ -868,8 +874,8 @@ class PatternModel:
             core_groups.append(
                 {
                     "pks": pks, "pos": pos, "nc": nc, "ge": ge,
-                    "dx": dx0[:, None] + np.repeat(dl, nc, axis=0),
-                    "w": np.repeat(wl, nc, axis=0), "sb": sb, "sm": sm, "low": low_side,
+                    "dx": dx0[None, :] + np.repeat(dl.T, nc, axis=1),
+                    "w": np.repeat(wl.T, nc, axis=1), "sb": sb, "sm": sm, "low": low_side,
                     "u_c": u_c,
                 }
             )  # fmt: skip
@@ -879,14 +885,15 @@ class PatternModel:
         c_g = 2.0 * np.sqrt(LN2 / np.pi)
         for cg in core_groups:
             ig = 1.0 / cg["ge"]
-            u = cg["dx"] * cg["dx"] * (4.0 * ig * ig)[:, None]
+            u = cg["dx"] * cg["dx"]
+            u *= 4.0 * ig * ig
             r = 1.0 / (1.0 + u)
             e = np.exp(-LN2 * u)
             cg.update(
                 ig=ig, u=u, r=r, e=e,
                 a=(2.0 / np.pi) * np.repeat(eta[cg["pks"]], cg["nc"]) * ig,
                 b=c_g * (1.0 - np.repeat(eta[cg["pks"]], cg["nc"])) * ig,
-                R=np.einsum("ij,ij->i", r, cg["w"]), E=np.einsum("ij,ij->i", e, cg["w"]),
+                R=np.einsum("ji,ji->i", r, cg["w"]), E=np.einsum("ji,ji->i", e, cg["w"]),
             )  # fmt: skip
             cg["vc"] = cg["a"] * cg["R"] + cg["b"] * cg["E"]
             pos, sm = cg["pos"], cg["sm"]
@@ -905,10 +912,22 @@ class PatternModel:
         def add_derivs():
             """Derivative entries (computed on demand: trial points need only values)."""
             # the tail formula: d/d(dx), d/d(gam), d/d(eta) (the taper in its zone)
-            t_dx = -8.0 * dxo * val0 / den
-            t_dg = val0 * (den - 2.0 * per_entry(g2)) / (per_entry(gam) * den)
+            t_dx = dxo * -8.0
+            t_dx *= val0
+            t_dx /= den
+            # val0 (den - 2 gam^2) / (gam den)
+            t_dg = per_entry(g2)
+            t_dg *= -2.0
+            t_dg += den
+            t_dg *= val0
+            gden = per_entry(gam)
+            gden *= den
+            t_dg /= gden
+            del gden
             d_c = -t_dx
-            d_gam = t_dg.copy()
+            # (t_dg itself: its entries read below, in the taper zone and the core, are read
+            # before they are overwritten, and the two sets are disjoint)
+            d_gam = t_dg
             d_eta = lor  # (add_derivs runs once per evaluation; lor is not needed after)
             dtaper_du = -30.0 * tt * (1.0 - tt)  # d taper / d uo (zero outside the zone)
             dtaper_dc = dtaper_du * (-np.sign(xr) / (cutoff * gam[pz]))
@@ -924,17 +943,21 @@ class PatternModel:
                 u, r, e, w, dx = cg["u"], cg["r"], cg["e"], cg["w"], cg["dx"]
                 a, b, ig, vc = cg["a"], cg["b"], cg["ig"], cg["vc"]
                 # node sums of d/d(dx): -8 dx / gam^2 (a r^2 + ln2 b e); d/d(gam):
-                # (a r (2 u r - 1) + b e (2 ln2 u - 1)) / gam; d/d(eta): (2/pi r - c_g e) / gam
-                cg["wdx"] = wdx = w * dx
-                cg["r2"] = r2 = r * r
+                # (a r (2 u r - 1) + b e (2 ln2 u - 1)) / gam; d/d(eta): (2/pi r - c_g e) / gam;
+                # with R = sum w r and E = sum w e: sum w r (2 u r - 1) = 2 sum w r^2 u - R and
+                # sum w e (2 ln2 u - 1) = 2 ln2 sum w e u - E
+                wr2 = r * r
+                wr2 *= w
+                we = w * e
+                cg["wr2dx"] = wr2dx = wr2 * dx
+                cg["wedx"] = wedx = we * dx
                 k8 = -8.0 * ig * ig
-                s_dx = k8 * (
-                    a * np.einsum("ij,ij->i", wdx, r2) + LN2 * b * np.einsum("ij,ij->i", wdx, e)
-                )
+                s_dx = k8 * (a * wr2dx.sum(axis=0) + LN2 * b * wedx.sum(axis=0))
                 s_dg = ig * (
-                    a * np.einsum("ij,ij->i", w * r, 2.0 * u * r - 1.0)
-                    + b * np.einsum("ij,ij->i", w * e, (2.0 * LN2) * u - 1.0)
+                    a * (2.0 * np.einsum("ji,ji->i", wr2, u) - cg["R"])
+                    + b * ((2.0 * LN2) * np.einsum("ji,ji->i", we, u) - cg["E"])
                 )
+                del wr2, we
                 s_de = ig * ((2.0 / np.pi) * cg["R"] - c_g * cg["E"])
                 pos, sm, sb = cg["pos"], cg["sm"], cg["sb"]
                 ds_du = -6.0 * sb * (1.0 - sb) / bz
@@ -966,23 +989,24 @@ class PatternModel:
                         d1, w1 = dl, wl
                     dnodes.append(((d2 - d1) / h2, (w2 - w1) / h2))
                     ddbar[pks] = (np.sum(d2 * w2, axis=1) - np.sum(d1 * w1, axis=1)) / h2
-                res = t_dx * per_entry(ddbar)
+                res = per_entry(ddbar)
+                res *= t_dx
                 for cg, (dd, dw) in zip(core_groups, dnodes, strict=True):
                     # sum_n dw_n v_n + sum_n w_n dd_n d/d(dx) v_n (see add_derivs)
                     pos, sm = cg["pos"], cg["sm"]
                     a, b, ig = cg["a"], cg["b"], cg["ig"]
                     nc = cg["nc"]
-                    dwr = np.repeat(dw, nc, axis=0)
-                    wdd = cg["wdx"] * np.repeat(dd, nc, axis=0)
+                    dwr = np.repeat(dw.T, nc, axis=1)
+                    ddr = np.repeat(dd.T, nc, axis=1)
                     one = (
-                        a * np.einsum("ij,ij->i", dwr, cg["r"])
-                        + b * np.einsum("ij,ij->i", dwr, cg["e"])
+                        a * np.einsum("ji,ji->i", dwr, cg["r"])
+                        + b * np.einsum("ji,ji->i", dwr, cg["e"])
                         - 8.0
                         * ig
                         * ig
                         * (
-                            a * np.einsum("ij,ij->i", wdd, cg["r2"])
-                            + LN2 * b * np.einsum("ij,ij->i", wdd, cg["e"])
+                            a * np.einsum("ji,ji->i", cg["wr2dx"], ddr)
+                            + LN2 * b * np.einsum("ji,ji->i", cg["wedx"], ddr)
                         )
                     )
                     res[pos] = sm * one + (1.0 - sm) * res[pos]
@@ -1024,9 +1048,14 @@ class PatternModel:
                 dgl_dc = dgl_dc + samp["dth"][1] * dth / 100.0
             dgam_dc = np.nan_to_num(dgg * dgg_dsig * dsig2_dc + dgl * dgl_dc)
             deta_dc = np.nan_to_num(deg * dgg_dsig * dsig2_dc + del_ * dgl_dc)
-            out["d_cw"] = (
-                out["d_c"] + out["d_gam"] * per_entry(dgam_dc) + out["d_eta"] * per_entry(deta_dc)
-            )
+            d_cw = per_entry(dgam_dc)
+            d_cw *= out["d_gam"]
+            d_cw += out["d_c"]
+            tmp = per_entry(deta_dc)
+            tmp *= out["d_eta"]
+            d_cw += tmp
+            del tmp
+            out["d_cw"] = d_cw
             if multi:
                 # the FCJ shifts and weights depend on the Bragg angle too
                 out["d_cw"] += fcj_deriv(0.0, 1e-4)
@@ -1044,10 +1073,10 @@ class PatternModel:
         indptr = np.zeros(npk + 1, dtype=np.int64)
         np.cumsum(ln, out=indptr[1:])
         out["indptr"] = indptr
-        data = per_entry(self.wfac) * out["val"]
         nr, nl = self.nr, npk // self.nr
+        val = out["val"]
         if nl == 1:
-            a = scipy.sparse.csc_matrix((data, iw, indptr), shape=(x.size, nr))
+            a = scipy.sparse.csc_matrix((val * self.wfac[0], iw, indptr), shape=(x.size, nr))
         else:
             first = np.where(ln > 0, i0, np.iinfo(np.int64).max).reshape(nl, nr).min(axis=0)
             last = np.where(ln > 0, i0 + ln, -1).reshape(nl, nr).max(axis=0)
@@ -1059,7 +1088,11 @@ class PatternModel:
             to = iw + np.repeat(np.tile(cptr[:-1] - first, nl), ln)
             for k in range(nl):  # (each peak's window holds a point once)
                 sl = slice(indptr[k * nr], indptr[(k + 1) * nr])
-                cdata[to[sl]] += data[sl]
+                f = self.wfac[k * nr]
+                if k == 0:
+                    cdata[to[sl]] = val[sl] if f == 1.0 else f * val[sl]
+                else:
+                    cdata[to[sl]] += f * val[sl]
             a = scipy.sparse.csc_matrix((cdata, _ranges(first, width), cptr), shape=(x.size, nr))
         a.has_sorted_indices = True
         out["A"] = a
@@ -1123,10 +1156,14 @@ class PatternModel:
                 gg[:, col[j]] = amp * dgam
                 ge[:, col[j]] = amp * deta
         jac = np.zeros((n, ref.size))
+        f = None
         for key, g in (("d_cw", gc), ("d_gam", gg), ("d_eta", ge)):
             nz = np.flatnonzero(np.any(g, axis=0))  # (only the columns this part moves)
             if nz.size:
-                f = scipy.sparse.csc_matrix((ev[key], ii, ev["indptr"]), shape=(n, npk))
+                if f is None:
+                    f = scipy.sparse.csc_matrix((ev[key], ii, ev["indptr"]), shape=(n, npk))
+                else:
+                    f.data = ev[key]  # (the same pattern: no second check of it)
                 jac[:, nz] += f @ g[:, nz]
         ishl = self.idx["SHL"]
         if ishl in col:
@@ -2411,7 +2448,10 @@ def _pinv_deflated(an: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     inv, info = scipy.linalg.lapack.dpotri(c, lower=0)
     if info != 0:
         return None
-    inv = np.triu(inv) + np.triu(inv, 1).T - vecs @ vecs.T
+    inv = np.triu(inv)
+    inv = inv + inv.T
+    inv[np.diag_indices_from(inv)] *= 0.5
+    inv -= vecs @ vecs.T
     return inv, vecs
 
 
