@@ -1399,18 +1399,6 @@ def _gram(
     return (a.T @ wa).tocoo(), -1
 
 
-def _initial_background(x, y, w, basis, n_iter=8):
-    """Robust Chebyshev fit of the background: clip points above the fit and refit."""
-    keep = np.ones(x.size, bool)
-    coef = np.zeros(basis.shape[1])
-    sw = np.sqrt(w)
-    for _ in range(n_iter):
-        coef, *_ = np.linalg.lstsq(basis[keep] * sw[keep, None], y[keep] * sw[keep], rcond=None)
-        b = basis @ coef
-        keep = y < b + 1.0 / sw
-    return coef
-
-
 def statistics(y, calc, w, n_params):
     """Rp, Rwp, Rexp (fractions), chi2, chi2_red and GoF = sqrt(chi2_red)."""
     n = y.size
@@ -2074,9 +2062,10 @@ def _refine_once(
     w = 1.0 / e**2
     model = PatternModel(x, phases, s, name)
     fit = _Fit(model, y, w)
+    # (the background coefficients in p need no start: every evaluation solves them exactly
+    # with the intensities)
     p = model.p0.copy()
     nb = model.bkg_basis.shape[1]
-    p[model.ib0 : model.ib0 + nb] = _initial_background(x, y, w, model.bkg_basis)
     model.check_profile(p, err=InputError)
     if balance != 1.0:
         # another start (see refine): every refined width term scaled by ``balance`` (U, V,
