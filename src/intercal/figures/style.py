@@ -15,6 +15,7 @@ Use::
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import matplotlib
@@ -65,24 +66,33 @@ def phase_color(name: str) -> str:
     return PHASE_PALETTE[zlib.crc32(name.encode()) % len(PHASE_PALETTE)]
 
 
+#: the 118 element symbols, Z = 1..118, written run together (a figure label is checked
+#: against them: importing pymatgen's periodic table for this costs ~0.5 s per figure job;
+#: tests/test_style.py checks the set equals pymatgen's ``Element`` members, which also
+#: name the hydrogen isotopes D and T)
+ELEMENT_SYMBOLS = frozenset(
+    re.findall(
+        r"[A-Z][a-z]?",
+        "HHeLiBeBCNOFNeNaMgAlSiPSClArKCaScTiVCrMnFeCoNiCuZnGaGeAsSeBrKrRbSrYZrNbMoTc"
+        "RuRhPdAgCdInSnSbTeIXeCsBaLaCePrNdPmSmEuGdTbDyHoErTmYbLuHfTaWReOsIrPtAuHgTlPb"
+        "BiPoAtRnFrRaAcThPaUNpPuAmCmBkCfEsFmMdNoLrRfDbSgBhHsMtDsRgCnNhFlMcLvTsOg",
+    )
+) | {"D", "T"}
+
+
 def is_formula(name: str) -> bool:
     """True when ``name`` reads as a chemical formula: element symbols with optional counts
     (LiCoO2, Li0.5CoO2, Na2/3... is not: only digits and decimal points count)."""
-    import re
-
-    from pymatgen.core.periodic_table import Element
-
     text = str(name)
     if not re.fullmatch(r"(?:[A-Z][a-z]?(?:\d+(?:\.\d+)?)?)+", text):
         return False
-    return all(Element.is_valid_symbol(sym) for sym in re.findall(r"[A-Z][a-z]?", text))
+    return all(sym in ELEMENT_SYMBOLS for sym in re.findall(r"[A-Z][a-z]?", text))
 
 
 def formula_tex(formula: str) -> str:
     """A chemical formula with subscripted counts for matplotlib: LiCoO2 -> LiCoO$_2$,
     Li0.5CoO2 -> Li$_{0.5}$CoO$_2$. Names that are not formulas (P2-NMO, charged4p3V, a
     sample label) pass through unchanged."""
-    import re
 
     if not is_formula(formula):
         return str(formula)
