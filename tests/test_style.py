@@ -57,3 +57,11 @@ def test_draw_side_by_side_runs_every_task_and_names_a_failed_child(tmp_path):
     with pytest.raises(ValueError, match="broken figure"):
         draw_side_by_side([("first", fail), ("second", touch("e"))])
     assert (tmp_path / "e").exists()
+
+
+def test_element_symbols_are_pymatgens():
+    """The figure labels' element table is pymatgen's (which it saves importing)."""
+    from pymatgen.core.periodic_table import Element
+
+    assert style.ELEMENT_SYMBOLS == set(Element.__members__)
+    assert style.is_formula("D2O") and not style.is_formula("Xx2O")

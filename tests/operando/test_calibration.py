@@ -151,6 +151,31 @@ def test_end_state_does_not_average_down_a_shared_calibration_error():
     assert e_shared >= 3e-4 > e_indep
 
 
+def test_end_state_equals_the_dense_generalised_least_squares_fit():
+    """The grouped (Sherman-Morrison) solve equals GLS with the full covariance inverted."""
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 5, 40):
+        x = rng.uniform(0.0, 0.2, n)
+        e = rng.uniform(1e-4, 1e-3, n)
+        cal = e * rng.uniform(0.0, 0.9, n)
+        grp = rng.integers(0, 3, n)
+        v = 5.87 + 0.05 * x + rng.normal(0.0, 1.0, n) * e
+        rows = pd.DataFrame({"x": x, "c": v, "ce": e, "cc": cal, "cal_group": grp})
+        got = end_state(rows, "c", "ce", 0.1, cal_col="cc")
+        stat2 = e**2 - cal**2
+        cov_v = np.diag(stat2) + np.outer(cal, cal) * (grp[:, None] == grp[None, :])
+        line = n >= 3
+        A = np.column_stack([np.ones(n), x - 0.1]) if line else np.ones((n, 1))
+        ci = np.linalg.inv(cov_v)
+        cov = np.linalg.inv(A.T @ ci @ A)
+        beta = cov @ (A.T @ ci @ v)
+        r = v - A @ beta
+        chi2 = r @ ci @ r / (n - A.shape[1]) if n > A.shape[1] else 1.0
+        want_e = math.sqrt(cov[0, 0] * max(1.0, chi2))
+        assert got[0] == pytest.approx(beta[0], abs=1e-9 * want_e)
+        assert got[1] == pytest.approx(want_e, rel=1e-9)
+
+
 def _write(path, x, y, e):
     np.savetxt(path, np.column_stack([x, y, e]), fmt="%.5f", header="2theta counts esd")
 

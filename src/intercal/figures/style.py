@@ -15,6 +15,7 @@ Use::
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import matplotlib
@@ -65,24 +66,33 @@ def phase_color(name: str) -> str:
     return PHASE_PALETTE[zlib.crc32(name.encode()) % len(PHASE_PALETTE)]
 
 
+#: the 118 element symbols, Z = 1..118, written run together (a figure label is checked
+#: against them: importing pymatgen's periodic table for this costs ~0.5 s per figure job;
+#: tests/test_style.py checks the set equals pymatgen's ``Element`` members, which also
+#: name the hydrogen isotopes D and T)
+ELEMENT_SYMBOLS = frozenset(
+    re.findall(
+        r"[A-Z][a-z]?",
+        "HHeLiBeBCNOFNeNaMgAlSiPSClArKCaScTiVCrMnFeCoNiCuZnGaGeAsSeBrKrRbSrYZrNbMoTc"
+        "RuRhPdAgCdInSnSbTeIXeCsBaLaCePrNdPmSmEuGdTbDyHoErTmYbLuHfTaWReOsIrPtAuHgTlPb"
+        "BiPoAtRnFrRaAcThPaUNpPuAmCmBkCfEsFmMdNoLrRfDbSgBhHsMtDsRgCnNhFlMcLvTsOg",
+    )
+) | {"D", "T"}
+
+
 def is_formula(name: str) -> bool:
     """True when ``name`` reads as a chemical formula: element symbols with optional counts
     (LiCoO2, Li0.5CoO2, Na2/3... is not: only digits and decimal points count)."""
-    import re
-
-    from pymatgen.core.periodic_table import Element
-
     text = str(name)
     if not re.fullmatch(r"(?:[A-Z][a-z]?(?:\d+(?:\.\d+)?)?)+", text):
         return False
-    return all(Element.is_valid_symbol(sym) for sym in re.findall(r"[A-Z][a-z]?", text))
+    return all(sym in ELEMENT_SYMBOLS for sym in re.findall(r"[A-Z][a-z]?", text))
 
 
 def formula_tex(formula: str) -> str:
     """A chemical formula with subscripted counts for matplotlib: LiCoO2 -> LiCoO$_2$,
     Li0.5CoO2 -> Li$_{0.5}$CoO$_2$. Names that are not formulas (P2-NMO, charged4p3V, a
     sample label) pass through unchanged."""
-    import re
 
     if not is_formula(formula):
         return str(formula)
@@ -203,14 +213,33 @@ def panel_label(ax, letter: str, x: float = -0.16, y: float = 1.02) -> None:
 
 
 def save(fig, pdf_path: str | os.PathLike, png_path: str | os.PathLike | None = None) -> None:
-    """Save ``fig`` as vector PDF (and 300 dpi PNG), each written atomically."""
-    for path in (pdf_path, png_path):
-        if path is None:
-            continue
+    """Save ``fig`` as vector PDF (and 300 dpi PNG), each written atomically.
+
+    With the rc's tight bounding box, the box is found once, from one dry draw, and
+    both files are cut to it: ``savefig`` would draw the figure twice per file (once
+    to measure it). A figure with a layout engine keeps matplotlib's own path.
+    """
+    bbox = None
+    paths = [p for p in (pdf_path, png_path) if p is not None]
+    if (
+        len(paths) > 1
+        and plt.rcParams["savefig.bbox"] == "tight"
+        and fig.get_layout_engine() is None
+    ):
+        dpi0 = fig.dpi
+        fig.dpi = 300  # measured as the PNG is drawn (text extents depend a little on dpi)
+        try:
+            fig.draw_without_rendering()
+            bbox = fig.get_tightbbox().padded(plt.rcParams["savefig.pad_inches"])
+        finally:
+            fig.dpi = dpi0
+    for path in paths:
         path, tmp = atomic_path(path, suffix=Path(path).suffix)
         try:
             # PNG at zlib level 3 (default 6): ~0.2 s less per figure, ~10 % larger files
             kw = {"pil_kwargs": {"compress_level": 3}} if path.suffix.lower() == ".png" else {}
+            if bbox is not None:
+                kw["bbox_inches"] = bbox
             fig.savefig(tmp, dpi=300, **kw)
             os.replace(tmp, path)
         finally:
@@ -244,6 +273,10 @@ def draw_side_by_side(tasks) -> None:
         for _, fn in tasks:
             fn()
         return
+    # build matplotlib's mathtext grammar (~0.4 s) once, here, for every child to inherit
+    from matplotlib import mathtext
+
+    mathtext.MathTextParser("path").parse("$x$")
     children = []
     for name, fn in tasks[1:]:
         pid = os.fork()
