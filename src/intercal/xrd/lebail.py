@@ -833,10 +833,8 @@ class PatternModel:
         den = dxo * dxo
         den *= 4.0
         den += per_entry(g2)
-        lor = per_entry((2.0 / np.pi) * gam)
-        lor /= den
-        val0 = per_entry(eta)
-        val0 *= lor
+        val0 = per_entry(eta * (2.0 / np.pi) * gam)
+        val0 /= den
         # smooth taper over the outer 20 % of the window, so that chi^2 stays continuous
         # when a window edge crosses a data point. Its derivatives with respect to the
         # centre and the FWHM are kept: the tails of a reflection centred outside the range
@@ -931,7 +929,10 @@ class PatternModel:
             # (t_dg itself: its entries read below, in the taper zone and the core, are read
             # before they are overwritten, and the two sets are disjoint)
             d_gam = t_dg
-            d_eta = lor  # (add_derivs runs once per evaluation; lor is not needed after)
+            # d/d(eta): the Lorentzian (2 / pi) gam / den itself
+            lor = per_entry((2.0 / np.pi) * gam)
+            lor /= den
+            d_eta = lor
             dtaper_du = -30.0 * tt * (1.0 - tt)  # d taper / d uo (zero outside the zone)
             dtaper_dc = dtaper_du * (-np.sign(xr) / (cutoff * gam[pz]))
             dtaper_dg = dtaper_du * (-uo / gam[pz])
