@@ -38,12 +38,20 @@ Start: the zero shift is first located by a scan of the projected chi^2 over
 ``+-zero_search_deg`` (steps of half the narrowest FWHM, profile tails cut at
 ``core_fwhm``), then positions are refined with the profile fixed, then everything.
 
-Convergence: a Levenberg-Marquardt step is accepted when it lowers chi^2; the fit has
-converged when the largest accepted shift is below ``shift_tolerance`` (default 0.01)
-of the parameter's esd. When no step lowers chi^2 at any damping (the linear model and
+Convergence: a Levenberg-Marquardt step is accepted when it lowers chi^2; when the first
+step of a cycle does not, one step to the minimum of the parabola along it (exact slope,
+measured chi^2) is tried before the damping is raised. The fit has converged when the
+largest accepted shift is below ``shift_tolerance`` (default 0.01) of the parameter's esd,
+or, in the last stage, when the Gauss-Newton step from the current state is (then without
+taking it). When no step lowers chi^2 at any damping (the linear model and
 chi^2 disagree at the level of rounding), the fit has converged if the Gauss-Newton step
 predicts a chi^2 decrease below ``stall_tolerance`` (1e-2) of chi^2/dof, and has failed
 otherwise; ``stats["converged_by"]`` records which rule stopped it.
+
+With many overlapping reflections (a triclinic pattern with a thousand reflections) the
+projected chi^2 has ripples on a scale below one esd of the profile and cell parameters
+(intensities of nearly coincident reflections trade off); the minimum found there depends
+on the path by up to about an esd, and so does the esd itself by a few per cent.
 
 Uncertainties: the joint covariance of all parameters (non-linear, background and
 intensities), ``(J^T W J)^-1`` at convergence, so that the esds of the cell include the
@@ -825,8 +833,7 @@ class PatternModel:
             """A per-peak array on every entry (as ``v[pw]``; np.repeat is faster)."""
             return np.repeat(v, ln)
 
-        # (in place where it saves a temporary of every entry; the same operations in the
-        # same order)
+        # (in place where it saves a temporary of every entry)
         dxo = x[iw]
         dxo -= per_entry(c - dbar)
         g2 = gam * gam
@@ -853,8 +860,10 @@ class PatternModel:
         taper = tt * tt * (3.0 - 2.0 * tt)
         val = val0.copy()
         val[zpos] *= taper
-        # core entries of each node group: positions, points, rows in the group's node
-        # arrays, peaks, offsets from the nodes' apparent centres, the nodes' weights; and
+        # core entries of each node group: positions, points, columns of the group's node
+        # arrays (node-major, nodes x entries: sums over the few nodes and broadcasts of
+        # per-entry factors run along contiguous rows), peaks, offsets from the nodes'
+        # apparent centres, the nodes' weights; and
         # the fading of the core into the tail formula over its outer quarter (smoothstep in
         # the distance u beyond the FCJ spread, in FWHM), so that chi^2 stays smooth when a
         # data point crosses the core edge (the two differ there by ~ Var(delta) / u^2 of
