@@ -1404,9 +1404,19 @@ def _gram(
                         ...
                     ] = 0.0
             return ab, band
+    if n * nr * nr <= DENSE_GRAM_MAX:
+        # few reflections: one BLAS product of the dense design matrix (the sparse product's
+        # overhead dominates there)
+        sa = a.toarray()
+        sa *= np.sqrt(w)[:, None]
+        return scipy.sparse.coo_matrix(sa.T @ sa), -1
     wa = a.copy()
     wa.data = wa.data * w[wa.indices]
     return (a.T @ wa).tocoo(), -1
+
+
+#: largest points x reflections^2 for which :func:`_gram` takes the dense product
+DENSE_GRAM_MAX = 2e7
 
 
 def statistics(y, calc, w, n_params):
