@@ -22,3 +22,17 @@ def test_atomic_write_gives_umask_permissions(tmp_path):
     finally:
         os.umask(old)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp leftovers
+
+
+def test_qc_text_reads_an_all_empty_qc_column_without_a_pandas_warning():
+    import warnings
+
+    import numpy as np
+    import pandas as pd
+
+    from intercal.tables import qc_text
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert qc_text(pd.Series([np.nan, np.nan])).tolist() == ["", ""]
+        assert qc_text(pd.Series(["at_bound:nu", None, ""])).tolist() == ["at_bound:nu", "", ""]

@@ -90,6 +90,15 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> tuple[Path, Pa
     return path, Path(tmp)
 
 
+def qc_text(col: pd.Series) -> pd.Series:
+    """A ``qc`` column as strings, "" where empty.
+
+    A column read back from CSV with no flag at all is float NaN; ``fillna("")`` on it
+    is deprecated in pandas (an error in a future version).
+    """
+    return col.astype(object).where(col.notna(), "").astype(str)
+
+
 def write_csv(df: pd.DataFrame, path: str | os.PathLike, **kwargs: Any) -> None:
     """Write ``df`` as CSV atomically (write to a temporary file, then rename)."""
     path, tmp = atomic_path(path)
