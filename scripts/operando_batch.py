@@ -9,7 +9,7 @@ import numpy as np
 from intercal.joblog import job_log
 from intercal.operando import ridge, track
 from intercal.operando.scans import read_manifest
-from intercal.tables import write_csv
+from intercal.tables import qc_text, write_csv
 
 job_log(snakemake.log[0], filemode="w")
 with open(snakemake.input.factors) as fh:
@@ -61,6 +61,6 @@ logging.info(
     len(rows),
     int(rows["guard_hit"].sum()),
 )
-flagged = rows[rows["qc"].fillna("").astype(str).str.len() > 0]
+flagged = rows[qc_text(rows["qc"]).str.len() > 0]
 for r in flagged.itertuples():
     logging.warning("scan %d %s: %s", r.scan, r.phase, r.qc)

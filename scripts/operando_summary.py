@@ -7,12 +7,12 @@ import pandas as pd
 from intercal.joblog import job_log
 from intercal.operando import summary
 from intercal.operando.calibration import summarize_calibration
-from intercal.tables import write_csv, write_json
+from intercal.tables import write_csv, write_json, write_large_csv
 
 job_log(snakemake.log[0], filemode="w")
 # the lattice table as text for users (assembled by operando_lattice), then read back
 # from it, so that the summary sees exactly what lattice.csv holds
-write_csv(pd.read_parquet(snakemake.input.lattice), snakemake.output.lattice)
+write_large_csv(pd.read_parquet(snakemake.input.lattice), snakemake.output.lattice)
 lattice = pd.read_csv(snakemake.output.lattice)
 st = dict(snakemake.params.states)
 tr = dict(snakemake.params.transition)

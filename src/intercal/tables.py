@@ -90,11 +90,90 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> tuple[Path, Pa
     return path, Path(tmp)
 
 
+def qc_text(col: pd.Series) -> pd.Series:
+    """A ``qc`` column as strings, "" where empty.
+
+    A column read back from CSV with no flag at all is float NaN; ``fillna("")`` on it
+    is deprecated in pandas (an error in a future version).
+    """
+    return col.astype(object).where(col.notna(), "").astype(str)
+
+
 def write_csv(df: pd.DataFrame, path: str | os.PathLike, **kwargs: Any) -> None:
     """Write ``df`` as CSV atomically (write to a temporary file, then rename)."""
     path, tmp = atomic_path(path)
     try:
         df.to_csv(tmp, index=kwargs.pop("index", False), **kwargs)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _csv_fields(col: pd.Series) -> list[str] | None:
+    """The column's fields exactly as ``DataFrame.to_csv`` writes them, or None.
+
+    float64 (shortest round-trip repr, NaN empty), integers, booleans and text (NaN or
+    None empty, quoted when it holds a comma, quote or line break); None for any other
+    column, which is left to pandas.
+    """
+    import pandas as pd
+
+    dt = col.dtype
+    if isinstance(dt, np.dtype) and dt.kind != "O":
+        vals = col.to_numpy()
+        if dt == np.float64:
+            # Python's float repr is the shortest round-trip form, the same text as the
+            # numpy astype(str) pandas uses, at ~2x the speed
+            out = list(map(repr, vals.tolist()))
+            for i in np.flatnonzero(np.isnan(vals)).tolist():
+                out[i] = ""
+            return out
+        if dt.kind in "iub":
+            return list(map(str, vals.tolist()))
+        return None
+    if not (pd.api.types.is_object_dtype(dt) or pd.api.types.is_string_dtype(dt)):
+        return None
+    missing = col.isna().to_numpy()
+    out = []
+    for v, na in zip(col.to_numpy(dtype=object).tolist(), missing.tolist(), strict=True):
+        if na:
+            out.append("")
+        elif type(v) is not str:
+            return None
+        else:
+            out.append(_csv_quote(v))
+    return out
+
+
+def _csv_quote(v: str) -> str:
+    """``v`` as pandas' csv writer quotes it: minimal quoting, a field holding the comma,
+    the quote or a character of the line terminator (``os.linesep``) is quoted."""
+    if any(ch in v for ch in (",", '"', *os.linesep)):
+        return '"' + v.replace('"', '""') + '"'
+    return v
+
+
+def write_large_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
+    """Write ``df`` (no index) as :func:`write_csv` would, byte for byte, about 2x faster.
+
+    For tables of ~10^6 values (the operando lattice table of a long series): pandas
+    formats each float through numpy. Columns of other types than float64, integer,
+    bool and text, or a one-column table, go to pandas' writer.
+    """
+    ok = df.shape[1] > 1 and df.columns.is_unique
+    fields = [_csv_fields(df[c]) for c in df.columns] if ok else [None]
+    if any(f is None for f in fields):
+        write_csv(df, path)
+        return
+    sep = os.linesep
+    text = ",".join(_csv_quote(str(c)) for c in df.columns) + sep
+    if len(df):
+        text += sep.join(map(",".join, zip(*fields, strict=True))) + sep
+    path, tmp = atomic_path(path)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
         os.replace(tmp, path)
     finally:
         if tmp.exists():

@@ -11,6 +11,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from ..reproduction import fmt_value
+from ..tables import qc_text
 from . import style
 
 KB_MEV = 8.617333262e-2
@@ -34,7 +35,7 @@ def _groups(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
         if "used_in_arrhenius" in df
         else (df["dynamic"].astype(bool) if "dynamic" in df else df["nu_MHz"] > 0)
     )
-    flagged = df["qc"].fillna("").astype(str) != "" if "qc" in df else pd.Series(False, df.index)
+    flagged = qc_text(df["qc"]) != "" if "qc" in df else pd.Series(False, df.index)
     return {
         "fitted": df[used],
         "static": df[~used & ~flagged],

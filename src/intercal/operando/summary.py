@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..tables import qc_text
 
 LATTICE_FRONT = [
     "scan", "time_s", "time_h", "voltage_V", "x", "direction", "cycle", "phase", "present",
@@ -95,7 +96,7 @@ def flag_imprecise(lattice: pd.DataFrame, max_cell_esd: float) -> pd.DataFrame:
     df = lattice.copy()
     if "qc" not in df.columns:
         df["qc"] = ""
-    qc = df["qc"].fillna("").astype(str)
+    qc = qc_text(df["qc"])
     esd = np.fmax(df["a_esd_A"].to_numpy(float), df["c_esd_A"].to_numpy(float))
     bad = df["present"].astype(bool).to_numpy() & (esd > max_cell_esd)
     df["qc"] = [
@@ -582,7 +583,7 @@ def lost_streaks(lattice: pd.DataFrame, max_lost: int) -> dict[str, int]:
     if "qc" not in lattice.columns:
         return out
     for ph, g in lattice.sort_values("scan").groupby("phase"):
-        lost = g["qc"].fillna("").astype(str).str.contains(f"lost:{ph}", regex=False).to_numpy()
+        lost = qc_text(g["qc"]).str.contains(f"lost:{ph}", regex=False).to_numpy()
         run = best = 0
         for v in lost:
             run = run + 1 if v else 0
@@ -601,7 +602,7 @@ def _flags(rows: pd.DataFrame) -> list[str]:
     if "qc" not in rows.columns:
         return []
     out: list[str] = []
-    for q in rows["qc"].fillna("").astype(str):
+    for q in qc_text(rows["qc"]):
         for f in q.split(";"):
             if f and f not in out and not f.startswith("imprecise:"):
                 out.append(f)
@@ -754,7 +755,7 @@ def summarize(
     out["lost_phases"] = lost
     out["detection_limit_fraction"] = detection_limits(lattice, min_sigma)
     out["n_imprecise_scans"] = {
-        str(ph): int(g["qc"].fillna("").astype(str).str.contains(f"imprecise:{ph}").sum())
+        str(ph): int(qc_text(g["qc"]).str.contains(f"imprecise:{ph}").sum())
         for ph, g in lattice.groupby("phase")
     } if "qc" in lattice.columns else {}  # fmt: skip
     out["calibration_method"] = calibration_method
