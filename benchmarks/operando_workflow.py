@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from cpu_reference import describe as cpu_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,7 +93,7 @@ def main() -> None:
     try:
         build(tmp, args.n, args.batch)
         cmd = ["snakemake", "--cores", "2", "--quiet", "rules"]
-        print(f"load average before the run: {os.getloadavg()}")
+        print(f"load average before the run: {os.getloadavg()}; {cpu_reference()}")
         t0 = time.perf_counter()
         subprocess.run(cmd, cwd=tmp, check=True)
         wall = time.perf_counter() - t0
@@ -117,6 +118,7 @@ def main() -> None:
             cwd=tmp, check=True, capture_output=True, text=True,
         )  # fmt: skip
         print("after adding one scan, a rerun needs:\n" + dry.stdout.strip())
+        print(cpu_reference())
         load0 = tuple(round(v, 2) for v in os.getloadavg())
         t0 = time.perf_counter()
         subprocess.run(cmd, cwd=tmp, check=True)
@@ -133,7 +135,7 @@ def main() -> None:
             "jobs (wall/CPU s): "
             + ", ".join(f"{k} {v['s']:.1f}/{v['cpu_time']:.1f}" for k, v in jobs.items())
         )
-        print(f"load average after the run: {os.getloadavg()}")
+        print(f"load average after the run: {os.getloadavg()}; {cpu_reference()}")
     finally:
         if args.keep:
             print(f"kept {tmp}")

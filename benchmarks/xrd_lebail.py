@@ -24,6 +24,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import yaml  # noqa: E402
+from cpu_reference import describe as cpu_reference  # noqa: E402
 
 from intercal.io.xrd import read_gsas_prm, read_pattern  # noqa: E402
 from intercal.simulate import xrd_exsitu  # noqa: E402
@@ -53,7 +54,7 @@ def bench(label, pattern, phases, settings, target):
     )
 
 
-print(f"load average (1, 5, 15 min): {os.getloadavg()}")
+print(f"load average (1, 5, 15 min): {os.getloadavg()}; {cpu_reference()}")
 for name, spec in cfg["xrd"]["patterns"].items():
     bench(
         name,
@@ -103,3 +104,4 @@ for cutoff in (30.0, 20.0):
         st,
         3.0,
     )
+print(cpu_reference())
