@@ -82,3 +82,21 @@ def test_write_large_csv_is_byte_identical_to_pandas(tmp_path):
     assert all(_csv_fields(frames["mixed"][c]) is not None for c in frames["mixed"].columns)
     assert _csv_fields(frames["datetime"]["t"]) is None
     assert _csv_fields(frames["float32"]["a"]) is None
+
+
+def test_atomic_write_replaces_only_on_success_and_leaves_no_temporary(tmp_path):
+    import pytest
+
+    from intercal.tables import atomic_write
+
+    target = tmp_path / "t.csv"
+    target.write_text("old\n")
+    with pytest.raises(RuntimeError, match="half written"):
+        with atomic_write(target) as tmp:
+            tmp.write_text("new, half")
+            raise RuntimeError("half written")
+    assert target.read_text() == "old\n"
+    with atomic_write(target) as tmp:
+        tmp.write_text("new\n")
+    assert target.read_text() == "new\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv"]

@@ -10,6 +10,7 @@ errors that could not be estimated are NaN with a note, never 0.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -17,7 +18,7 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +91,20 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".tmp") -> tuple[Path, Pa
     return path, Path(tmp)
 
 
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, suffix: str = ".tmp") -> Iterator[Path]:
+    """Yield a temporary sibling of ``path`` to write; it replaces ``path`` when the block
+    ends without an exception and is removed either way (a reader never sees half a file).
+    """
+    path, tmp = atomic_path(path, suffix=suffix)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
 def qc_text(col: pd.Series) -> pd.Series:
     """A ``qc`` column as strings, "" where empty.
 
@@ -101,13 +116,8 @@ def qc_text(col: pd.Series) -> pd.Series:
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike, **kwargs: Any) -> None:
     """Write ``df`` as CSV atomically (write to a temporary file, then rename)."""
-    path, tmp = atomic_path(path)
-    try:
+    with atomic_write(path) as tmp:
         df.to_csv(tmp, index=kwargs.pop("index", False), **kwargs)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _csv_fields(col: pd.Series) -> list[str] | None:
@@ -170,14 +180,8 @@ def write_large_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
     text = ",".join(_csv_quote(str(c)) for c in df.columns) + sep
     if len(df):
         text += sep.join(map(",".join, zip(*fields, strict=True))) + sep
-    path, tmp = atomic_path(path)
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_write(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
 
 
 def write_parquet(df: pd.DataFrame, path: str | os.PathLike) -> None:
@@ -186,13 +190,8 @@ def write_parquet(df: pd.DataFrame, path: str | os.PathLike) -> None:
     For tables passed between jobs: a 20,000-row table is written and read back in
     a fraction of the time CSV takes, with its column types kept.
     """
-    path, tmp = atomic_path(path, suffix=".parquet")
-    try:
+    with atomic_write(path, suffix=".parquet") as tmp:
         df.to_parquet(tmp, engine="pyarrow", index=False)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _jsonable(obj: Any) -> Any:
@@ -211,24 +210,14 @@ def _jsonable(obj: Any) -> Any:
 
 def write_json(data: Mapping[str, Any], path: str | os.PathLike) -> None:
     """Write a mapping as pretty JSON atomically; NaN/inf become ``null``."""
-    path, tmp = atomic_path(path)
-    try:
+    with atomic_write(path) as tmp:
         tmp.write_text(json.dumps(_jsonable(data), indent=2, sort_keys=False) + "\n")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def write_text(text: str, path: str | os.PathLike) -> None:
     """Write text atomically."""
-    path, tmp = atomic_path(path)
-    try:
+    with atomic_write(path) as tmp:
         tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def fit_record(

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..tables import atomic_path
+from ..tables import atomic_write
 
 
 def _hashkey(label: str, taken: set[str]) -> str:
@@ -73,8 +73,7 @@ def write_athena(path: str | os.PathLike, spectra: Sequence[Mapping]) -> None:
 
     if not spectra:
         raise InputError(f"{path}: no spectra to write into the Athena project")
-    final, tmp = atomic_path(path, suffix=".prj")
-    try:
+    with atomic_write(path, suffix=".prj") as tmp:
         proj = AthenaProject(str(tmp))
         keys: set[str] = set()
         for sp in spectra:
@@ -115,7 +114,3 @@ def write_athena(path: str | os.PathLike, spectra: Sequence[Mapping]) -> None:
             gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
         ):
             gz.write(text)
-        os.replace(tmp, final)
-    finally:
-        if Path(tmp).exists():
-            Path(tmp).unlink()
