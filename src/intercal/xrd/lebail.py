@@ -1654,7 +1654,6 @@ def _extrapolate(fit: _Fit, st: dict, trial: dict, ref: np.ndarray, step: np.nda
     dict
         ``trial`` or the state at ``t*`` (see :meth:`_Fit.point`).
     """
-    m = fit.model
     gs = float(g @ step)
     kappa = trial["chi2"] - st["chi2"] + 2.0 * gs
     if not gs > 0:
@@ -1662,14 +1661,21 @@ def _extrapolate(fit: _Fit, st: dict, trial: dict, ref: np.ndarray, step: np.nda
     t_opt = gs / kappa if kappa > 0 else 4.0
     if t_opt < 1.5:
         return trial
+    ext = _point_along(fit, st, ref, step, min(t_opt, 4.0))
+    return ext if ext is not None and ext["chi2"] < trial["chi2"] else trial
+
+
+def _point_along(fit: _Fit, st: dict, ref: np.ndarray, step: np.ndarray, t: float):
+    """The state at ``p + t step`` (refined parameters, clipped to their bounds), or None
+    where the model cannot be evaluated (:class:`FitError`)."""
+    m = fit.model
     pt = st["p"].copy()
-    pt[ref] += min(t_opt, 4.0) * step
+    pt[ref] += t * step
     pt[ref] = np.clip(pt[ref], m.lower[ref], m.upper[ref])
     try:
-        ext = fit.point(pt, derivs=False)
+        return fit.point(pt, derivs=False)
     except FitError:
-        return trial
-    return ext if ext["chi2"] < trial["chi2"] else trial
+        return None
 
 
 def _backtrack(fit: _Fit, st: dict, trial: dict, ref: np.ndarray, step: np.ndarray, g):
@@ -1687,7 +1693,6 @@ def _backtrack(fit: _Fit, st: dict, trial: dict, ref: np.ndarray, step: np.ndarr
     dict or None
         State at ``t*`` (see :meth:`_Fit.point`) or None.
     """
-    m = fit.model
     gs = float(g @ step)
     kappa = trial["chi2"] - st["chi2"] + 2.0 * gs
     if not (gs > 0 and kappa > 0 and np.isfinite(kappa)):
@@ -1695,14 +1700,8 @@ def _backtrack(fit: _Fit, st: dict, trial: dict, ref: np.ndarray, step: np.ndarr
     t = max(gs / kappa, 0.01)
     if t >= 0.9:
         return None
-    pt = st["p"].copy()
-    pt[ref] += t * step
-    pt[ref] = np.clip(pt[ref], m.lower[ref], m.upper[ref])
-    try:
-        bt = fit.point(pt, derivs=False)
-    except FitError:
-        return None
-    return bt if bt["chi2"] < st["chi2"] else None
+    bt = _point_along(fit, st, ref, step, t)
+    return bt if bt is not None and bt["chi2"] < st["chi2"] else None
 
 
 def _stalled(
