@@ -2,14 +2,13 @@
 
 import json
 import logging
-import os
 
 import numpy as np
 
 from intercal.joblog import job_log
 from intercal.operando import ridge, track
 from intercal.operando.scans import read_manifest
-from intercal.tables import qc_text, write_csv
+from intercal.tables import atomic_write, qc_text, write_csv
 
 job_log(snakemake.log[0], filemode="w")
 with open(snakemake.input.factors) as fh:
@@ -38,11 +37,10 @@ rows, imap, grid, cal = track.fit_batch(
 )
 write_csv(rows, snakemake.output.peaks)
 write_csv(cal, snakemake.output.calibration)
-tmp = snakemake.output.intensity_map + ".tmp.npz"
 # uncompressed: the lattice job reads every batch map on each rerun (decompressing 10,000
 # scans costs ~0.3 s there); 2.4 MB per 250 scans
-np.savez(tmp, scan=rows["scan"].unique(), two_theta_deg=grid, intensity=imap)
-os.replace(tmp, snakemake.output.intensity_map)
+with atomic_write(snakemake.output.intensity_map, suffix=".npz") as tmp:
+    np.savez(tmp, scan=rows["scan"].unique(), two_theta_deg=grid, intensity=imap)
 for r in cal.itertuples():
     logging.info(
         "calibration %s (%s, scans %d-%d): shift %.5f +- %.5f deg, zero %.5f deg, s %.4f mm",

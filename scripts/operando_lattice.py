@@ -1,7 +1,6 @@
 """Snakemake entry point: batch fits + alignment -> lattice table, intensity map, calibration."""
 
 import logging
-import os
 
 import numpy as np
 import pandas as pd
@@ -9,7 +8,7 @@ import pandas as pd
 from intercal.joblog import job_log
 from intercal.operando.maps import display_map, row_times_h
 from intercal.operando.summary import assemble_lattice
-from intercal.tables import write_csv, write_parquet
+from intercal.tables import atomic_write, write_csv, write_parquet
 
 job_log(snakemake.log[0], filemode="w")
 peaks = pd.concat([pd.read_csv(f) for f in snakemake.input.batches], ignore_index=True)
@@ -33,17 +32,16 @@ scan = np.concatenate(scans)
 intensity = np.vstack(maps)
 # the map as the figures draw it (sqrt, time order, <= 600 rows), computed once here
 t_disp, z_disp = display_map(intensity, row_times_h(lattice, scan))
-tmp = snakemake.output.intensity_map + ".tmp.npz"
 # uncompressed: compressing a 10,000-scan map costs ~1 s on every rerun
-np.savez(
-    tmp,
-    scan=scan,
-    two_theta_deg=grid,
-    intensity=intensity,
-    display_time_h=t_disp,
-    display_sqrt=z_disp,
-)
-os.replace(tmp, snakemake.output.intensity_map)
+with atomic_write(snakemake.output.intensity_map, suffix=".npz") as tmp:
+    np.savez(
+        tmp,
+        scan=scan,
+        two_theta_deg=grid,
+        intensity=intensity,
+        display_time_h=t_disp,
+        display_sqrt=z_disp,
+    )
 logging.info(
     "%d scans; present rows per phase: %s; %d calibration groups",
     lattice["scan"].nunique(),
